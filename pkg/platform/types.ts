@@ -1,0 +1,57 @@
+// The backend seam: everything above it (activator, autoscaler, dev controller) is the
+// same code on a cluster and on one machine. Two implementations: `local` (child
+// processes) and `kubernetes` (Deployments, EndpointSlices, the scale subresource).
+import type { FunctionKey } from '../apis/meta.js';
+import type { KfnFunction } from '../apis/function/types.js';
+
+/** A replica that passed its readiness probe and may get traffic. */
+export interface ReadyEndpoint {
+  /** Stable for the replica's life and unique within the function. */
+  id: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * Why a function cannot become ready. Set when replicas keep failing to start, so the
+ * activator can fail waiting requests at once instead of after their timeout.
+ */
+export interface ActivationFailure {
+  reason: string;
+  message: string;
+}
+
+export interface EndpointsUpdate {
+  key: FunctionKey;
+  endpoints: readonly ReadyEndpoint[];
+  failure?: ActivationFailure;
+}
+
+export interface WorkloadStatus {
+  /** Replicas asked for (the scale). */
+  desiredReplicas: number;
+  /** Replicas that exist (starting, ready or draining). */
+  replicas: number;
+  readyReplicas: number;
+  /** Restarts of crashed replicas since the workload was created. */
+  restarts: number;
+  /** Set while the workload is unhealthy, with what a person can act on. */
+  failure?: ActivationFailure;
+}
+
+export interface Platform {
+  /** Creates the function's workload, or updates it in place (rolling its replicas). */
+  applyFunction(fn: KfnFunction, signal?: AbortSignal): Promise<void>;
+  /** Drains and removes every replica, then forgets the function. */
+  deleteFunction(key: FunctionKey): Promise<void>;
+  /** The autoscaler's write. Idempotent. */
+  setScale(key: FunctionKey, replicas: number): Promise<void>;
+  getScale(key: FunctionKey): Promise<number | undefined>;
+  /** Called with the full endpoint set of a function whenever it changes. Returns unsubscribe. */
+  watchEndpoints(listener: (update: EndpointsUpdate) => void): () => void;
+  workloadStatus(key: FunctionKey): WorkloadStatus | undefined;
+  /** Called whenever something in `workloadStatus(key)` may have changed. Returns unsubscribe. */
+  watchStatus(listener: (key: FunctionKey) => void): () => void;
+  /** Drains every replica. */
+  close(): Promise<void>;
+}
