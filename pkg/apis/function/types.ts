@@ -80,6 +80,8 @@ export interface FunctionStatus {
   replicas?: number;
   readyReplicas?: number;
   desiredReplicas?: number;
+  /** Replicas that crashed and were restarted since the function was created. */
+  restarts?: number;
   observedGeneration?: number;
   conditions?: Condition[];
 }

@@ -1,0 +1,345 @@
+// The rules of a Function manifest. On a cluster the CRD schema and its CEL rules enforce
+// them (config/200-crd-function.yaml); local mode has no API server, so they are written
+// once more here. test/apis/crd-agreement.test.ts runs both over the same fixtures and
+// fails when they disagree, so change the two together.
+import { API_VERSION, formatFieldErrors, type FieldError, type ObjectMeta } from '../meta.js';
+import { DURATION_PATTERN, parseDuration } from '../../shared/duration.js';
+import { FUNCTION_KIND, type FunctionSpec, type KfnFunction, type Probe, type ScaleSpec } from './types.js';
+
+export interface NumberRange {
+  integer: boolean;
+  min: number;
+  /** When set, the value must be strictly greater than `min`. */
+  exclusiveMin?: boolean;
+  max?: number;
+}
+
+export interface DurationRange {
+  min: string;
+  max: string;
+}
+
+type KeysOfType<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : never }[keyof T];
+
+/** The name becomes a host label and a Service name, hence a DNS-1123 label starting with a letter. */
+export const NAME_MAX_LENGTH = 63;
+// The CRD's CEL rules over env are only accepted by the API server when the list and the
+// names are bounded (the rule cost is estimated from maxItems/maxLength), so both limits
+// exist on a cluster; they are mirrored here so local mode fails the same way.
+export const ENV_MAX_ITEMS = 100;
+export const ENV_NAME_MAX_LENGTH = 128;
+// Same reason: duration strings are matched by a CEL regex, which needs a bounded length.
+export const DURATION_MAX_LENGTH = 32;
+
+export const SPEC_NUMBER_RANGES: Record<KeysOfType<FunctionSpec, number>, NumberRange> = {
+  port: { integer: true, min: 1, max: 65535 },
+  containerConcurrency: { integer: true, min: 0, max: 1000 },
+  timeoutSeconds: { integer: true, min: 1, max: 3600 },
+};
+
+export const SCALE_NUMBER_RANGES: Record<KeysOfType<ScaleSpec, number>, NumberRange> = {
+  min: { integer: true, min: 0 },
+  max: { integer: true, min: 0 },
+  initial: { integer: true, min: 0 },
+  target: { integer: false, min: 0.01 },
+  targetUtilization: { integer: false, min: 1, max: 100 },
+  panicWindowPercentage: { integer: false, min: 1, max: 100 },
+  panicThreshold: { integer: false, min: 110, max: 1000 },
+  maxScaleUpRate: { integer: false, min: 1, exclusiveMin: true },
+  maxScaleDownRate: { integer: false, min: 1, exclusiveMin: true },
+};
+
+export const SCALE_DURATION_RANGES: Record<KeysOfType<ScaleSpec, string>, DurationRange> = {
+  window: { min: '6s', max: '1h' },
+  scaleToZeroGracePeriod: { min: '0s', max: '1h' },
+  scaleDownDelay: { min: '0s', max: '1h' },
+};
+
+export const PROBE_NUMBER_RANGES: Record<KeysOfType<Probe, number>, NumberRange> = {
+  initialDelaySeconds: { integer: true, min: 0 },
+  periodSeconds: { integer: true, min: 0 },
+  timeoutSeconds: { integer: true, min: 0 },
+  failureThreshold: { integer: true, min: 1 },
+  successThreshold: { integer: true, min: 1 },
+};
+
+const PORT_RANGE = SPEC_NUMBER_RANGES.port;
+
+const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+// Every ObjectMeta field the API server knows, so that `kubectl get -o yaml` output loads.
+const METADATA_FIELDS = [
+  ...Object.keys({
+    name: true, namespace: true, uid: true, resourceVersion: true, generation: true,
+    creationTimestamp: true, deletionTimestamp: true, labels: true, annotations: true,
+  } satisfies Record<keyof ObjectMeta, true>),
+  'generateName', 'selfLink', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
+];
+const SPEC_FIELDS = Object.keys({
+  image: true, command: true, args: true, workingDir: true, env: true, resources: true,
+  readinessProbe: true, port: true, containerConcurrency: true, timeoutSeconds: true, scale: true,
+} satisfies Record<keyof FunctionSpec, true>);
+const SCALE_FIELDS = [...Object.keys(SCALE_NUMBER_RANGES), ...Object.keys(SCALE_DURATION_RANGES)];
+const ENV_FIELDS = ['name', 'value', 'valueFrom'];
+const RESOURCES_FIELDS = ['requests', 'limits'];
+const PROBE_FIELDS = ['httpGet', 'tcpSocket', ...Object.keys(PROBE_NUMBER_RANGES)];
+
+const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+// Namespaces are plain DNS-1123 labels: Kubernetes lets them start with a digit.
+const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+
+type Fields = Record<string, unknown>;
+
+/** Every problem with `obj` as a Function manifest; empty when it is valid. */
+export function validateFunction(obj: unknown): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!isMapping(obj)) {
+    errs.push({ field: '<root>', message: `must be a mapping with apiVersion, kind, metadata and spec, got ${show(obj)}` });
+    return errs;
+  }
+  rejectUnknownFields(errs, '', obj, TOP_LEVEL_FIELDS);
+  if (obj.apiVersion !== API_VERSION) errs.push({ field: 'apiVersion', message: `must be "${API_VERSION}", got ${show(obj.apiVersion)}` });
+  if (obj.kind !== FUNCTION_KIND) errs.push({ field: 'kind', message: `must be "${FUNCTION_KIND}", got ${show(obj.kind)}` });
+  validateMetadata(errs, obj.metadata);
+  validateSpec(errs, obj.spec);
+  if (obj.status != null && !isMapping(obj.status)) errs.push({ field: 'status', message: `must be a mapping, got ${show(obj.status)}` });
+  return errs;
+}
+
+export class FunctionValidationError extends Error {
+  constructor(
+    readonly fieldErrors: FieldError[],
+    ref: string,
+  ) {
+    super(`invalid Function ${ref}: ${formatFieldErrors(fieldErrors)}`);
+    this.name = 'FunctionValidationError';
+  }
+}
+
+/**
+ * The manifest as a KfnFunction, or a FunctionValidationError naming every problem.
+ * Null fields are dropped, as the API server prunes them, so `scale:` with nothing
+ * under it reads as "no scale settings" in both modes.
+ */
+export function assertValidFunction(obj: unknown): KfnFunction {
+  const errors = validateFunction(obj);
+  if (errors.length > 0) throw new FunctionValidationError(errors, refOf(obj));
+  return dropNullFields(obj) as KfnFunction;
+}
+
+function validateMetadata(errs: FieldError[], meta: unknown): void {
+  if (!requireMapping(errs, 'metadata', meta)) return;
+  rejectUnknownFields(errs, 'metadata', meta, METADATA_FIELDS);
+  const { name, namespace } = meta;
+  if (name == null) errs.push({ field: 'metadata.name', message: 'required' });
+  else if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    errs.push({
+      field: 'metadata.name',
+      message: `must be lowercase letters, digits and '-', start with a letter and end with a letter or digit, got ${show(name)}`,
+    });
+  } else if (name.length > NAME_MAX_LENGTH) {
+    errs.push({ field: 'metadata.name', message: `must be at most ${NAME_MAX_LENGTH} characters (it becomes a DNS label), got ${name.length}` });
+  }
+  // An empty namespace means "the default one", as it does for kubectl.
+  if (namespace != null && namespace !== '' && (typeof namespace !== 'string' || !NAMESPACE_RE.test(namespace) || namespace.length > 63)) {
+    errs.push({
+      field: 'metadata.namespace',
+      message: `must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got ${show(namespace)}`,
+    });
+  }
+  checkStringMap(errs, 'metadata.labels', meta.labels);
+  checkStringMap(errs, 'metadata.annotations', meta.annotations);
+}
+
+function validateSpec(errs: FieldError[], spec: unknown): void {
+  if (!requireMapping(errs, 'spec', spec)) return;
+  rejectUnknownFields(errs, 'spec', spec, SPEC_FIELDS);
+  if (spec.image == null) errs.push({ field: 'spec.image', message: 'required: the container image to run, e.g. "ghcr.io/acme/hello:1.0"' });
+  else if (typeof spec.image !== 'string' || spec.image === '') errs.push({ field: 'spec.image', message: `must be a non-empty string, got ${show(spec.image)}` });
+  checkStringList(errs, 'spec.command', spec.command);
+  checkStringList(errs, 'spec.args', spec.args);
+  if (spec.workingDir != null && typeof spec.workingDir !== 'string') {
+    errs.push({ field: 'spec.workingDir', message: `must be a string, got ${show(spec.workingDir)}` });
+  }
+  validateEnv(errs, spec.env);
+  validateResources(errs, spec.resources);
+  validateProbe(errs, 'spec.readinessProbe', spec.readinessProbe);
+  checkNumbers(errs, 'spec', spec, SPEC_NUMBER_RANGES);
+  validateScale(errs, spec.scale);
+}
+
+function validateEnv(errs: FieldError[], env: unknown): void {
+  if (env == null) return;
+  if (!Array.isArray(env)) {
+    errs.push({ field: 'spec.env', message: `must be a list of {name, value} entries, got ${show(env)}` });
+    return;
+  }
+  if (env.length > ENV_MAX_ITEMS) errs.push({ field: 'spec.env', message: `must have at most ${ENV_MAX_ITEMS} entries, got ${env.length}` });
+  const firstIndexOf = new Map<string, number>();
+  env.forEach((entry: unknown, i) => {
+    const path = `spec.env[${i}]`;
+    if (!requireMapping(errs, path, entry)) return;
+    rejectUnknownFields(errs, path, entry, ENV_FIELDS);
+    const { name, value, valueFrom } = entry;
+    if (name == null) errs.push({ field: `${path}.name`, message: 'required' });
+    else if (typeof name !== 'string' || !ENV_NAME_RE.test(name)) {
+      errs.push({ field: `${path}.name`, message: `must be letters, digits and '_', not starting with a digit, got ${show(name)}` });
+    } else if (name.length > ENV_NAME_MAX_LENGTH) {
+      errs.push({ field: `${path}.name`, message: `must be at most ${ENV_NAME_MAX_LENGTH} characters, got ${name.length}` });
+    } else if (name === 'PORT') {
+      errs.push({ field: `${path}.name`, message: 'PORT is set by kfn from spec.port; set spec.port instead' });
+    } else if (firstIndexOf.has(name)) {
+      errs.push({ field: `${path}.name`, message: `duplicate name "${name}", already set at spec.env[${firstIndexOf.get(name)}]` });
+    } else {
+      firstIndexOf.set(name, i);
+    }
+    if (value != null && typeof value !== 'string') {
+      errs.push({ field: `${path}.value`, message: `must be a string (quote numbers and booleans: "8080", "true"), got ${show(value)}` });
+    }
+    if (valueFrom != null && !isMapping(valueFrom)) {
+      errs.push({ field: `${path}.valueFrom`, message: `must be a mapping such as {secretKeyRef: {name, key}}, got ${show(valueFrom)}` });
+    }
+    if (value != null && valueFrom != null) errs.push({ field: `${path}.valueFrom`, message: 'may not be set together with value; keep one of them' });
+  });
+}
+
+function validateResources(errs: FieldError[], resources: unknown): void {
+  if (resources == null) return;
+  if (!requireMapping(errs, 'spec.resources', resources)) return;
+  rejectUnknownFields(errs, 'spec.resources', resources, RESOURCES_FIELDS);
+  const hint = 'quote quantities, e.g. "500m" or "1"';
+  checkStringMap(errs, 'spec.resources.requests', resources.requests, hint);
+  checkStringMap(errs, 'spec.resources.limits', resources.limits, hint);
+}
+
+function validateProbe(errs: FieldError[], path: string, probe: unknown): void {
+  if (probe == null) return;
+  if (!requireMapping(errs, path, probe)) return;
+  rejectUnknownFields(errs, path, probe, PROBE_FIELDS);
+  const { httpGet, tcpSocket } = probe;
+  if (httpGet != null && requireMapping(errs, `${path}.httpGet`, httpGet)) {
+    rejectUnknownFields(errs, `${path}.httpGet`, httpGet, ['path', 'port']);
+    const p = httpGet.path;
+    if (p != null && (typeof p !== 'string' || !p.startsWith('/'))) {
+      errs.push({ field: `${path}.httpGet.path`, message: `must be a path starting with "/", got ${show(p)}` });
+    }
+    checkNumber(errs, `${path}.httpGet.port`, httpGet.port, PORT_RANGE);
+  }
+  if (tcpSocket != null && requireMapping(errs, `${path}.tcpSocket`, tcpSocket)) {
+    rejectUnknownFields(errs, `${path}.tcpSocket`, tcpSocket, ['port']);
+    checkNumber(errs, `${path}.tcpSocket.port`, tcpSocket.port, PORT_RANGE);
+  }
+  if (httpGet != null && tcpSocket != null) errs.push({ field: path, message: 'set only one of httpGet or tcpSocket' });
+  checkNumbers(errs, path, probe, PROBE_NUMBER_RANGES);
+}
+
+function validateScale(errs: FieldError[], scale: unknown): void {
+  if (scale == null) return;
+  if (!requireMapping(errs, 'spec.scale', scale)) return;
+  rejectUnknownFields(errs, 'spec.scale', scale, SCALE_FIELDS);
+  checkNumbers(errs, 'spec.scale', scale, SCALE_NUMBER_RANGES);
+  for (const [key, range] of Object.entries(SCALE_DURATION_RANGES)) checkDuration(errs, `spec.scale.${key}`, scale[key], range);
+  const { min, max } = scale;
+  // Only compare two values that are each valid, so one mistake gives one error.
+  if (isCount(min) && isCount(max) && max > 0 && min > max) {
+    errs.push({ field: 'spec.scale.max', message: `must be >= spec.scale.min (${min}), or 0 for no upper bound, got ${max}` });
+  }
+}
+
+function checkNumbers(errs: FieldError[], path: string, obj: Fields, ranges: Record<string, NumberRange>): void {
+  for (const [key, range] of Object.entries(ranges)) checkNumber(errs, `${path}.${key}`, obj[key], range);
+}
+
+function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange): void {
+  if (v == null) return;
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (!range.integer || Number.isInteger(v)) &&
+    (range.exclusiveMin ? v > range.min : v >= range.min) &&
+    (range.max === undefined || v <= range.max);
+  if (ok) return;
+  const what = range.integer ? 'an integer' : 'a number';
+  const bounds =
+    range.max !== undefined ? `from ${range.min} to ${range.max}` : `${range.exclusiveMin ? '>' : '>='} ${range.min}`;
+  errs.push({ field, message: `must be ${what} ${bounds}, got ${show(v)}` });
+}
+
+function checkDuration(errs: FieldError[], field: string, v: unknown, range: DurationRange): void {
+  if (v == null) return;
+  const ms = typeof v === 'string' && v.length <= DURATION_MAX_LENGTH && DURATION_RE.test(v) ? parseDuration(v) : undefined;
+  if (ms === undefined) {
+    errs.push({ field, message: `must be a duration such as "30s", "1m30s" or "500ms", got ${show(v)}` });
+  } else if (ms < (parseDuration(range.min) ?? 0) || ms > (parseDuration(range.max) ?? Infinity)) {
+    errs.push({ field, message: `must be from ${range.min} to ${range.max}, got ${show(v)}` });
+  }
+}
+
+function checkStringList(errs: FieldError[], field: string, v: unknown): void {
+  if (v == null) return;
+  if (!Array.isArray(v)) {
+    errs.push({ field, message: `must be a list of strings, got ${show(v)}` });
+    return;
+  }
+  v.forEach((item: unknown, i) => {
+    if (typeof item !== 'string') errs.push({ field: `${field}[${i}]`, message: `must be a string (quote numbers: "8080"), got ${show(item)}` });
+  });
+}
+
+function checkStringMap(errs: FieldError[], field: string, v: unknown, hint = 'quote numbers and booleans'): void {
+  if (v == null) return;
+  if (!isMapping(v)) {
+    errs.push({ field, message: `must be a mapping of names to strings, got ${show(v)}` });
+    return;
+  }
+  for (const [key, value] of Object.entries(v)) {
+    if (value != null && typeof value !== 'string') errs.push({ field: `${field}.${key}`, message: `must be a string (${hint}), got ${show(value)}` });
+  }
+}
+
+/** Kubectl's strict field validation rejects unknown fields; so do we, since a typo would otherwise be ignored. */
+function rejectUnknownFields(errs: FieldError[], path: string, obj: Fields, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) errs.push({ field: path ? `${path}.${key}` : key, message: 'unknown field' });
+  }
+}
+
+function requireMapping(errs: FieldError[], field: string, v: unknown): v is Fields {
+  if (isMapping(v)) return true;
+  errs.push({ field, message: v == null ? 'required' : `must be a mapping, got ${show(v)}` });
+  return false;
+}
+
+function isMapping(v: unknown): v is Fields {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 61)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return typeof v;
+}
+
+function refOf(obj: unknown): string {
+  const meta = isMapping(obj) && isMapping(obj.metadata) ? obj.metadata : {};
+  const ns = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
+  const name = typeof meta.name === 'string' ? meta.name : '<unnamed>';
+  return `${ns}/${name}`;
+}
+
+function dropNullFields(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNullFields);
+  if (!isMapping(v)) return v;
+  const out: Fields = {};
+  for (const [key, value] of Object.entries(v)) if (value !== null) out[key] = dropNullFields(value);
+  return out;
+}
