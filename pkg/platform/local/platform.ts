@@ -1,0 +1,152 @@
+// The local backend: each replica of a Function is a child process of this one, on a
+// free loopback port, admitted to the endpoints once its readiness probe passes.
+import path from 'node:path';
+import { keyOf, type FunctionKey } from '../../apis/meta.js';
+import type { KfnFunction } from '../../apis/function/types.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/log.js';
+import type { EndpointsUpdate, Platform, WorkloadStatus } from '../types.js';
+import { resolveOptions, type LocalPlatformOptions, type ResolvedOptions } from './options.js';
+import type { LocalWorkloadInfo, ReplicaTiming } from './info.js';
+import { Workload } from './workload.js';
+
+export interface LocalPlatformDeps {
+  log: Logger;
+  clock?: Clock;
+  /** Put first on the replicas' PATH, so `kfn-node-runtime` resolves to this checkout's. */
+  runtimeBinDir: string;
+  /** Reserved for replica state that should survive the platform; unused today. */
+  stateDir?: string;
+  options?: LocalPlatformOptions;
+}
+
+/** Passed through from the platform's environment; everything else a replica sees comes from its spec. */
+const INHERITED_ENV = ['HOME', 'USER', 'LANG', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
+
+export class LocalPlatform implements Platform {
+  private readonly workloads = new Map<string, Workload>();
+  private readonly endpointListeners = new Set<(u: EndpointsUpdate) => void>();
+  private readonly statusListeners = new Set<(key: FunctionKey) => void>();
+  private readonly timingListeners = new Set<(t: ReplicaTiming) => void>();
+  /** Workloads being deleted or closed, still draining. */
+  private readonly closing = new Map<Workload, Promise<void>>();
+  private readonly options: ResolvedOptions;
+  private readonly clock: Clock;
+  private readonly baseEnv: Record<string, string>;
+  private closed = false;
+  // Nothing of ours may outlive us: if the process exits without close(), the children go too.
+  private readonly killAll = (): void => {
+    for (const w of [...this.workloads.values(), ...this.closing.keys()]) w.killNow();
+  };
+
+  constructor(private readonly deps: LocalPlatformDeps) {
+    this.options = resolveOptions(deps.options);
+    this.clock = deps.clock ?? systemClock;
+    this.baseEnv = { PATH: [path.resolve(deps.runtimeBinDir), process.env.PATH].filter(Boolean).join(path.delimiter) };
+    for (const name of INHERITED_ENV) {
+      const v = process.env[name];
+      if (v !== undefined) this.baseEnv[name] = v;
+    }
+    process.on('exit', this.killAll);
+  }
+
+  applyFunction(fn: KfnFunction, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.closed) return Promise.reject(new Error('local platform is closed'));
+    const key: FunctionKey = { namespace: fn.metadata.namespace ?? 'default', name: fn.metadata.name };
+    const existing = this.workloads.get(keyOf(key));
+    if (existing) {
+      existing.update(fn);
+      return Promise.resolve();
+    }
+    const log = this.deps.log.child({ fn: keyOf(key) });
+    const workload = new Workload(
+      {
+        key,
+        log,
+        clock: this.clock,
+        options: this.options,
+        baseEnv: this.baseEnv,
+        onEndpoints: (u) => this.emit(this.endpointListeners, u),
+        onStatus: () => this.emit(this.statusListeners, key),
+        onTiming: (t) => this.emit(this.timingListeners, t),
+      },
+      fn,
+    );
+    this.workloads.set(keyOf(key), workload);
+    this.emit(this.statusListeners, key);
+    return Promise.resolve();
+  }
+
+  async deleteFunction(key: FunctionKey): Promise<void> {
+    const workload = this.workloads.get(keyOf(key));
+    if (!workload) return;
+    // Forgotten at once, so the function can be applied again while the old replicas drain.
+    this.workloads.delete(keyOf(key));
+    await this.closeWorkload(workload);
+    this.emit(this.statusListeners, key);
+  }
+
+  setScale(key: FunctionKey, replicas: number): Promise<void> {
+    const workload = this.workloads.get(keyOf(key));
+    if (!workload) return Promise.reject(new Error(`setScale ${keyOf(key)}: no such function`));
+    workload.setScale(replicas);
+    return Promise.resolve();
+  }
+
+  getScale(key: FunctionKey): Promise<number | undefined> {
+    return Promise.resolve(this.workloads.get(keyOf(key))?.scale);
+  }
+
+  /** The listener hears the current endpoints of every known function at once, then every change. */
+  watchEndpoints(listener: (update: EndpointsUpdate) => void): () => void {
+    this.endpointListeners.add(listener);
+    for (const w of this.workloads.values()) this.emit([listener], w.endpoints());
+    return () => this.endpointListeners.delete(listener);
+  }
+
+  workloadStatus(key: FunctionKey): WorkloadStatus | undefined {
+    return this.workloads.get(keyOf(key))?.status();
+  }
+
+  watchStatus(listener: (key: FunctionKey) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Local only: how long each replica took to start, as it becomes ready. For metrics and benchmarks. */
+  watchReplicaTimings(listener: (timing: ReplicaTiming) => void): () => void {
+    this.timingListeners.add(listener);
+    return () => this.timingListeners.delete(listener);
+  }
+
+  /** Local only: the replicas of a function and its last termination. */
+  describe(key: FunctionKey): LocalWorkloadInfo | undefined {
+    return this.workloads.get(keyOf(key))?.info();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workloads = [...this.workloads.values()];
+    this.workloads.clear();
+    await Promise.all(workloads.map((w) => this.closeWorkload(w)));
+    while (this.closing.size > 0) await Promise.allSettled([...this.closing.values()]);
+    process.off('exit', this.killAll);
+  }
+
+  private closeWorkload(w: Workload): Promise<void> {
+    const done = w.close().finally(() => this.closing.delete(w));
+    this.closing.set(w, done);
+    return done;
+  }
+
+  private emit<T>(listeners: Iterable<(v: T) => void>, value: T): void {
+    for (const l of listeners) {
+      try {
+        l(value);
+      } catch (err) {
+        this.deps.log.error({ err }, 'platform listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,320 @@
+// One replica: a child process on its own port, its output, and its readiness probe.
+// It reports what happens to it; what to do about it is the workload's decision.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Logger } from '../../shared/log.js';
+import { deferred } from '../../shared/abort.js';
+import type { LaunchSpec } from './launch.js';
+import { forEachLine, lineSummary, logLine, parseLine, type OutputStream } from './output.js';
+import { probeOnce } from './probe.js';
+
+export type ReplicaState = 'starting' | 'ready' | 'unready' | 'draining' | 'exited';
+
+export interface ReplicaExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (command not found...). */
+  spawnError?: string;
+  /** Whether it ever passed its readiness probe. */
+  wasReady: boolean;
+  /** Whether the platform asked it to stop. */
+  wasStopped: boolean;
+  /** Its last line on stderr, else on stdout. */
+  lastOutput?: string;
+  /** It reported that its port was taken: worth an immediate retry on another port. */
+  addressInUse: boolean;
+}
+
+/** Epoch milliseconds with sub-millisecond precision. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface ReplicaTimes {
+  /** Just before spawn() was called. */
+  spawnedAt: number;
+  /** How long the spawn() call itself took (fork and exec, synchronous in node). */
+  spawnCallMs: number;
+  /** When the platform read the runtime's `listening` line. */
+  listeningSeenAt?: number;
+  /** From the runtime's own line: node's process start → listening. */
+  listeningAfterMs?: number;
+  /** From the runtime's own line, epoch ms: node's process start, and when it listened. */
+  processStartedAt?: number;
+  listeningAt?: number;
+  readyAt?: number;
+}
+
+export interface ReplicaProbeTuning {
+  /** Interval between probes while the replica starts. */
+  startIntervalMs: number;
+  /** How long to probe at `startIntervalMs` before backing off. */
+  startFastMs: number;
+  /** Longest interval between start probes after backing off. */
+  startMaxIntervalMs: number;
+}
+
+export interface ReplicaEvents {
+  onReady(r: Replica): void;
+  onUnready(r: Replica): void;
+  onExit(r: Replica, exit: ReplicaExit): void;
+  /**
+   * Once it is ready and its `listening` line was read (or did not come within half a
+   * second of ready: not every command prints one). The probe often wins the race
+   * against the line, so this can come after onReady.
+   */
+  onTimes(r: Replica): void;
+}
+
+const LISTENING_LINE_WAIT_MS = 500;
+
+export interface ReplicaOptions {
+  id: string;
+  seq: number;
+  revision: number;
+  host: string;
+  port: number;
+  launch: LaunchSpec;
+  env: Record<string, string>;
+  log: Logger;
+  probe: ReplicaProbeTuning;
+  events: ReplicaEvents;
+}
+
+export class Replica {
+  readonly id: string;
+  readonly seq: number;
+  readonly revision: number;
+  readonly host: string;
+  readonly port: number;
+  state: ReplicaState = 'starting';
+  readonly times: ReplicaTimes;
+
+  private readonly child: ChildProcess;
+  private readonly opts: ReplicaOptions;
+  private readonly exited = deferred<void>();
+  private lastStdout: string | undefined;
+  private lastStderr: string | undefined;
+  private addressInUse = false;
+  private stopped = false;
+  private everReady = false;
+
+  private probeTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private timesTimer: NodeJS.Timeout | undefined;
+  private timesReported = false;
+  private probing = false;
+  private probeNow = false;
+  private probeInterval: number;
+  private probeStartedAt: number | undefined;
+  private passes = 0;
+  private failures = 0;
+
+  constructor(opts: ReplicaOptions) {
+    this.opts = opts;
+    this.id = opts.id;
+    this.seq = opts.seq;
+    this.revision = opts.revision;
+    this.host = opts.host;
+    this.port = opts.port;
+    this.probeInterval = opts.probe.startIntervalMs;
+
+    const spawnedAt = preciseNow();
+    // Not detached: the replica stays in our process group, and `close()` or the exit
+    // hook of the platform kills what is left.
+    this.child = spawn(opts.launch.command, opts.launch.args, {
+      cwd: opts.launch.cwd,
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    });
+    this.times = { spawnedAt, spawnCallMs: preciseNow() - spawnedAt };
+    if (this.child.stdout) forEachLine(this.child.stdout, (l) => this.onOutput(l, 'stdout'));
+    if (this.child.stderr) forEachLine(this.child.stderr, (l) => this.onOutput(l, 'stderr'));
+
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    this.child.on('error', (err) => {
+      // Only a failure to start ends the replica here; a failed kill() also lands here.
+      if (this.child.pid === undefined) this.finish(null, null, spawnErrorMessage(err, opts.launch));
+    });
+    this.child.once('exit', (code, signal) => {
+      [exitCode, exitSignal] = [code, signal];
+      // Let the last lines arrive ('close'), but not forever: a grandchild may hold the
+      // pipes open.
+      this.closeTimer = setTimeout(() => this.finish(exitCode, exitSignal), 200);
+    });
+    this.child.once('close', () => this.finish(exitCode, exitSignal));
+
+    if (this.child.pid !== undefined) this.scheduleProbe(opts.launch.readiness.initialDelayMs);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get live(): boolean {
+    return this.state !== 'draining' && this.state !== 'exited';
+  }
+
+  /**
+   * Takes the replica out of service without signalling it yet, so the workload can
+   * publish the endpoints without it before the process hears anything.
+   */
+  retire(): void {
+    if (!this.live) return;
+    this.state = 'draining';
+    this.stopped = true;
+    this.clearProbe();
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs: number): Promise<void> {
+    this.retire();
+    if (this.state === 'draining' && this.killTimer === undefined) {
+      this.signal('SIGTERM');
+      this.killTimer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    }
+    return this.exited.promise;
+  }
+
+  /** Last resort when the platform's own process exits: synchronous, no drain. */
+  killNow(): void {
+    if (this.state !== 'exited') this.signal('SIGKILL');
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) this.child.kill(sig);
+  }
+
+  private onOutput(line: string, stream: OutputStream): void {
+    const parsed = parseLine(line, stream);
+    if (stream === 'stderr') this.lastStderr = lineSummary(parsed);
+    else this.lastStdout = lineSummary(parsed);
+    if (line.includes('EADDRINUSE')) this.addressInUse = true;
+    if (parsed.msg === 'listening' && typeof parsed.fields.listeningAfterMs === 'number' && this.times.listeningSeenAt === undefined) {
+      this.times.listeningSeenAt = preciseNow();
+      this.times.listeningAfterMs = parsed.fields.listeningAfterMs;
+      const { startedAt, listeningAt } = parsed.fields;
+      if (typeof startedAt === 'number') this.times.processStartedAt = startedAt;
+      if (typeof listeningAt === 'number') this.times.listeningAt = listeningAt;
+      // The runtime says it listens: check at once instead of at the next tick.
+      if (this.state === 'starting') this.probeSoon();
+      if (this.everReady) this.reportTimes();
+    }
+    logLine(this.opts.log, parsed);
+  }
+
+  private probeSoon(): void {
+    if (this.probing) {
+      this.probeNow = true;
+      return;
+    }
+    this.scheduleProbe(0);
+  }
+
+  private scheduleProbe(delayMs: number): void {
+    this.clearProbe();
+    const run = (): void => {
+      this.probeTimer = undefined;
+      void this.runProbe();
+    };
+    this.probeTimer = delayMs <= 0 ? setTimeout(run, 0) : setTimeout(run, delayMs);
+  }
+
+  private clearProbe(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  private async runProbe(): Promise<void> {
+    if (!this.live || this.probing) return;
+    this.probing = true;
+    this.probeStartedAt ??= performance.now();
+    const { readiness } = this.opts.launch;
+    const ok = await probeOnce(readiness.check, this.host, this.port, readiness.timeoutMs);
+    this.probing = false;
+    if (!this.live) return;
+    this.onProbe(ok);
+    if (!this.live) return;
+    if (this.probeNow && this.state === 'starting') {
+      this.probeNow = false;
+      this.scheduleProbe(0);
+    } else {
+      this.scheduleProbe(this.nextProbeDelay());
+    }
+  }
+
+  private onProbe(ok: boolean): void {
+    const { readiness } = this.opts.launch;
+    if (ok) {
+      this.failures = 0;
+      this.passes++;
+      if (this.state !== 'ready' && this.passes >= readiness.successThreshold) {
+        this.state = 'ready';
+        if (!this.everReady) {
+          this.everReady = true;
+          this.times.readyAt = preciseNow();
+          if (this.times.listeningSeenAt !== undefined) this.reportTimes();
+          else this.timesTimer = setTimeout(() => this.reportTimes(), LISTENING_LINE_WAIT_MS);
+        }
+        this.opts.events.onReady(this);
+      }
+      return;
+    }
+    this.passes = 0;
+    this.failures++;
+    if (this.state === 'ready' && this.failures >= readiness.failureThreshold) {
+      this.state = 'unready';
+      this.opts.log.warn({ failures: this.failures }, 'replica failed its readiness probe; no traffic until it passes again');
+      this.opts.events.onUnready(this);
+    }
+  }
+
+  private nextProbeDelay(): number {
+    const { readiness } = this.opts.launch;
+    if (this.everReady) return readiness.periodMs;
+    const { startFastMs, startMaxIntervalMs } = this.opts.probe;
+    // Fast at first, because this interval bounds the platform's share of a cold start;
+    // then slower, for things that take seconds to start.
+    if (performance.now() - (this.probeStartedAt ?? 0) > startFastMs) {
+      this.probeInterval = Math.min(startMaxIntervalMs, Math.max(this.probeInterval * 2, 10));
+    }
+    return this.probeInterval;
+  }
+
+  private reportTimes(): void {
+    if (this.timesReported || this.state === 'exited') return;
+    this.timesReported = true;
+    if (this.timesTimer) clearTimeout(this.timesTimer);
+    this.opts.events.onTimes(this);
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
+    if (this.state === 'exited') return;
+    this.state = 'exited';
+    this.clearProbe();
+    for (const t of [this.killTimer, this.closeTimer, this.timesTimer]) if (t) clearTimeout(t);
+    const exit: ReplicaExit = {
+      code,
+      signal,
+      wasReady: this.everReady,
+      wasStopped: this.stopped,
+      lastOutput: spawnError ?? this.lastStderr ?? this.lastStdout,
+      addressInUse: this.addressInUse,
+    };
+    if (spawnError !== undefined) exit.spawnError = spawnError;
+    this.exited.resolve();
+    this.opts.events.onExit(this, exit);
+  }
+}
+
+function spawnErrorMessage(err: Error, launch: LaunchSpec): string {
+  // ENOENT names the command even when it is the working directory that is missing.
+  if (!existsSync(launch.cwd)) return `working directory ${launch.cwd} does not exist`;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    return `command ${launch.command} not found ${launch.command.includes('/') ? `in ${launch.cwd}` : 'on PATH'}`;
+  }
+  return `cannot start ${launch.command}: ${err.message}`;
+}

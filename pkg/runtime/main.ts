@@ -1,0 +1,99 @@
+// kfn-node-runtime <handler-module>: serves a function module on $PORT.
+// Imports only node built-ins and its own small files: the benchmark measures cold start,
+// and every module loaded here is paid for by every replica.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pickHandler } from './handler.js';
+import { errorFields, newRuntimeLog } from './log.js';
+import { createRuntimeServer } from './server.js';
+
+const log = newRuntimeLog(process.env.KFN_LOG_LEVEL);
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function envInt(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return process.env[name] !== undefined && Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+const modulePath = process.argv[2];
+if (!modulePath) {
+  log('fatal', 'usage: kfn-node-runtime <handler-module>');
+  process.exit(2);
+}
+
+let mod: Record<string, unknown>;
+try {
+  mod = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+} catch (err) {
+  log('fatal', `cannot load handler module ${modulePath}: ${(err as Error).message}`, errorFields(err));
+  process.exit(1);
+}
+const handler = pickHandler(mod);
+if (!handler) {
+  log('fatal', `handler module ${modulePath} exports neither a default function nor raw(req, res)`);
+  process.exit(1);
+}
+
+const port = envInt('PORT', 8080);
+const runtime = createRuntimeServer({ handler, log, maxBodyBytes: envInt('KFN_MAX_BODY_BYTES', 32 * 1024 * 1024) });
+runtime.server.on('error', (err) => {
+  log('fatal', `cannot listen on port ${port}: ${err.message}`, errorFields(err));
+  process.exit(1);
+});
+runtime.server.listen(port, process.env.KFN_HOST || undefined, () => {
+  const addr = runtime.server.address();
+  log('info', 'listening', {
+    port: typeof addr === 'object' && addr ? addr.port : port,
+    handler: modulePath,
+    form: handler.form,
+    pid: process.pid,
+    // From node's own start, so a benchmark can tell the replica's start-up apart from
+    // the platform's share of a cold start; epoch ms, sub-ms, comparable across processes.
+    listeningAfterMs: round(performance.now()),
+    startedAt: round(performance.timeOrigin),
+    listeningAt: round(performance.timeOrigin + performance.now()),
+  });
+});
+
+// Only the same signal twice means "stop now": Ctrl-C reaches the whole process group,
+// and a supervisor may follow it with SIGTERM while the drain is under way.
+const received = new Set<string>();
+function shutdown(signal: string): void {
+  if (received.has(signal)) {
+    log('warn', `second ${signal}: exiting with ${runtime.inFlight()} requests in flight`);
+    process.exit(1);
+  }
+  received.add(signal);
+  if (received.size > 1) return;
+  const timeoutMs = envInt('KFN_DRAIN_TIMEOUT_MS', 30_000);
+  // Closed to new connections before anyone reads that we are draining.
+  const drained = runtime.drain(timeoutMs);
+  log('info', 'draining', { signal, inFlight: runtime.inFlight(), timeoutMs });
+  void drained.then((outcome) => {
+    if (outcome === 'drained') {
+      log('info', 'drained');
+      process.exit(0);
+    }
+    log('warn', `drain timed out after ${timeoutMs} ms with ${runtime.inFlight()} requests in flight`);
+    process.exit(1);
+  });
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+// Set by the local platform (`kfn dev`), which runs replicas in its own process group.
+// It drains them itself, endpoints first, so Ctrl-C in its terminal is its business;
+// and if it dies without a chance to clean up (SIGKILL), its replicas go too.
+const parentPid = Number(process.env.KFN_PARENT_PID);
+if (parentPid > 0) {
+  process.on('SIGINT', () => {});
+  const watch = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(watch);
+    shutdown('parent exited');
+  }, 1000).unref();
+} else {
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
