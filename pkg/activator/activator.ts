@@ -1,0 +1,234 @@
+// The activator: wiring of routes, per-function throttlers, the proxy, stat reporting and
+// metrics behind one request listener. `listenActivator` (listen.ts) puts it on a port.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import type { Registry } from 'prom-client';
+import { keyOf, type FunctionKey } from '../apis/meta.js';
+import type { StatSink } from '../autoscaler/stats.js';
+import type { EndpointsUpdate } from '../platform/types.js';
+import { sleep } from '../shared/abort.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/log.js';
+import { ProxyCall, type CallDeps, type Outgoing } from './call.js';
+import { ActivatorError, sendError } from './errors.js';
+import { inspectRequest } from './headers.js';
+import { ActivatorMetrics } from './metrics.js';
+import { ReplicaProxy } from './proxy.js';
+import { RouteTable, type Route } from './routes.js';
+import { FunctionState } from './state.js';
+import { StatReporter } from './stats.js';
+import type { ThrottlerLimits } from './throttler.js';
+
+export { listenActivator, type ListenOptions, type ListeningActivator } from './listen.js';
+
+export interface ActivatorOptions {
+  /** Hosts `<name>.<namespace>.<domain>` route to functions. Default `kfn.local`. */
+  domain?: string;
+  /** Requests waiting per function. Default 10,000. */
+  maxQueue?: number;
+  /** Body bytes buffered by waiting requests per function. Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** Largest request body. Default 10 MiB. */
+  maxBodyBytes?: number;
+  /** Retry-After on queue_full. Default 1. */
+  retryAfterSeconds?: number;
+  /** Period of ConcurrencyStats. Default 1000. */
+  statIntervalMs?: number;
+  /** Names this activator in its stats. Default `activator/<hostname>`. */
+  source?: string;
+  /** How long close() lets waiting and in-flight requests finish. Default 30 s. */
+  drainTimeoutMs?: number;
+  /** In [0, 1); for power-of-two-choices. Default Math.random. */
+  random?: () => number;
+}
+
+export interface ActivatorDeps {
+  log: Logger;
+  statSink: StatSink;
+  metrics?: Registry;
+  clock?: Clock;
+  options?: ActivatorOptions;
+}
+
+export interface FunctionServing {
+  /** Hard limit per replica; 0 = unlimited. Default 0. */
+  containerConcurrency?: number;
+  /** Longest a request may wait plus run. Default 300. */
+  timeoutSeconds?: number;
+}
+
+export interface Activator {
+  /** The request listener; needs no `this`. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  upsertFunction(key: FunctionKey, serving: FunctionServing): void;
+  /** Unroutes the function; requests waiting for it get 503. */
+  removeFunction(key: FunctionKey): void;
+  updateEndpoints(update: EndpointsUpdate): void;
+  /** Reports concurrency stats until `signal` aborts. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Refuses new requests, lets waiting and in-flight ones finish (bounded), then frees sockets. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 300;
+
+export function createActivator(deps: ActivatorDeps): Activator {
+  const opts = deps.options ?? {};
+  const log = deps.log;
+  const clock = deps.clock ?? systemClock;
+  const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
+  const limits: ThrottlerLimits = {
+    maxQueue: opts.maxQueue ?? 10_000,
+    maxQueueBytes: opts.maxQueueBytes ?? 64 * 1024 * 1024,
+    retryAfterSeconds: opts.retryAfterSeconds ?? 1,
+    random: opts.random ?? Math.random,
+  };
+  const domain = opts.domain ?? 'kfn.local';
+  const routes = new RouteTable(domain);
+  const states = new Map<string, FunctionState>();
+  const proxy = new ReplicaProxy();
+  const metrics = deps.metrics ? new ActivatorMetrics(deps.metrics, () => states.values()) : undefined;
+  const reporter = new StatReporter({
+    sink: deps.statSink,
+    source: opts.source ?? `activator/${hostname()}`,
+    clock,
+    intervalMs: opts.statIntervalMs,
+    onError: (err) => log.warn({ err }, 'stat sink failed'),
+  });
+  const callDeps: CallDeps = { proxy, clock, maxBodyBytes, log };
+  let closing = false;
+
+  function stateFor(key: FunctionKey, id: string, route: Route | undefined): FunctionState {
+    let fn = states.get(id);
+    if (fn) return fn;
+    const fnKey = { namespace: key.namespace, name: key.name };
+    fn = new FunctionState(fnKey, id, route?.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000, route?.containerConcurrency ?? 0, limits, {
+      poke: () => {
+        log.debug({ fn: id }, 'no ready replica: poking the autoscaler');
+        try {
+          deps.statSink.poke(fnKey);
+        } catch (err) {
+          log.warn({ fn: id, err }, 'poke failed');
+        }
+      },
+      coldStartServed: (ms) => {
+        log.debug({ fn: id, ms }, 'cold start served');
+        metrics?.coldStart(fnKey, ms / 1000);
+      },
+      now: () => clock.now(),
+    });
+    states.set(id, fn);
+    return fn;
+  }
+
+  function reject(res: ServerResponse, err: ActivatorError, fn?: FunctionState, closeConnection = false): void {
+    if (fn) fn.count(err.status);
+    else metrics?.countUnrouted(err.status);
+    sendError(res, err, closeConnection);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (closing) return reject(res, new ActivatorError('shutting_down', 'the activator is shutting down; retry'));
+    // Reads rawHeaders only: node then never builds the req.headers object.
+    const socket = req.socket;
+    const head = inspectRequest(req.rawHeaders, { remoteAddress: socket.remoteAddress, encrypted: (socket as TLSSocket).encrypted === true });
+    if (head.problem) return reject(res, new ActivatorError(head.problem.code, head.problem.message), undefined, !req.complete);
+    const url = req.url ?? '/';
+    const resolved = routes.resolve(head.host, url);
+    if (!resolved) return reject(res, new ActivatorError('function_not_found', routes.describeMiss(head.host, url)));
+    const { route } = resolved;
+    const fn = stateFor(route.key, route.id, route);
+    if (head.bodyLength > maxBodyBytes) {
+      const err = new ActivatorError('body_too_large', `function ${route.id}: request body of ${head.bodyLength} bytes is larger than the limit of ${maxBodyBytes} bytes`);
+      return reject(res, err, fn, true);
+    }
+    // HTTP/1.0 clients may send no Host; the replica speaks HTTP/1.1 and needs one.
+    if (head.host === undefined) head.headers.push('Host', `${route.key.name}.${route.key.namespace}.${domain}`);
+    const out: Outgoing = { method: req.method ?? 'GET', path: resolved.path, headers: head.headers, bodyLength: head.bodyLength };
+
+    const now = clock.now();
+    reporter.track(fn.window);
+    fn.window.arrive(now);
+    new ProxyCall(fn, req, res, out, callDeps, now).start();
+  }
+
+  function upsertFunction(key: FunctionKey, serving: FunctionServing): void {
+    const containerConcurrency = Math.max(0, serving.containerConcurrency ?? 0);
+    const timeoutMs = (serving.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+    const route = routes.upsert(key, { containerConcurrency, timeoutMs });
+    const fn = states.get(route.id);
+    if (fn) {
+      fn.timeoutMs = timeoutMs;
+      fn.throttler.configure(containerConcurrency);
+    }
+  }
+
+  function removeFunction(key: FunctionKey): void {
+    const id = keyOf(key);
+    routes.remove(key);
+    const fn = states.get(id);
+    if (!fn) return;
+    states.delete(id);
+    reporter.forget(fn.window);
+    metrics?.forget(fn.key);
+    fn.throttler.failAll(new ActivatorError('function_removed', `function ${id} was removed`));
+  }
+
+  function updateEndpoints(update: EndpointsUpdate): void {
+    const id = keyOf(update.key);
+    let fn = states.get(id);
+    if (!fn) {
+      // Nothing to keep for a function with no endpoints, no failure and no traffic.
+      if (update.endpoints.length === 0 && !update.failure) return;
+      fn = stateFor(update.key, id, routes.get(id));
+    }
+    const before = fn.throttler.readyReplicas;
+    fn.throttler.setEndpoints(update.endpoints, update.failure);
+    for (const r of before) if (r.removed) proxy.forgetTarget(r.target);
+    const failing = update.endpoints.length === 0 ? update.failure?.reason : undefined;
+    if (failing !== fn.reportedFailure) {
+      fn.reportedFailure = failing;
+      if (failing) log.info({ fn: id, reason: failing, message: update.failure?.message }, 'activation failing: requests get 503 until a replica is ready');
+    }
+  }
+
+  /** Requests waiting or proxied, over all functions. */
+  function requestsInFlight(): number {
+    let n = 0;
+    for (const fn of states.values()) n += fn.window.inFlight;
+    return n;
+  }
+
+  async function settle(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (requestsInFlight() > 0 && Date.now() < deadline) await sleep(25);
+  }
+
+  let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closed ??= (async () => {
+      closing = true;
+      const drainMs = opts.drainTimeoutMs ?? 30_000;
+      // Waiting requests may still be served if a replica turns up; give them the drain time.
+      await settle(drainMs);
+      for (const fn of states.values()) {
+        fn.throttler.failAll(new ActivatorError('shutting_down', `the activator is shutting down; function ${fn.id} was not served`));
+      }
+      // Proxied requests finish on their own (each is bounded by its function's timeout);
+      // only what still runs after a second drain period is cut.
+      await settle(drainMs);
+      proxy.close();
+    })();
+    return closed;
+  }
+
+  return {
+    handle,
+    upsertFunction,
+    removeFunction,
+    updateEndpoints,
+    run: (signal) => reporter.run(signal),
+    close,
+  };
+}

@@ -1,0 +1,233 @@
+// One request's way through the activator once routed: take a replica slot or wait for
+// one, forward, retry once if the replica refused or reset the connection before
+// answering, and account for it when the response closes.
+//
+// Request bodies: with a free slot the body streams straight to the replica. While the
+// request waits, its body is read into memory and counted against the queue's byte
+// bound, rather than left unread. Reading lets the client finish uploading during a cold
+// start, makes the byte bound measure memory actually held, and leaves a complete body
+// that can be replayed if the first replica refuses the connection. Past the queue's byte
+// bound the request gets 503, past maxBodyBytes 413.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Logger } from '../shared/log.js';
+import type { Clock } from '../shared/clock.js';
+import type { Replica } from './breaker.js';
+import { ActivatorError, errnoCode, sendError, transportError } from './errors.js';
+import type { ReplicaProxy, Upstream } from './proxy.js';
+import type { QueueSlot } from './queue.js';
+import type { FunctionState } from './state.js';
+import type { Waiter } from './throttler.js';
+
+/** What goes to the replica, prepared once per request. */
+export interface Outgoing {
+  method: string;
+  path: string;
+  headers: string[];
+  /** Bytes for Content-Length, -1 for chunked, 0 for none. */
+  bodyLength: number;
+}
+
+export interface CallDeps {
+  proxy: ReplicaProxy;
+  clock: Clock;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+/** Refused or reset before any response byte: the replica did not act on the request. */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/** Status recorded for a request whose client went away before its response was complete. */
+export const CLIENT_CLOSED = 499;
+
+export class ProxyCall implements Waiter {
+  bytes = 0;
+  queueSlot: QueueSlot | undefined = undefined;
+  avoid: Replica | undefined = undefined;
+  waitTimer: NodeJS.Timeout | undefined = undefined;
+
+  private replica: Replica | undefined;
+  private upstream: Upstream | undefined;
+  private attempt = 0;
+  /** Our own error response was sent, or the response closed. */
+  private done = false;
+  private upstreamTimedOut = false;
+  private bodyBytes = 0;
+  /** The body read while queued; kept after forwarding only when complete (for a retry). */
+  private chunks: Buffer[] | undefined;
+  private buffering = false;
+  private bodyEnded = false;
+  /** The 'data' listener, attached only for bodies that need counting or buffering. */
+  private bodyListener: ((chunk: Buffer) => void) | undefined;
+
+  constructor(
+    private readonly fn: FunctionState,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly out: Outgoing,
+    private readonly deps: CallDeps,
+    private readonly arrivedAt: number,
+  ) {}
+
+  start(): void {
+    this.res.on('close', () => this.onClose());
+    const replica = this.fn.throttler.tryAcquire();
+    if (replica) {
+      this.forward(replica);
+      return;
+    }
+    if (this.out.bodyLength !== 0) this.startBuffering();
+    this.fn.throttler.enqueue(this, this.remainingMs());
+  }
+
+  grant(replica: Replica): void {
+    if (this.done) {
+      this.fn.throttler.release(replica);
+      return;
+    }
+    this.forward(replica);
+  }
+
+  fail(err: ActivatorError): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.queueSlot) this.fn.throttler.cancel(this);
+    this.stopReadingBody();
+    this.upstream?.destroy();
+    if (err.status >= 500) this.deps.log.debug({ fn: this.fn.id, code: err.code, err: err.cause ?? err.message }, 'request failed');
+    // An unread body would otherwise be read and thrown away to keep the connection.
+    sendError(this.res, err, !this.req.complete);
+  }
+
+  private forward(replica: Replica): void {
+    this.replica = replica;
+    const attempt = ++this.attempt;
+    let body: Readable | undefined;
+    if (this.chunks) body = this.replayBody(this.chunks);
+    else if (this.out.bodyLength !== 0) body = this.req;
+    this.upstream = this.deps.proxy.forward(this.res, {
+      target: replica.target,
+      method: this.out.method,
+      path: this.out.path,
+      headers: this.out.headers,
+      body,
+      // The function's timeout covers waiting and running; what is left bounds how long
+      // the replica may stay silent.
+      timeoutMs: this.remainingMs(),
+      onError: (err) => this.onProxyError(err, attempt),
+      onTimeout: () => this.onUpstreamTimeout(attempt),
+    });
+    // Chunked bodies have no declared size: count them as they stream. After forward()
+    // so that the pipe is attached before the stream starts flowing.
+    if (this.out.bodyLength < 0) this.listenToBody();
+  }
+
+  private onUpstreamTimeout(attempt: number): void {
+    if (attempt !== this.attempt || this.done) return;
+    this.upstreamTimedOut = true;
+    const replica = this.replica?.address ?? 'unknown';
+    this.upstream?.destroy(
+      new ActivatorError('upstream_timeout', `function ${this.fn.id}: replica ${replica} did not answer within the function's timeout of ${this.fn.timeoutMs / 1000}s`),
+    );
+  }
+
+  private onProxyError(err: Error, attempt: number): void {
+    if (attempt !== this.attempt || this.done) return;
+    const replica = this.replica;
+    if (!replica) return;
+    if (attempt === 1 && !this.upstreamTimedOut && !this.res.headersSent && !this.res.destroyed && RETRYABLE.has(errnoCode(err)) && this.bodyReplayable()) {
+      this.deps.log.debug({ fn: this.fn.id, replica: replica.address, code: errnoCode(err) }, 'retrying on another replica');
+      this.upstream = undefined;
+      this.releaseReplica();
+      this.avoid = replica;
+      const next = this.fn.throttler.tryAcquire(replica);
+      if (next) this.forward(next);
+      else this.fn.throttler.enqueue(this, this.remainingMs());
+      return;
+    }
+    this.fail(transportError(this.fn.id, replica.address, err));
+  }
+
+  private onClose(): void {
+    const finished = this.res.writableFinished;
+    if (this.queueSlot) this.fn.throttler.cancel(this);
+    if (!finished) this.upstream?.destroy(); // the client went away: stop the replica's work too
+    this.done = true;
+    this.stopReadingBody();
+    this.releaseReplica();
+    this.fn.window.depart(this.deps.clock.now());
+    this.fn.count(finished ? this.res.statusCode : CLIENT_CLOSED);
+  }
+
+  private releaseReplica(): void {
+    const r = this.replica;
+    if (!r) return;
+    this.replica = undefined;
+    this.fn.throttler.release(r);
+  }
+
+  /** No body, or a body read completely while queued. */
+  private bodyReplayable(): boolean {
+    return this.out.bodyLength === 0 || (this.chunks !== undefined && this.bodyEnded);
+  }
+
+  private startBuffering(): void {
+    this.buffering = true;
+    this.chunks = [];
+    // Content-Length bodies reserve their size up front, so an oversized one is refused
+    // before a byte is read; chunked ones grow as they arrive.
+    if (this.out.bodyLength > 0) this.bytes = this.out.bodyLength;
+    this.listenToBody();
+    this.req.once('end', () => {
+      this.bodyEnded = true;
+    });
+  }
+
+  private listenToBody(): void {
+    if (this.bodyListener) return;
+    this.bodyListener = (chunk) => this.onBodyChunk(chunk);
+    this.req.on('data', this.bodyListener);
+  }
+
+  private onBodyChunk(chunk: Buffer): void {
+    if (this.done) return;
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > this.deps.maxBodyBytes) {
+      this.fail(new ActivatorError('body_too_large', `function ${this.fn.id}: request body is larger than the limit of ${this.deps.maxBodyBytes} bytes`));
+      return;
+    }
+    if (!this.buffering || !this.chunks) return;
+    this.chunks.push(chunk);
+    if (this.out.bodyLength < 0 && !this.fn.throttler.grow(this, chunk.length)) {
+      this.fail(this.fn.throttler.queueFullError());
+    }
+  }
+
+  /** A stream of what was read while queued, followed by whatever is still to come. */
+  private replayBody(chunks: Buffer[]): Readable {
+    this.buffering = false;
+    const body = new PassThrough();
+    for (const c of chunks) body.write(c);
+    if (this.bodyEnded) {
+      body.end();
+    } else {
+      // Incomplete: not replayable, so no reason to keep holding what was read.
+      this.chunks = undefined;
+      this.req.pipe(body);
+    }
+    return body;
+  }
+
+  private stopReadingBody(): void {
+    this.buffering = false;
+    if (this.bodyListener) {
+      this.req.off('data', this.bodyListener);
+      this.bodyListener = undefined;
+    }
+  }
+
+  private remainingMs(): number {
+    return Math.max(1, this.fn.timeoutMs - (this.deps.clock.now() - this.arrivedAt));
+  }
+}

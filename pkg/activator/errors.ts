@@ -1,0 +1,97 @@
+// One registry of the activator's error codes: the HTTP status each maps to and the JSON
+// body a caller sees, `{ error: code, message }`. Transport failures towards a replica
+// become typed 502/503/504 errors that keep the socket error as `cause`.
+import type { ServerResponse } from 'node:http';
+
+export const ERROR_STATUS = {
+  bad_request: 400,
+  function_not_found: 404,
+  request_timeout: 408,
+  body_too_large: 413,
+  headers_too_large: 431,
+  unsupported_transfer_encoding: 501,
+  /** The function's wait queue is full (by count or by buffered bytes). */
+  queue_full: 503,
+  /** The platform reported that replicas keep failing to start. */
+  activation_failed: 503,
+  function_removed: 503,
+  shutting_down: 503,
+  /** The replica refused the connection (draining, exited). */
+  replica_unavailable: 503,
+  /** The replica reset the connection before it answered. */
+  replica_reset: 502,
+  bad_gateway: 502,
+  /** Waited the function's timeout with no ready replica. */
+  activation_timeout: 504,
+  /** Waited the function's timeout with ready replicas, all at containerConcurrency. */
+  queue_timeout: 504,
+  /** The replica went silent for the rest of the function's timeout. */
+  upstream_timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ActivatorError extends Error {
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    opts: { cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ActivatorError';
+    this.status = ERROR_STATUS[code];
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+/** The `{ error, message }` body of an error response. */
+export function errorBody(err: ActivatorError): string {
+  return JSON.stringify({ error: err.code, message: err.message });
+}
+
+/**
+ * Writes `err` as the response. `closeConnection` is for errors sent while the client may
+ * still be uploading a body we will not read (413): keeping the connection would make node
+ * read and discard the rest of it.
+ */
+export function sendError(res: ServerResponse, err: ActivatorError, closeConnection = false): void {
+  if (res.headersSent) {
+    // Part of the replica's response is already out: the only honest signal left is
+    // cutting the connection, so the client sees a truncated response, not a complete one.
+    res.destroy();
+    return;
+  }
+  const body = errorBody(err);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  };
+  if (err.retryAfterSeconds !== undefined) headers['retry-after'] = err.retryAfterSeconds;
+  if (closeConnection) headers.connection = 'close';
+  res.writeHead(err.status, headers);
+  res.end(body);
+}
+
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND']);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
+/** Maps a socket error while talking to `replica` of function `fn` to a typed error. */
+export function transportError(fn: string, replica: string, cause: unknown): ActivatorError {
+  if (cause instanceof ActivatorError) return cause;
+  const code = errnoCode(cause);
+  const what = `function ${fn}: replica ${replica}`;
+  if (UNAVAILABLE.has(code)) return new ActivatorError('replica_unavailable', `${what} is not accepting connections (${code})`, { cause });
+  if (RESET.has(code)) return new ActivatorError('replica_reset', `${what} closed the connection before answering (${code})`, { cause });
+  if (TIMEOUT.has(code)) return new ActivatorError('upstream_timeout', `${what} did not answer in time (${code})`, { cause });
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new ActivatorError('bad_gateway', `${what} failed: ${detail}`, { cause });
+}
+
+export function errnoCode(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return '';
+}

@@ -1,0 +1,88 @@
+// The activator on a real node http server. Keep-alive is long (clients and ingresses
+// hold connections to the activator) and there is no overall request timeout: each
+// function's timeoutSeconds bounds its requests, and a whole-request limit here would cut
+// slow uploads and long responses that the function allows.
+import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { sleep } from '../shared/abort.js';
+import { ERROR_STATUS, type ErrorCode } from './errors.js';
+
+export interface ListenOptions {
+  port: number;
+  host?: string;
+  /** Idle client connections are kept this long. Default 65 s (above common LB idle timeouts of 60 s). */
+  keepAliveTimeoutMs?: number;
+  /** A client must send its request headers within this. Default 30 s. */
+  headersTimeoutMs?: number;
+  /** After close() starts, in-flight requests get this long before their connections are cut. Default 30 s. */
+  closeGraceMs?: number;
+}
+
+export interface ListeningActivator {
+  port: number;
+  /** Stops accepting, waits for in-flight requests (up to the grace), then cuts connections. */
+  close(): Promise<void>;
+}
+
+export async function listenActivator(
+  act: { readonly handle: (req: IncomingMessage, res: ServerResponse) => void },
+  opts: ListenOptions,
+  signal?: AbortSignal,
+): Promise<ListeningActivator> {
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: opts.headersTimeoutMs ?? 30_000, noDelay: true }, act.handle);
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+  server.on('clientError', onClientError);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+
+  let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closed ??= (async () => {
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Node leaves a keep-alive connection open after its in-flight response even while
+      // closing; sweep connections as they fall idle instead of waiting out the grace.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const stop = new AbortController();
+      await Promise.race([done, sleep(opts.closeGraceMs ?? 30_000, stop.signal)]);
+      stop.abort();
+      clearInterval(sweep);
+      server.closeAllConnections();
+      await done;
+    })();
+    return closed;
+  }
+  if (signal) {
+    if (signal.aborted) await close();
+    else signal.addEventListener('abort', () => void close(), { once: true });
+  }
+  return { port, close };
+}
+
+const PARSE_ERROR_CODE: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+};
+
+/** Malformed requests (node's parser rejected them: CR/LF in headers, bad framing...) get a JSON 4xx. */
+function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  const busy = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
+  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+    socket.destroy();
+    return;
+  }
+  const code = PARSE_ERROR_CODE[err.code ?? ''] ?? 'bad_request';
+  const status = ERROR_STATUS[code];
+  const body = JSON.stringify({ error: code, message: `malformed request (${err.code ?? err.message})` });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

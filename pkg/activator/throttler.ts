@@ -1,0 +1,246 @@
+// Per function: the ready replicas with their breakers, and the queue of requests waiting
+// for a free slot. Requests are handed out FIFO whenever a slot frees or the endpoint set
+// changes; a request never jumps the queue, so a function at capacity serves in arrival
+// order. Synchronous and timer-driven only: no I/O here.
+import type { ActivationFailure, ReadyEndpoint } from '../platform/types.js';
+import { Replica } from './breaker.js';
+import { ActivatorError } from './errors.js';
+import { firstAvailable, hasFreeSlot, policyFor, powerOfTwoChoices, roundRobin, type PolicyName } from './lb.js';
+import { WaitQueue, type QueueEntry } from './queue.js';
+
+export interface Waiter extends QueueEntry {
+  /** Called once with a replica whose slot is already taken for this request. */
+  grant(replica: Replica): void;
+  /** Called once when the request will not be served. */
+  fail(err: ActivatorError): void;
+  /** A replica to prefer not to get (the one a retry comes from). */
+  avoid: Replica | undefined;
+  waitTimer: NodeJS.Timeout | undefined;
+}
+
+export interface ThrottlerLimits {
+  maxQueue: number;
+  maxQueueBytes: number;
+  /** Sent as Retry-After with queue_full. */
+  retryAfterSeconds: number;
+  /** In [0, 1); injected so power-of-two-choices is testable. */
+  random: () => number;
+}
+
+export interface ThrottlerHooks {
+  /** A request started waiting for a function with no ready replica: decide now. */
+  poke(): void;
+  /** The request that started a cold spell was forwarded, `ms` after it started waiting. */
+  coldStartServed(ms: number): void;
+  now(): number;
+}
+
+export class Throttler {
+  private replicas: Replica[] = [];
+  private readonly queue: WaitQueue<Waiter>;
+  private failure: ActivationFailure | undefined;
+  private containerConcurrency: number;
+  private policy: PolicyName;
+  private cursor = 0;
+  /** When the current cold spell's first request started waiting; undefined outside one. */
+  private coldSince: number | undefined;
+
+  constructor(
+    readonly id: string,
+    containerConcurrency: number,
+    private readonly limits: ThrottlerLimits,
+    private readonly hooks: ThrottlerHooks,
+  ) {
+    this.queue = new WaitQueue(limits.maxQueue, limits.maxQueueBytes);
+    this.containerConcurrency = containerConcurrency;
+    this.policy = policyFor(containerConcurrency);
+  }
+
+  get queueDepth(): number {
+    return this.queue.count;
+  }
+
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  get readyReplicas(): readonly Replica[] {
+    return this.replicas;
+  }
+
+  /** Whether nothing here needs keeping: no replicas, nobody waiting, no failure to report. */
+  get idle(): boolean {
+    return this.replicas.length === 0 && this.queue.count === 0 && this.failure === undefined;
+  }
+
+  configure(containerConcurrency: number): void {
+    if (containerConcurrency === this.containerConcurrency) return;
+    this.containerConcurrency = containerConcurrency;
+    this.policy = policyFor(containerConcurrency);
+    for (const r of this.replicas) r.capacity = containerConcurrency;
+    this.dispatch();
+  }
+
+  /** A replica with its slot taken, if one is free and nobody is waiting ahead. */
+  tryAcquire(avoid?: Replica): Replica | undefined {
+    if (this.queue.count > 0 || this.replicas.length === 0) return undefined;
+    const r = this.pick(avoid);
+    if (r) r.inFlight++;
+    return r;
+  }
+
+  /** Queues `w` for at most `timeoutMs`, or fails it at once (queue full, activation failed). */
+  enqueue(w: Waiter, timeoutMs: number): void {
+    if (this.replicas.length === 0 && this.failure) {
+      w.fail(this.activationFailed(this.failure));
+      return;
+    }
+    if (!this.queue.push(w)) {
+      w.fail(this.queueFullError());
+      return;
+    }
+    w.waitTimer = setTimeout(() => this.expire(w, timeoutMs), Math.max(1, timeoutMs));
+    this.startColdSpellIfCold();
+    this.dispatch();
+  }
+
+  /** Counts `n` more buffered body bytes for a waiting request; false when past the bound. */
+  grow(w: Waiter, n: number): boolean {
+    return this.queue.grow(w, n);
+  }
+
+  /** Forgets a waiting request (its client went away). */
+  cancel(w: Waiter): void {
+    if (!w.queueSlot) return;
+    this.queue.remove(w);
+    clearTimeout(w.waitTimer);
+    this.endColdSpellIfEmpty();
+  }
+
+  /** Frees the slot a request held on `replica`. */
+  release(replica: Replica): void {
+    replica.inFlight--;
+    if (!replica.removed) this.dispatch();
+  }
+
+  /**
+   * Replaces the endpoint set. Replicas that stay keep their in-flight counts; removed
+   * ones get nothing new while their requests finish. With no endpoints and a failure,
+   * everyone waiting fails now rather than at their timeout.
+   */
+  setEndpoints(endpoints: readonly ReadyEndpoint[], failure: ActivationFailure | undefined): void {
+    const previous = new Map<string, Replica>();
+    for (const r of this.replicas) previous.set(r.endpoint.id, r);
+    const next: Replica[] = [];
+    for (const e of endpoints) {
+      const kept = previous.get(e.id);
+      if (kept && kept.sameAddress(e)) {
+        previous.delete(e.id);
+        next.push(kept);
+      } else {
+        next.push(new Replica(e, this.containerConcurrency));
+      }
+    }
+    for (const gone of previous.values()) gone.removed = true;
+    this.replicas = next;
+    this.failure = failure;
+    if (next.length > 0) {
+      this.dispatch();
+    } else if (failure) {
+      this.failAll(this.activationFailed(failure));
+    } else {
+      this.startColdSpellIfCold();
+    }
+  }
+
+  /** Fails everyone waiting with `err`. */
+  failAll(err: ActivatorError): void {
+    const waiting = this.queue.drain();
+    this.coldSince = undefined;
+    for (const w of waiting) {
+      clearTimeout(w.waitTimer);
+      w.fail(err);
+    }
+  }
+
+  private dispatch(): void {
+    while (this.queue.count > 0) {
+      const w = this.queue.peek();
+      if (!w) return;
+      const r = this.pick(w.avoid);
+      if (!r) return;
+      this.queue.remove(w);
+      clearTimeout(w.waitTimer);
+      r.inFlight++;
+      if (this.coldSince !== undefined) {
+        this.hooks.coldStartServed(this.hooks.now() - this.coldSince);
+        this.coldSince = undefined;
+      }
+      w.grant(r);
+    }
+  }
+
+  private pick(avoid: Replica | undefined): Replica | undefined {
+    const replicas = this.replicas;
+    let i: number;
+    switch (this.policy) {
+      case 'first-available':
+        i = firstAvailable(replicas);
+        break;
+      case 'round-robin':
+        i = roundRobin(replicas, this.cursor);
+        break;
+      case 'power-of-two-choices':
+        i = powerOfTwoChoices(replicas, this.limits.random);
+        break;
+    }
+    if (i < 0) return undefined;
+    if (avoid !== undefined && replicas[i] === avoid) {
+      // A preference, not a rule: with no other free replica, the same one is still
+      // better than waiting (a reset on a stale keep-alive socket is not the replica's fault).
+      const other = replicas.findIndex((r) => r !== avoid && hasFreeSlot(r));
+      if (other >= 0) i = other;
+    }
+    if (this.policy === 'round-robin') this.cursor = i + 1;
+    return replicas[i];
+  }
+
+  private expire(w: Waiter, timeoutMs: number): void {
+    if (!w.queueSlot) return;
+    this.queue.remove(w);
+    const within = `${timeoutMs / 1000}s`;
+    const err =
+      this.replicas.length === 0
+        ? new ActivatorError('activation_timeout', `function ${this.id} did not become ready within ${within}`)
+        : new ActivatorError(
+            'queue_timeout',
+            `function ${this.id} had no free replica within ${within} (${this.replicas.length} ready, each at containerConcurrency ${this.containerConcurrency})`,
+          );
+    this.endColdSpellIfEmpty();
+    w.fail(err);
+  }
+
+  private startColdSpellIfCold(): void {
+    if (this.replicas.length > 0 || this.queue.count === 0 || this.coldSince !== undefined) return;
+    this.coldSince = this.hooks.now();
+    this.hooks.poke();
+  }
+
+  private endColdSpellIfEmpty(): void {
+    // The next request after an abandoned cold spell starts a new one, and pokes again.
+    if (this.queue.count === 0) this.coldSince = undefined;
+  }
+
+  queueFullError(): ActivatorError {
+    const mib = (this.limits.maxQueueBytes / (1024 * 1024)).toFixed(0);
+    return new ActivatorError(
+      'queue_full',
+      `function ${this.id} has too many requests waiting (limit ${this.limits.maxQueue} requests or ${mib} MiB of bodies); retry later`,
+      { retryAfterSeconds: this.limits.retryAfterSeconds },
+    );
+  }
+
+  private activationFailed(f: ActivationFailure): ActivatorError {
+    return new ActivatorError('activation_failed', `function ${this.id} cannot become ready: ${f.reason}: ${f.message}`);
+  }
+}
