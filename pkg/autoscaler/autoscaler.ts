@@ -1,0 +1,392 @@
+// The autoscaler component: takes activators' stats, runs the decision for every
+// function each tick (and at once on a cold-start poke) and writes the scale when it
+// changes. The arithmetic is in decide.ts; this file is state, timing and I/O.
+import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
+import type { FunctionSpec } from '../apis/function/types.js';
+import { keyOf, type FunctionKey } from '../apis/meta.js';
+import { sleep } from '../shared/abort.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/log.js';
+import { configProblems, scalingParams, type AutoscalerConfig, type ScalingParams } from './config.js';
+import { decide, initialScalerState, type ScaleMode, type ScalerState } from './decide.js';
+import { registerAutoscalerMetrics, type AutoscalerMetrics, type FunctionScaleSample } from './metrics.js';
+import type { ConcurrencyStat, StatSink } from './stats.js';
+import { ConcurrencyWindow } from './window.js';
+
+/** Where the scale goes: the platform's setScale. Idempotent. */
+export interface ScaleWriter {
+  setScale(key: FunctionKey, n: number): Promise<void>;
+}
+
+export interface AutoscalerDeps {
+  config: AutoscalerConfig;
+  scaleWriter: ScaleWriter;
+  /** Replicas passing readiness right now. Must be cheap: called per function per tick. */
+  readyReplicas: (key: FunctionKey) => number;
+  clock: Clock;
+  log: Logger;
+  /** One autoscaler per registry: the metric names are fixed. */
+  metrics?: Registry;
+}
+
+export interface ScaleStatus {
+  desiredReplicas: number;
+  mode: ScaleMode;
+  reason: string;
+  /** When a scale was last written successfully, epoch ms. */
+  lastScaleTime?: number;
+  stableConcurrency: number;
+  panicConcurrency: number;
+}
+
+export type DecisionListener = (key: FunctionKey, status: ScaleStatus) => void;
+
+interface FunctionScaler {
+  readonly key: FunctionKey;
+  /** Position in the table's list; kept by ByKey. */
+  slot: number;
+  readonly id: string;
+  readonly log: Logger;
+  params: ScalingParams;
+  window: ConcurrencyWindow;
+  state: ScalerState;
+  desired: number;
+  mode: ScaleMode;
+  /**
+   * What the last decision was made from: the state it started with and its inputs.
+   * Its reason is rebuilt from these on demand by deciding again (decide is pure), so
+   * no Decision, reason closure or string is kept per function per tick; keeping each
+   * Decision measured 2-3× the GC time with 10,000 functions.
+   */
+  before: ScalerState;
+  stable: number;
+  panic: number;
+  ready: number;
+  current: number;
+  decidedAt: number;
+  poked: boolean;
+  decided: boolean;
+  /** Last value the writer accepted; undefined until the first write succeeds. */
+  written: number | undefined;
+  lastScaleTime: number | undefined;
+}
+
+export class Autoscaler implements StatSink {
+  private readonly cfg: AutoscalerConfig;
+  private readonly log: Logger;
+  private readonly scalers = new ByKey<FunctionScaler>();
+  /** Functions with a write in flight, by id: never two writes at once for one function. */
+  private readonly writing = new Set<string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly pokes = new Set<FunctionScaler>();
+  private pokeScheduled = false;
+  private readonly listeners = new Set<DecisionListener>();
+  private readonly metrics: AutoscalerMetrics | undefined;
+  private running = false;
+
+  constructor(private readonly deps: AutoscalerDeps) {
+    const problems = configProblems(deps.config);
+    if (problems.length > 0) throw new Error(`invalid autoscaler config: ${problems.join('; ')}`);
+    this.cfg = deps.config;
+    this.log = deps.log;
+    this.metrics = deps.metrics ? registerAutoscalerMetrics(deps.metrics, () => this.samples()) : undefined;
+  }
+
+  /** Starts scaling a function, or applies a changed spec to one already known; decides at once. */
+  upsert(key: FunctionKey, spec: FunctionSpec): void {
+    const id = keyOf(key);
+    const params = scalingParams(spec, this.cfg);
+    const now = this.deps.clock.now();
+    const known = this.scalers.get(key);
+    if (known) {
+      known.params = params;
+      known.window = known.window.resized(params.stableWindowMs);
+      this.decideSafely(known, now, false);
+      return;
+    }
+    let ready = 0;
+    try {
+      ready = this.readyOf(key);
+    } catch {
+      // The decision below runs into the same error and logs it.
+    }
+    const state = initialScalerState(now, ready);
+    const s: FunctionScaler = {
+      key: { namespace: key.namespace, name: key.name },
+      slot: -1,
+      id,
+      log: this.log.child({ fn: id }),
+      params,
+      window: new ConcurrencyWindow(params.stableWindowMs, this.cfg.bucketMs),
+      state,
+      // What exists is the scale before the first decision: a restarted autoscaler must
+      // not snap a serving function to zero before its grace period.
+      desired: ready,
+      mode: 'stable',
+      before: state,
+      stable: 0,
+      panic: 0,
+      ready,
+      current: ready,
+      decidedAt: now,
+      poked: false,
+      decided: false,
+      written: undefined,
+      lastScaleTime: undefined,
+    };
+    this.scalers.add(s.key, s);
+    this.decideSafely(s, now, false);
+  }
+
+  /** Stops scaling a function. A write already in flight completes; nothing follows it. */
+  remove(key: FunctionKey): void {
+    const s = this.scalers.get(key);
+    if (!s) return;
+    this.scalers.delete(key);
+    this.pokes.delete(s);
+  }
+
+  record(stat: ConcurrencyStat): void {
+    const s = this.scalers.get(stat.key);
+    if (!s) return;
+    // An activator whose clock runs ahead would put samples into buckets the window
+    // does not read yet; count them now instead.
+    const now = this.deps.clock.now();
+    s.window.record(stat.time > now ? now : stat.time, stat.source, stat.averageConcurrency);
+  }
+
+  /**
+   * A request waits for a function with no ready replica. Decides on the next
+   * microtask, not the next tick; every poke that arrives before then (a burst of cold
+   * requests) shares that one decision.
+   */
+  poke(key: FunctionKey): void {
+    const s = this.scalers.get(key);
+    if (!s) {
+      this.log.debug({ fn: keyOf(key) }, 'poke for a function the autoscaler does not know');
+      return;
+    }
+    this.pokes.add(s);
+    if (this.pokeScheduled) return;
+    this.pokeScheduled = true;
+    queueMicrotask(() => this.flushPokes());
+  }
+
+  status(key: FunctionKey): ScaleStatus | undefined {
+    const s = this.scalers.get(key);
+    return s?.decided ? statusOf(s) : undefined;
+  }
+
+  /** Called whenever a function's desired replicas or mode change (and on its first decision). Returns unsubscribe. */
+  onDecision(listener: DecisionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Decides every function once. `run` calls it every tick; tests and the benchmark call it directly. */
+  tick(): void {
+    const started = performance.now();
+    const now = this.deps.clock.now();
+    this.scalers.forEach((s) => this.decideSafely(s, now, false));
+    this.metrics?.tickSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  /** Ticks every `tickIntervalMs` until `signal` aborts, then waits for writes in flight. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.running) throw new Error('autoscaler: run() is already running');
+    this.running = true;
+    try {
+      while (!signal.aborted) {
+        const started = performance.now();
+        this.tick();
+        // Fixed rate, not fixed gap: a slow tick does not push every later one back.
+        await sleep(Math.max(0, this.cfg.tickIntervalMs - (performance.now() - started)), signal);
+      }
+      await Promise.allSettled([...this.inflight]);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private flushPokes(): void {
+    this.pokeScheduled = false;
+    const now = this.deps.clock.now();
+    const batch = [...this.pokes];
+    this.pokes.clear();
+    for (const s of batch) this.decideSafely(s, now, true);
+  }
+
+  /** One function's failure (a throwing readyReplicas, a throwing listener) must not stop the others. */
+  private decideSafely(s: FunctionScaler, now: number, poked: boolean): void {
+    try {
+      this.decideFor(s, now, poked);
+    } catch (err) {
+      s.log.error({ err }, 'scaling decision failed');
+    }
+  }
+
+  private decideFor(s: FunctionScaler, now: number, poked: boolean): void {
+    const avg = s.window.averages(now, s.params.stableWindowMs, s.params.panicWindowMs);
+    const ready = this.readyOf(s.key);
+    const d = decide(s.params, s.state, {
+      stableAverage: avg.stable,
+      panicAverage: avg.panic,
+      readyReplicas: ready,
+      currentScale: s.desired,
+      now,
+      poked,
+    });
+    const changed = !s.decided || d.desired !== s.desired || d.mode !== s.mode;
+    if (s.decided && d.mode !== s.mode && s.log.isLevelEnabled('info')) {
+      s.log.info({ mode: d.mode, desired: d.desired, reason: d.reason }, d.mode === 'panic' ? 'entering panic mode' : 'leaving panic mode');
+    }
+    s.before = s.state;
+    s.stable = avg.stable;
+    s.panic = avg.panic;
+    s.ready = ready;
+    s.current = s.desired;
+    s.decidedAt = now;
+    s.poked = poked;
+    s.state = d.state;
+    s.desired = d.desired;
+    s.mode = d.mode;
+    s.decided = true;
+    if (changed) this.emit(s);
+    this.maybeWrite(s);
+  }
+
+  private maybeWrite(s: FunctionScaler): void {
+    if (s.desired === s.written || this.writing.has(s.id)) return;
+    this.writing.add(s.id);
+    const p: Promise<void> = this.write(s, s.desired).finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  private async write(s: FunctionScaler, n: number): Promise<void> {
+    let ok = false;
+    try {
+      await this.deps.scaleWriter.setScale(s.key, n);
+      ok = true;
+    } catch (err) {
+      // Left unwritten: the next tick (or poke) sees desired ≠ written and tries again.
+      s.log.warn({ err, replicas: n }, 'writing the scale failed; retrying on the next tick');
+    }
+    this.writing.delete(s.id);
+    this.metrics?.scaleWrites.inc({ result: ok ? 'ok' : 'error' });
+    const current = this.scalers.get(s.key);
+    if (!ok || !current) return;
+    if (current === s) {
+      // The reason is rebuilt by deciding again: only when the line is really logged.
+      if (s.log.isLevelEnabled('info')) s.log.info({ from: s.written ?? null, to: n, mode: s.mode, reason: reasonOf(s) }, 'scaled');
+      s.written = n;
+      s.lastScaleTime = this.deps.clock.now();
+    }
+    // The decision may have moved while we wrote (a poke, a tick), or the function was
+    // removed and added again: write the newer value now rather than a tick later.
+    this.maybeWrite(current);
+  }
+
+  private readyOf(key: FunctionKey): number {
+    const n = this.deps.readyReplicas(key);
+    return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+  }
+
+  private emit(s: FunctionScaler): void {
+    if (this.listeners.size === 0) return;
+    const st = statusOf(s);
+    for (const l of this.listeners) {
+      try {
+        l(s.key, st);
+      } catch (err) {
+        s.log.error({ err }, 'decision listener failed');
+      }
+    }
+  }
+
+  private *samples(): Iterable<FunctionScaleSample> {
+    for (const s of this.scalers.values()) {
+      if (!s.decided) continue;
+      yield { key: s.key, desiredReplicas: s.desired, mode: s.mode, stableConcurrency: s.stable, panicConcurrency: s.panic };
+    }
+  }
+}
+
+/**
+ * Functions by namespace, then name, plus a flat list for the tick. Stats arrive about
+ * once a second per function per activator; looking them up this way builds no
+ * "ns/name" string per stat. The tick walks the list, which is several times cheaper
+ * than iterating nested Maps over 10,000 entries.
+ */
+class ByKey<T extends { slot: number }> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly list: T[] = [];
+
+  get(key: FunctionKey): T | undefined {
+    return this.byNamespace.get(key.namespace)?.get(key.name);
+  }
+
+  /** Adds a value for a key that has none. */
+  add(key: FunctionKey, value: T): void {
+    let names = this.byNamespace.get(key.namespace);
+    if (!names) {
+      names = new Map();
+      this.byNamespace.set(key.namespace, names);
+    }
+    names.set(key.name, value);
+    value.slot = this.list.length;
+    this.list.push(value);
+  }
+
+  delete(key: FunctionKey): void {
+    const names = this.byNamespace.get(key.namespace);
+    const value = names?.get(key.name);
+    if (!names || !value) return;
+    names.delete(key.name);
+    if (names.size === 0) this.byNamespace.delete(key.namespace);
+    // Swap-remove: the last entry takes the removed one's place.
+    const last = this.list.pop()!;
+    if (last !== value) {
+      last.slot = value.slot;
+      this.list[value.slot] = last;
+    }
+    value.slot = -1;
+  }
+
+  /**
+   * Calls `fn` for every value. One removed by `fn` itself (a listener removing a
+   * function mid-tick) lets the last entry take its place, which is then skipped once.
+   */
+  forEach(fn: (value: T) => void): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) fn(list[i]!);
+  }
+
+  values(): Iterable<T> {
+    return this.list;
+  }
+}
+
+/** The last decision's reason, by deciding again from what it was decided from. */
+function reasonOf(s: FunctionScaler): string {
+  return decide(s.params, s.before, {
+    stableAverage: s.stable,
+    panicAverage: s.panic,
+    readyReplicas: s.ready,
+    currentScale: s.current,
+    now: s.decidedAt,
+    poked: s.poked,
+  }).reason;
+}
+
+function statusOf(s: FunctionScaler): ScaleStatus {
+  const st: ScaleStatus = {
+    desiredReplicas: s.desired,
+    mode: s.mode,
+    reason: reasonOf(s),
+    stableConcurrency: s.stable,
+    panicConcurrency: s.panic,
+  };
+  if (s.lastScaleTime !== undefined) st.lastScaleTime = s.lastScaleTime;
+  return st;
+}

@@ -1,0 +1,189 @@
+// Stats over HTTP, for cluster mode: the autoscaler's intake server and the client the
+// activators use. Local mode skips both and calls the StatSink in-process.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { FunctionKey } from '../apis/meta.js';
+import { newLogger, type Logger } from '../shared/log.js';
+import type { ConcurrencyStat, StatSink } from './stats.js';
+
+export interface StatServerOptions {
+  /** Largest batch accepted. One activator with 10,000 busy functions posts ~1.5 MB a second. */
+  bodyLimit?: number;
+}
+
+/**
+ * POST /stats with a JSON array of ConcurrencyStat; POST /poke/:namespace/:name.
+ * A batch with any bad stat is refused whole (400 naming the first problems) and
+ * records nothing.
+ */
+export function buildStatServer(sink: StatSink, opts: StatServerOptions = {}): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024 });
+
+  app.post('/stats', async (req, reply) => {
+    const problems = statsProblems(req.body);
+    if (problems.length > 0) {
+      return reply.code(400).send({ error: 'InvalidStats', message: problems.join('; ') });
+    }
+    const stats = req.body as ConcurrencyStat[];
+    for (const stat of stats) sink.record(stat);
+    return { recorded: stats.length };
+  });
+
+  app.post<{ Params: { namespace: string; name: string } }>('/poke/:namespace/:name', async (req, reply) => {
+    const { namespace, name } = req.params;
+    if (namespace === '' || name === '') {
+      return reply.code(400).send({ error: 'InvalidKey', message: 'want /poke/<namespace>/<name>' });
+    }
+    sink.poke({ namespace, name });
+    return reply.code(202).send({ poked: `${namespace}/${name}` });
+  });
+
+  return app;
+}
+
+const MAX_REPORTED = 5;
+
+/** What is wrong with a /stats body, by JSON path (`[3].key.name: …`); empty when valid. */
+export function statsProblems(body: unknown): string[] {
+  if (!Array.isArray(body)) return ['body must be a JSON array of stats'];
+  const problems: string[] = [];
+  for (let i = 0; i < body.length && problems.length < MAX_REPORTED; i++) {
+    const p = statProblem(body[i] as unknown);
+    if (p) problems.push(`[${i}]${p}`);
+  }
+  return problems;
+}
+
+function statProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return ': must be an object';
+  const key = v.key;
+  if (!isObject(key)) return '.key: must be an object with namespace and name';
+  if (!nonEmptyString(key.namespace)) return '.key.namespace: must be a non-empty string';
+  if (!nonEmptyString(key.name)) return '.key.name: must be a non-empty string';
+  if (!nonEmptyString(v.source)) return '.source: must be a non-empty string';
+  if (!nonNegative(v.averageConcurrency)) return '.averageConcurrency: must be a number ≥ 0';
+  if (!nonNegative(v.requestCount)) return '.requestCount: must be a number ≥ 0';
+  if (!nonNegative(v.time)) return '.time: must be epoch milliseconds';
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function nonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+function nonNegative(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+export interface HttpStatSinkOptions {
+  log?: Logger;
+  /** How often buffered stats are posted. Default 1000. */
+  intervalMs?: number;
+  /** Stats held while the autoscaler is unreachable; the oldest go first. Default 100,000. */
+  maxBuffered?: number;
+  /** Per-request timeout. Default 5000. */
+  timeoutMs?: number;
+}
+
+/**
+ * The activator's StatSink on a cluster: record() buffers and a post goes out every
+ * interval (one at a time); poke() posts at once, since a request is waiting on it.
+ * Failures are logged and dropped: a stat is only worth anything for a window, and
+ * the next one is a second away.
+ */
+export class HttpStatSink implements StatSink {
+  private readonly base: string;
+  private readonly log: Logger;
+  private readonly intervalMs: number;
+  private readonly maxBuffered: number;
+  private readonly timeoutMs: number;
+  private buffer: ConcurrencyStat[] = [];
+  private dropped = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private posting: Promise<void> | undefined;
+  /** Pokes in flight, by function. */
+  private readonly pokes = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(url: string, opts: HttpStatSinkOptions = {}) {
+    this.base = url.replace(/\/+$/, '');
+    this.log = opts.log ?? newLogger({ name: 'stat-sink' });
+    this.intervalMs = opts.intervalMs ?? 1000;
+    this.maxBuffered = opts.maxBuffered ?? 100_000;
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+  }
+
+  record(stat: ConcurrencyStat): void {
+    if (this.closed) return;
+    this.buffer.push(stat);
+    if (this.buffer.length > this.maxBuffered) {
+      const over = this.buffer.length - this.maxBuffered;
+      this.buffer.splice(0, over);
+      this.dropped += over;
+    }
+    this.schedule();
+  }
+
+  /** A burst of cold requests for one function sends one poke, not one each. */
+  poke(key: FunctionKey): void {
+    const fn = `${key.namespace}/${key.name}`;
+    if (this.closed || this.pokes.has(fn)) return;
+    const url = `${this.base}/poke/${encodeURIComponent(key.namespace)}/${encodeURIComponent(key.name)}`;
+    const p: Promise<void> = this.post(url, undefined)
+      .catch((err: unknown) => this.log.warn({ err, fn }, 'poking the autoscaler failed'))
+      .finally(() => this.pokes.delete(fn));
+    this.pokes.set(fn, p);
+  }
+
+  /** Posts what is buffered now, if nothing is being posted already. */
+  flush(): Promise<void> {
+    if (this.posting) return this.posting;
+    if (this.buffer.length === 0) return Promise.resolve();
+    const batch = this.buffer;
+    this.buffer = [];
+    const dropped = this.dropped;
+    this.dropped = 0;
+    this.posting = this.post(`${this.base}/stats`, batch)
+      .catch((err: unknown) => this.log.warn({ err, stats: batch.length, dropped }, 'posting stats to the autoscaler failed'))
+      .finally(() => {
+        this.posting = undefined;
+        // Stats that came in while we posted wait for the next interval.
+        if (this.buffer.length > 0) this.schedule();
+      });
+    if (dropped > 0) this.log.warn({ dropped }, 'stats dropped: the autoscaler did not keep up');
+    return this.posting;
+  }
+
+  /** Stops the timer, posts what is left and waits for posts in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.posting;
+    await this.flush();
+    await Promise.allSettled([...this.pokes.values()]);
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // flush() never rejects: failures are logged inside it.
+      void this.flush();
+    }, this.intervalMs);
+    // Stats alone should not keep a process alive that is otherwise done.
+    this.timer.unref();
+  }
+
+  private async post(url: string, body: unknown): Promise<void> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${text.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,157 @@
+// Stats over HTTP against a real server on port 0: what activators on a cluster send
+// arrives at the autoscaler's StatSink, batched; bad batches are refused whole.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { FunctionKey } from '../../pkg/apis/meta.js';
+import { buildStatServer, HttpStatSink, statsProblems } from '../../pkg/autoscaler/http.js';
+import type { ConcurrencyStat, StatSink } from '../../pkg/autoscaler/stats.js';
+import { quietLogger } from '../../pkg/shared/log.js';
+import { waitFor } from '../util/wait.js';
+
+class RecordingSink implements StatSink {
+  readonly stats: ConcurrencyStat[] = [];
+  readonly pokes: FunctionKey[] = [];
+  record(stat: ConcurrencyStat): void {
+    this.stats.push(stat);
+  }
+  poke(key: FunctionKey): void {
+    this.pokes.push(key);
+  }
+}
+
+const stat = (name: string, averageConcurrency: number, time = 1_700_000_000_000): ConcurrencyStat => ({
+  key: { namespace: 'default', name },
+  source: 'activator-1',
+  averageConcurrency,
+  requestCount: 3,
+  time,
+});
+
+describe('stat server and HttpStatSink', () => {
+  let app: FastifyInstance;
+  let url: string;
+  let sink: RecordingSink;
+  let posts = 0;
+
+  before(async () => {
+    sink = new RecordingSink();
+    app = buildStatServer(sink);
+    app.addHook('onRequest', (req, _reply, done) => {
+      if (req.url === '/stats') posts++;
+      done();
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = app.server.address();
+    assert.ok(addr && typeof addr === 'object');
+    url = `http://127.0.0.1:${addr.port}`;
+  });
+
+  after(async () => {
+    await app.close();
+  });
+
+  test('record() calls within an interval arrive as one POST, in order', async () => {
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 20 });
+    const before = { posts, stats: sink.stats.length };
+    client.record(stat('a', 1));
+    client.record(stat('b', 2));
+    client.record(stat('c', 3));
+    await waitFor('three stats at the server', () => sink.stats.length >= before.stats + 3);
+    assert.deepEqual(
+      sink.stats.slice(before.stats).map((s) => [s.key.name, s.averageConcurrency]),
+      [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ],
+    );
+    assert.equal(posts - before.posts, 1);
+    await client.close();
+  });
+
+  test('poke() reaches the sink at once; a burst for one function is one poke', async () => {
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 60_000 });
+    const before = sink.pokes.length;
+    for (let i = 0; i < 10; i++) client.poke({ namespace: 'default', name: 'cold' });
+    await waitFor('the poke at the server', () => sink.pokes.length > before);
+    await client.close();
+    assert.deepEqual(sink.pokes.slice(before), [{ namespace: 'default', name: 'cold' }]);
+  });
+
+  test('close() posts what is still buffered', async () => {
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 60_000 });
+    const before = sink.stats.length;
+    client.record(stat('late', 7));
+    await client.close();
+    assert.equal(sink.stats.length, before + 1);
+    client.record(stat('after-close', 1));
+    assert.equal(sink.stats.length, before + 1);
+  });
+
+  test('an unreachable autoscaler is logged, never thrown or left as an unhandled rejection', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
+    const client = new HttpStatSink('http://127.0.0.1:1', { log, intervalMs: 10, timeoutMs: 1000 });
+    client.record(stat('lost', 1));
+    await waitFor('the failure to be logged', () => lines.some((l) => l.includes('posting stats to the autoscaler failed')));
+    await client.close();
+  });
+
+  test('a bad batch is refused with 400 naming the field, and nothing is recorded', async () => {
+    const before = sink.stats.length;
+    const res = await fetch(`${url}/stats`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([stat('ok', 1), { ...stat('bad', 1), averageConcurrency: -2 }, { key: { namespace: 'default' } }]),
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, 'InvalidStats');
+    assert.match(body.message, /\[1\]\.averageConcurrency: must be a number ≥ 0/);
+    assert.match(body.message, /\[2\]\.key\.name: must be a non-empty string/);
+    assert.equal(sink.stats.length, before);
+  });
+
+  test('a body that is not an array is refused with 400', async () => {
+    const res = await fetch(`${url}/stats`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: 'x' }),
+    });
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { message: string }).message, /JSON array/);
+  });
+
+  test('POST /poke/:namespace/:name pokes that function', async () => {
+    const before = sink.pokes.length;
+    const res = await fetch(`${url}/poke/team-a/resize`, { method: 'POST' });
+    assert.equal(res.status, 202);
+    assert.deepEqual(sink.pokes.slice(before), [{ namespace: 'team-a', name: 'resize' }]);
+  });
+});
+
+describe('statsProblems', () => {
+  const cases: [name: string, body: unknown, want: RegExp | undefined][] = [
+    ['a valid batch', [stat('a', 0)], undefined],
+    ['an empty batch', [], undefined],
+    ['a string', 'x', /body must be a JSON array/],
+    ['null in the array', [null], /^\[0\]: must be an object/],
+    ['a key that is a string', [{ ...stat('a', 1), key: 'default/a' }], /^\[0\]\.key: must be an object/],
+    ['an empty source', [{ ...stat('a', 1), source: '' }], /^\[0\]\.source/],
+    ['NaN-like concurrency', [{ ...stat('a', 1), averageConcurrency: '3' }], /^\[0\]\.averageConcurrency/],
+    ['a missing time', [{ ...stat('a', 1), time: undefined }], /^\[0\]\.time/],
+  ];
+  for (const [name, body, want] of cases) {
+    test(name, () => {
+      const problems = statsProblems(body);
+      if (want === undefined) assert.deepEqual(problems, []);
+      else assert.match(problems.join('; '), want);
+    });
+  }
+
+  test('reports at most 5 problems for a large bad batch', () => {
+    assert.equal(statsProblems(Array.from({ length: 100 }, () => ({}))).length, 5);
+  });
+});
