@@ -12,7 +12,7 @@ function r(seq: number, revision: number, ready: boolean): PlannedReplica {
   return { id: `r${seq}`, seq, revision, ready };
 }
 
-void describe('planReplicas', () => {
+describe('planReplicas', () => {
   const rows: Array<{ name: string; desired: number; revision: number; live: PlannedReplica[]; drain: string[]; start: number }> = [
     { name: 'nothing wanted, nothing there', desired: 0, revision: 1, live: [], drain: [], start: 0 },
     { name: 'cold start', desired: 1, revision: 1, live: [], drain: [], start: 1 },
@@ -54,7 +54,7 @@ void describe('planReplicas', () => {
     },
   ];
   for (const row of rows) {
-    void it(row.name, () => {
+    it(row.name, () => {
       assert.deepEqual(planReplicas(row.desired, row.revision, row.live), { drain: row.drain, start: row.start });
     });
   }
@@ -69,8 +69,8 @@ function fn(spec: Partial<KfnFunction['spec']>, annotations: Record<string, stri
   };
 }
 
-void describe('launchSpec', () => {
-  void it('runs command + args in the manifest folder joined with workingDir, with spec.env', () => {
+describe('launchSpec', () => {
+  it('runs command + args in the manifest folder joined with workingDir, with spec.env', () => {
     const res = launchSpec(
       fn(
         {
@@ -90,7 +90,7 @@ void describe('launchSpec', () => {
     assert.deepEqual(res.launch.readiness.check, { kind: 'tcp' });
   });
 
-  void it('uses an httpGet readiness probe with its timings', () => {
+  it('uses an httpGet readiness probe with its timings', () => {
     const res = launchSpec(fn({ command: ['x'], readinessProbe: { httpGet: { path: '/healthz' }, periodSeconds: 2, failureThreshold: 5 } }));
     assert.ok(res.ok);
     assert.deepEqual(res.launch.readiness, {
@@ -103,14 +103,14 @@ void describe('launchSpec', () => {
     });
   });
 
-  void it('fails with NoCommand, explaining why, when there is no command', () => {
+  it('fails with NoCommand, explaining why, when there is no command', () => {
     const res = launchSpec(fn({}));
     assert.ok(!res.ok);
     assert.equal(res.failure.reason, 'NoCommand');
     assert.match(res.failure.message, /no container runtime/);
   });
 
-  void it('gives the same fingerprint for the same spec and a new one when what runs changes', () => {
+  it('gives the same fingerprint for the same spec and a new one when what runs changes', () => {
     const a = launchSpec(fn({ command: ['x'], scale: { max: 3 } }));
     const b = launchSpec(fn({ command: ['x'], scale: { max: 9 }, containerConcurrency: 4 }));
     const c = launchSpec(fn({ command: ['x'], env: [{ name: 'A', value: '1' }] }));
@@ -120,8 +120,8 @@ void describe('launchSpec', () => {
   });
 });
 
-void describe('parseLine', () => {
-  void it('reads the runtime JSON lines with their level and fields', () => {
+describe('parseLine', () => {
+  it('reads the runtime JSON lines with their level and fields', () => {
     assert.deepEqual(parseLine('{"level":"error","time":1,"msg":"handler failed","err":{"message":"boom"}}', 'stderr'), {
       level: 'error',
       msg: 'handler failed',
@@ -130,12 +130,12 @@ void describe('parseLine', () => {
     assert.equal(parseLine('{"level":40,"msg":"pino"}', 'stdout').level, 'warn');
   });
 
-  void it('takes other lines as text, stderr as warnings', () => {
+  it('takes other lines as text, stderr as warnings', () => {
     assert.deepEqual(parseLine('hello {', 'stdout'), { level: 'info', msg: 'hello {', fields: { stream: 'stdout' } });
     assert.equal(parseLine('{not json', 'stderr').level, 'warn');
   });
 
-  void it('summarises a line with its error message for failure messages', () => {
+  it('summarises a line with its error message for failure messages', () => {
     assert.equal(lineSummary(parseLine('{"level":"fatal","msg":"cannot load handler","err":{"message":"ENOENT"}}', 'stderr')), 'cannot load handler: ENOENT');
   });
 });

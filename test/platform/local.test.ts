@@ -118,8 +118,8 @@ function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 }
 
-void describe('LocalPlatform', () => {
-  void it('starts nothing until scaled, then serves from one ready replica', async (t) => {
+describe('LocalPlatform', () => {
+  it('starts nothing until scaled, then serves from one ready replica', async (t) => {
     const h = harness();
     await h.platform.applyFunction(hello());
     assert.deepEqual(h.platform.workloadStatus(key), { desiredReplicas: 0, replicas: 0, readyReplicas: 0, restarts: 0 });
@@ -137,7 +137,7 @@ void describe('LocalPlatform', () => {
     coldStartDiagnostic(t, h.timings);
   });
 
-  void it('scales to 3 replicas with distinct processes and ports', async () => {
+  it('scales to 3 replicas with distinct processes and ports', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 3);
@@ -149,7 +149,7 @@ void describe('LocalPlatform', () => {
     assert.deepEqual(h.platform.workloadStatus(key), { desiredReplicas: 3, replicas: 3, readyReplicas: 3, restarts: 0 });
   });
 
-  void it('scaling down removes the newest replica from the endpoints before draining it', async () => {
+  it('scaling down removes the newest replica from the endpoints before draining it', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 2);
@@ -160,7 +160,7 @@ void describe('LocalPlatform', () => {
     await waitFor('one replica left', () => h.platform.workloadStatus(key)?.replicas === 1);
   });
 
-  void it('scaling to zero lets the request in flight finish before the replica exits', async () => {
+  it('scaling to zero lets the request in flight finish before the replica exits', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 1);
@@ -179,7 +179,7 @@ void describe('LocalPlatform', () => {
     assert.equal(h.platform.workloadStatus(key)?.restarts, 0);
   });
 
-  void it('replaces a replica killed with SIGKILL and counts the restart', async () => {
+  it('replaces a replica killed with SIGKILL and counts the restart', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 1);
@@ -204,7 +204,7 @@ void describe('LocalPlatform', () => {
     );
   });
 
-  void it('a command that exits at start fails the function with its output, on status and endpoints', async () => {
+  it('a command that exits at start fails the function with its output, on status and endpoints', async () => {
     const h = harness();
     await h.platform.applyFunction(
       hello((fn) => {
@@ -228,7 +228,7 @@ void describe('LocalPlatform', () => {
     assert.equal(h.platform.workloadStatus(key)?.failure, undefined);
   });
 
-  void it('a function without a command fails with NoCommand and starts nothing', async () => {
+  it('a function without a command fails with NoCommand and starts nothing', async () => {
     const h = harness();
     await h.platform.applyFunction(hello((fn) => delete fn.spec.command));
     await h.platform.setScale(key, 1);
@@ -237,7 +237,7 @@ void describe('LocalPlatform', () => {
     assert.equal(h.platform.workloadStatus(key)?.replicas, 0);
   });
 
-  void it('a changed spec rolls the replicas without a gap; the same spec changes nothing', async () => {
+  it('a changed spec rolls the replicas without a gap; the same spec changes nothing', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 2);
@@ -261,7 +261,7 @@ void describe('LocalPlatform', () => {
     assert.ok((h.platform.describe(key)?.replicas ?? []).every((r) => r.revision === 2));
   });
 
-  void it('takes a replica out of the endpoints while its httpGet probe fails, and back when it passes', async () => {
+  it('takes a replica out of the endpoints while its httpGet probe fails, and back when it passes', async () => {
     // A server whose /healthz can be made to fail from outside.
     const server = `
       let sick = false;
@@ -289,7 +289,7 @@ void describe('LocalPlatform', () => {
     assert.equal(h.last()?.endpoints[0]?.id, ep.id, 'the same replica, not a new one');
   });
 
-  void it('kills a replica that ignores SIGTERM once the drain timeout has passed', async () => {
+  it('kills a replica that ignores SIGTERM once the drain timeout has passed', async () => {
     const stubborn = `process.on('SIGTERM', () => {}); require('node:http').createServer((q, s) => s.end('{}')).listen(Number(process.env.PORT), '127.0.0.1');`;
     const h = harness({ options: { drainTimeoutMs: 300 } });
     await h.platform.applyFunction(
@@ -309,7 +309,7 @@ void describe('LocalPlatform', () => {
     assert.equal(h.platform.workloadStatus(key)?.restarts, 0, 'a drained replica is not a crash');
   });
 
-  void it('logs replica output tagged with the function and replica', async () => {
+  it('logs replica output tagged with the function and replica', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -328,7 +328,7 @@ void describe('LocalPlatform', () => {
     assert.equal(typeof line.listeningAfterMs, 'number');
   });
 
-  void it('tells a new endpoints listener the current state at once', async () => {
+  it('tells a new endpoints listener the current state at once', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 1);
@@ -340,7 +340,7 @@ void describe('LocalPlatform', () => {
     assert.equal(seen[0]?.endpoints.length, 1);
   });
 
-  void it('deleteFunction drains the replicas and forgets the function', async () => {
+  it('deleteFunction drains the replicas and forgets the function', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.setScale(key, 2);
@@ -353,7 +353,7 @@ void describe('LocalPlatform', () => {
     await assert.rejects(h.platform.setScale(key, 1), /no such function/);
   });
 
-  void it('close() leaves no process behind', async () => {
+  it('close() leaves no process behind', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());
     await h.platform.applyFunction(hello((fn) => (fn.metadata.name = 'hello2')));
@@ -368,7 +368,7 @@ void describe('LocalPlatform', () => {
     for (const pid of all) assert.ok(pid !== undefined && !alive(pid), `replica ${pid} is gone`);
   });
 
-  void it('replicas exit when the platform process is killed without a chance to clean up', async () => {
+  it('replicas exit when the platform process is killed without a chance to clean up', async () => {
     const script = `
       import { LocalPlatform } from ${JSON.stringify(new URL('../../pkg/platform/local/index.js', import.meta.url).href)};
       import { quietLogger } from ${JSON.stringify(new URL('../../pkg/shared/log.js', import.meta.url).href)};
@@ -389,7 +389,7 @@ void describe('LocalPlatform', () => {
     await waitFor('the orphaned replica to exit', () => !alive(replicaPid), { timeoutMs: 10_000 });
   });
 
-  void it('cold starts: scale 0 → 1 five times', async (t) => {
+  it('cold starts: scale 0 → 1 five times', async (t) => {
     const h = harness();
     await h.platform.applyFunction(hello());
     for (let i = 0; i < 5; i++) {

@@ -118,8 +118,8 @@ void after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-void describe('kfn-node-runtime', () => {
-  void it('prints a listening line with its port and its own start time', async () => {
+describe('kfn-node-runtime', () => {
+  it('prints a listening line with its port and its own start time', async () => {
     const s = await start('echo.mjs');
     const line = s.stdout.find((l) => l.msg === 'listening');
     assert.ok(line);
@@ -131,7 +131,7 @@ void describe('kfn-node-runtime', () => {
     assert.deepEqual(await s.exited, { code: 0, signal: null });
   });
 
-  void describe('a default-export handler', () => {
+  describe('a default-export handler', () => {
     let s: Started;
     void before(async () => (s = await start('echo.mjs')));
     void after(async () => {
@@ -139,14 +139,14 @@ void describe('kfn-node-runtime', () => {
       await s.exited;
     });
 
-    void it('gets method, path, query and body, and its object is sent as JSON', async () => {
+    it('gets method, path, query and body, and its object is sent as JSON', async () => {
       const res = await get(s.port, '/hello?a=1&b=two', 'payload');
       assert.equal(res.status, 200);
       assert.match(String(res.headers['content-type']), /^application\/json/);
       assert.deepEqual(JSON.parse(res.text), { method: 'POST', path: '/hello', query: { a: '1', b: 'two' }, body: 'payload' });
     });
 
-    void it('can parse a JSON body, and a body that is not JSON is a 400', async () => {
+    it('can parse a JSON body, and a body that is not JSON is a 400', async () => {
       const ok = await get(s.port, '/json', '{"x":[1,2]}');
       assert.deepEqual(JSON.parse(ok.text), { got: { x: [1, 2] } });
       const bad = await get(s.port, '/json', 'not json');
@@ -154,7 +154,7 @@ void describe('kfn-node-runtime', () => {
       assert.match((JSON.parse(bad.text) as { error: string }).error, /not JSON/);
     });
 
-    void it('sets status and headers from a response envelope, text for strings, 204 for nothing', async () => {
+    it('sets status and headers from a response envelope, text for strings, 204 for nothing', async () => {
       const created = await get(s.port, '/created');
       assert.equal(created.status, 201);
       assert.equal(created.headers['x-thing'], 'yes');
@@ -165,7 +165,7 @@ void describe('kfn-node-runtime', () => {
       assert.equal((await get(s.port, '/nothing')).status, 204);
     });
 
-    void it('answers 500 with a short body when the handler throws, and logs the error', async () => {
+    it('answers 500 with a short body when the handler throws, and logs the error', async () => {
       const res = await get(s.port, '/boom');
       assert.equal(res.status, 500);
       assert.ok(res.text.length < 200);
@@ -176,7 +176,7 @@ void describe('kfn-node-runtime', () => {
     });
   });
 
-  void describe('a raw handler', () => {
+  describe('a raw handler', () => {
     let s: Started;
     void before(async () => (s = await start('raw.mjs')));
     void after(async () => {
@@ -184,26 +184,26 @@ void describe('kfn-node-runtime', () => {
       await s.exited;
     });
 
-    void it('streams its own response', async () => {
+    it('streams its own response', async () => {
       const res = await get(s.port, '/stream');
       assert.equal(res.status, 200);
       assert.equal(res.text, 'chunk0\nchunk1\nchunk2\n');
     });
 
-    void it('answers 500 when it throws or rejects before responding', async () => {
+    it('answers 500 when it throws or rejects before responding', async () => {
       assert.equal((await get(s.port, '/boom')).status, 500);
       assert.equal((await get(s.port, '/async-boom')).status, 500);
     });
   });
 
-  void it('exits 1 with a clear message when the module has no handler', async () => {
+  it('exits 1 with a clear message when the module has no handler', async () => {
     const s = launch('empty.mjs');
     assert.deepEqual(await s.exited, { code: 1, signal: null });
     assert.match(s.stderr.join('\n'), /exports neither a default function nor raw/);
   });
 
-  void describe('on SIGTERM', () => {
-    void it('finishes the request in flight, refuses new connections, then exits 0', async () => {
+  describe('on SIGTERM', () => {
+    it('finishes the request in flight, refuses new connections, then exits 0', async () => {
       const s = await start('echo.mjs');
       const slow = get(s.port, '/slow?ms=400');
       await waitFor('the slow request to start', () => s.stdout.some((l) => l.msg === 'slow request started'));
@@ -217,7 +217,7 @@ void describe('kfn-node-runtime', () => {
       assert.ok(s.stdout.some((l) => l.msg === 'drained'));
     });
 
-    void it('drains on SIGINT too, unless a platform that drains it itself started it', async () => {
+    it('drains on SIGINT too, unless a platform that drains it itself started it', async () => {
       const alone = await start('echo.mjs');
       alone.child.kill('SIGINT');
       assert.deepEqual(await alone.exited, { code: 0, signal: null });
@@ -229,7 +229,7 @@ void describe('kfn-node-runtime', () => {
       assert.deepEqual(await managed.exited, { code: 0, signal: null });
     });
 
-    void it('gives up on requests after KFN_DRAIN_TIMEOUT_MS', async () => {
+    it('gives up on requests after KFN_DRAIN_TIMEOUT_MS', async () => {
       const s = await start('echo.mjs', { KFN_DRAIN_TIMEOUT_MS: '100' });
       const slow = get(s.port, '/slow?ms=30000').catch((err: unknown) => err);
       await waitFor('the slow request to start', () => s.stdout.some((l) => l.msg === 'slow request started'));
@@ -238,7 +238,7 @@ void describe('kfn-node-runtime', () => {
       assert.ok((await slow) instanceof Error, 'the abandoned request fails');
     });
 
-    void it('exits at once on a second SIGTERM', async () => {
+    it('exits at once on a second SIGTERM', async () => {
       const s = await start('echo.mjs');
       const slow = get(s.port, '/slow?ms=30000').catch((err: unknown) => err);
       await waitFor('the slow request to start', () => s.stdout.some((l) => l.msg === 'slow request started'));

@@ -1,0 +1,104 @@
+// `kfn dev [dir]`: runs the whole platform on this machine.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDuration } from '../../../pkg/shared/duration.js';
+import { runComponent, readFlags } from '../../../pkg/shared/startup.js';
+import { startDev } from '../../../pkg/dev/dev.js';
+import type { AutoscalerConfig } from '../../../pkg/autoscaler/config.js';
+import { CliError, devStateFile, kfnHome, type DevState } from '../client.js';
+
+const options = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'admin-port': { type: 'string' },
+  domain: { type: 'string' },
+  'stable-window': { type: 'string' },
+  'panic-window-percentage': { type: 'string' },
+  'scale-to-zero-grace': { type: 'string' },
+  'scale-down-delay': { type: 'string' },
+  tick: { type: 'string' },
+  'scan-interval': { type: 'string' },
+  'queue-depth': { type: 'string' },
+} as const;
+
+export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this machine (dir: manifests, default samples/)
+  --port N                   activator port (default 8080; 0 picks one)
+  --admin-port N             admin API, /metrics, /healthz (default 8081; 0 picks one)
+  --host ADDR                listen address (default 127.0.0.1)
+  --domain D                 routes Host <name>.<namespace>.D (default kfn.local)
+  --stable-window D          autoscaler stable window (default 60s)
+  --panic-window-percentage N  panic window as % of the stable window (default 10)
+  --scale-to-zero-grace D    keep the last replica this long after the decision (default 30s)
+  --scale-down-delay D       hold scale-down this long (default 0s)
+  --tick D                   autoscaler tick (default 2s)
+  --scan-interval D          how often dir is rescanned for changes (default 500ms)
+  --queue-depth N            requests buffered per function while it starts (default 10000)
+Every flag can also be set as KFN_<FLAG> (KFN_STABLE_WINDOW=6s).`;
+
+export async function devCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = readFlags(argv, options);
+  const dir = path.resolve(positionals[0] ?? 'samples');
+  const autoscaler: Partial<AutoscalerConfig> = {};
+  const win = duration(values['stable-window'], 'stable-window');
+  if (win !== undefined) autoscaler.stableWindowMs = win;
+  const grace = duration(values['scale-to-zero-grace'], 'scale-to-zero-grace');
+  if (grace !== undefined) autoscaler.scaleToZeroGracePeriodMs = grace;
+  const delay = duration(values['scale-down-delay'], 'scale-down-delay');
+  if (delay !== undefined) autoscaler.scaleDownDelayMs = delay;
+  const tick = duration(values.tick, 'tick');
+  if (tick !== undefined) autoscaler.tickIntervalMs = tick;
+  const panic = numberFlag(values['panic-window-percentage'], 'panic-window-percentage');
+  if (panic !== undefined) autoscaler.panicWindowPercentage = panic;
+
+  await runComponent({
+    name: 'kfn-dev',
+    async start({ log, metrics, signal, setReady }) {
+      const handle = await startDev({
+        dir,
+        host: str(values.host) ?? '127.0.0.1',
+        port: numberFlag(values.port, 'port') ?? 8080,
+        adminPort: numberFlag(values['admin-port'], 'admin-port') ?? 8081,
+        domain: str(values.domain) ?? 'kfn.local',
+        autoscaler,
+        scanIntervalMs: duration(values['scan-interval'], 'scan-interval') ?? 500,
+        queueDepth: numberFlag(values['queue-depth'], 'queue-depth'),
+        log,
+        metrics,
+        signal,
+      });
+      const state: DevState = { pid: process.pid, activator: handle.activatorUrl, admin: handle.adminUrl };
+      await mkdir(kfnHome(), { recursive: true });
+      await writeFile(devStateFile(), JSON.stringify(state) + '\n');
+      setReady(true);
+      log.info({ ...state, dir }, 'kfn dev is running');
+      process.stderr.write(
+        `\nkfn dev is running (manifests from ${dir})\n` +
+          `  call a function:  curl ${handle.activatorUrl}/default/hello/\n` +
+          `  see functions:    kfn get          (admin API ${handle.adminUrl})\n\n`,
+      );
+      return {
+        done: handle.done.finally(() => rm(devStateFile(), { force: true })),
+      };
+    },
+  });
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function duration(v: string | boolean | undefined, flag: string): number | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  const ms = parseDuration(s);
+  if (ms === undefined) throw new CliError(`--${flag}: "${s}" is not a duration (examples: 500ms, 6s, 1m)`);
+  return ms;
+}
+
+function numberFlag(v: string | boolean | undefined, flag: string): number | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${flag}: "${s}" is not a whole number`);
+  return n;
+}

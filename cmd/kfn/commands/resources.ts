@@ -1,0 +1,99 @@
+// `kfn apply`, `kfn get`, `kfn delete`: resources in a running `kfn dev`.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import type { KfnFunction } from '../../../pkg/apis/function/types.js';
+import { adminRequest, adminUrl, CliError } from '../client.js';
+import { functionDetail, functionTable } from '../format.js';
+
+interface ApplyResponse {
+  results?: Array<{ kind: string; key: { namespace: string; name: string }; action: string }>;
+  error?: string;
+  problems?: string[];
+  message?: string;
+}
+
+export async function applyCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { file: { type: 'string', short: 'f', multiple: true }, admin: { type: 'string' } } });
+  const files = values.file ?? [];
+  if (files.length === 0) throw new CliError('kfn apply: -f FILE is required (a file, a folder, or - for standard input)');
+  const base = await adminUrl(values.admin);
+  let failed = false;
+  for (const f of files) {
+    for (const { source, dir, manifest } of await readSources(f)) {
+      const res = await adminRequest<ApplyResponse>(base, 'POST', '/api/apply', { manifest, dir, source });
+      if (res.status === 200 && res.body.results) {
+        for (const r of res.body.results) console.log(`function.kfn.dev/${r.key.name} ${r.action}`);
+      } else {
+        failed = true;
+        for (const p of res.body.problems ?? [res.body.message ?? `HTTP ${res.status}`]) console.error(`error: ${p}`);
+      }
+    }
+  }
+  if (failed) throw new CliError('some manifests were rejected; nothing in them was applied');
+}
+
+export async function getCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { namespace: { type: 'string', short: 'n' }, output: { type: 'string', short: 'o' }, admin: { type: 'string' } },
+  });
+  const base = await adminUrl(values.admin);
+  const name = positionals[0] === 'functions' || positionals[0] === 'function' || positionals[0] === 'fn' ? positionals[1] : positionals[0];
+  const ns = values.namespace ?? 'default';
+  let fns: KfnFunction[];
+  if (name) {
+    const res = await adminRequest<KfnFunction & { message?: string }>(base, 'GET', `/api/functions/${ns}/${name}`);
+    if (res.status !== 200) throw new CliError(res.body.message ?? `HTTP ${res.status}`);
+    fns = [res.body];
+  } else {
+    const res = await adminRequest<{ items: KfnFunction[] }>(base, 'GET', '/api/functions');
+    fns = res.body.items.filter((f) => values.namespace === undefined || f.metadata.namespace === values.namespace);
+  }
+  const out = values.output;
+  if (out === 'json') console.log(JSON.stringify(name ? fns[0] : { items: fns }, null, 2));
+  else if (out === 'yaml') console.log(stringify(name ? fns[0] : { items: fns }));
+  else if (out !== undefined && out !== 'wide') throw new CliError(`-o ${out}: want json, yaml or wide`);
+  else if (name && fns[0]) console.log(functionDetail(fns[0]));
+  else if (fns.length === 0) console.log('No functions.');
+  else console.log(functionTable(fns));
+}
+
+export async function deleteCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { namespace: { type: 'string', short: 'n' }, admin: { type: 'string' } },
+  });
+  const names = positionals.filter((p) => !['function', 'functions', 'fn'].includes(p));
+  if (names.length === 0) throw new CliError('kfn delete: name the function(s) to delete');
+  const base = await adminUrl(values.admin);
+  const ns = values.namespace ?? 'default';
+  for (const name of names) {
+    const res = await adminRequest<{ message?: string }>(base, 'DELETE', `/api/functions/${ns}/${name}`);
+    if (res.status !== 200) throw new CliError(res.body.message ?? `HTTP ${res.status}`);
+    console.log(`function.kfn.dev/${name} deleted`);
+  }
+}
+
+async function readSources(f: string): Promise<Array<{ source: string; dir: string; manifest: string }>> {
+  if (f === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return [{ source: '<stdin>', dir: process.cwd(), manifest: Buffer.concat(chunks).toString('utf8') }];
+  }
+  const abs = path.resolve(f);
+  let st;
+  try {
+    st = await stat(abs);
+  } catch {
+    throw new CliError(`kfn apply: ${f}: no such file or folder`);
+  }
+  if (st.isDirectory()) {
+    const names = (await readdir(abs)).filter((n) => /\.ya?ml$/.test(n)).sort();
+    return Promise.all(names.map(async (n) => ({ source: path.join(abs, n), dir: abs, manifest: await readFile(path.join(abs, n), 'utf8') })));
+  }
+  return [{ source: abs, dir: path.dirname(abs), manifest: await readFile(abs, 'utf8') }];
+}

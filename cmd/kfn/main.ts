@@ -1,0 +1,45 @@
+// The kfn CLI. `kfn dev` runs the platform; the other commands talk to it.
+import { applyCommand, deleteCommand, getCommand } from './commands/resources.js';
+import { devCommand, devUsage } from './commands/dev.js';
+import { invokeCommand } from './commands/invoke.js';
+import { CliError } from './client.js';
+
+const usage = `kfn — serverless functions with scale to zero
+
+Usage:
+  ${devUsage.split('\n').join('\n  ')}
+  kfn apply -f FILE|DIR|-     create or update resources in the running kfn dev
+  kfn get [NAME] [-n NS] [-o json|yaml]   list functions, or one in detail with its conditions
+  kfn delete NAME [-n NS]     delete a function (its replicas drain first)
+  kfn invoke NAME [-n NS] [--path /p] [-d DATA] [-X METHOD] [-H "K: V"] [-i]
+
+The commands other than dev find kfn dev through --admin URL, KFN_ADMIN, or the state
+file kfn dev writes in $KFN_HOME (default ~/.kfn).`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  dev: devCommand,
+  apply: applyCommand,
+  get: getCommand,
+  delete: deleteCommand,
+  invoke: invokeCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage);
+    return;
+  }
+  const command = commands[name];
+  if (!command) throw new CliError(`unknown command "${name}"; run \`kfn help\``);
+  await command(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CliError || (err instanceof Error && err.name === 'TypeError' && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`kfn: ${err.message}`);
+  } else {
+    console.error(err);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,108 @@
+// Keeps the store in step with a folder of manifests: a file added or changed is applied,
+// a Function removed from its file (or the file removed) is deleted. A file that does not
+// parse or validate is reported and changes nothing: its Functions stay as they were.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { keyOf } from '../apis/meta.js';
+import type { Logger } from '../shared/log.js';
+import { sleep } from '../shared/abort.js';
+import { applyFunctions, readFunctions, ManifestError, SOURCE_ANNOTATION } from './apply.js';
+import { fnKey, type FunctionStore } from './store.js';
+
+interface LoadedFile {
+  /** mtime and size: cheap to compare on every scan. */
+  stamp: string;
+  keys: Set<string>;
+}
+
+export class ManifestDirLoader {
+  private readonly files = new Map<string, LoadedFile>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly store: FunctionStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** One pass over the folder. Returns the problems found, one line each. */
+  async scan(): Promise<string[]> {
+    const problems: string[] = [];
+    const present = new Set(await findManifests(this.dir));
+    for (const file of present) {
+      const problem = await this.load(file);
+      if (problem) problems.push(problem);
+    }
+    for (const [file, loaded] of this.files) {
+      if (present.has(file)) continue;
+      this.files.delete(file);
+      for (const k of loaded.keys) this.deleteOwned(k, file);
+      this.log.info({ file }, 'manifest removed');
+    }
+    return problems;
+  }
+
+  /** Scans every `intervalMs` until aborted. */
+  async watch(intervalMs: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(intervalMs, signal);
+      if (signal.aborted) break;
+      try {
+        await this.scan();
+      } catch (err) {
+        this.log.error({ err, dir: this.dir }, 'scanning manifests failed');
+      }
+    }
+  }
+
+  private async load(file: string): Promise<string | undefined> {
+    let stamp: string;
+    let text: string;
+    try {
+      const st = await stat(file);
+      stamp = `${st.mtimeMs}:${st.size}`;
+      if (this.files.get(file)?.stamp === stamp) return undefined;
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      return `${file}: ${(err as Error).message}`;
+    }
+    const previous = this.files.get(file);
+    try {
+      const fns = readFunctions(text, { dir: path.dirname(file), source: file, onlyKfn: true });
+      const keys = new Set(fns.map((fn) => keyOf(fnKey(fn))));
+      for (const r of applyFunctions(this.store, fns)) {
+        if (r.action !== 'unchanged') this.log.info({ fn: keyOf(r.key), file }, `function ${r.action}`);
+      }
+      for (const k of previous?.keys ?? []) if (!keys.has(k)) this.deleteOwned(k, file);
+      this.files.set(file, { stamp, keys });
+      return undefined;
+    } catch (err) {
+      // Remember the stamp so a bad file is reported once, not on every scan.
+      this.files.set(file, { stamp, keys: previous?.keys ?? new Set() });
+      const problems = err instanceof ManifestError ? err.problems : [String(err)];
+      for (const p of problems) this.log.error({ file }, `manifest rejected, nothing changed: ${p}`);
+      return problems.join('\n');
+    }
+  }
+
+  private deleteOwned(k: string, file: string): void {
+    const slash = k.indexOf('/');
+    const key = { namespace: k.slice(0, slash), name: k.slice(slash + 1) };
+    const fn = this.store.get(key);
+    // A Function applied later through the CLI belongs to that apply, not to this file.
+    if (fn?.metadata.annotations?.[SOURCE_ANNOTATION] !== file) return;
+    this.store.delete(key);
+    this.log.info({ fn: k, file }, 'function deleted');
+  }
+}
+
+async function findManifests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const e of entries) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await findManifests(full)));
+    else if (e.isFile() && /\.ya?ml$/.test(e.name)) out.push(full);
+  }
+  return out.sort();
+}

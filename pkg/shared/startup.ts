@@ -1,0 +1,76 @@
+// The shared start-up of every entry in cmd/: config from flags and env, the logger,
+// the /metrics + /healthz server, SIGTERM/SIGINT → abort, and an orderly shutdown.
+// An entry's main() only lists what to construct and hands it to `runComponent`.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import Fastify from 'fastify';
+import type { Registry } from 'prom-client';
+import { newLogger, type Logger } from './log.js';
+import { newRegistry } from './metrics.js';
+
+export interface ComponentContext {
+  log: Logger;
+  metrics: Registry;
+  signal: AbortSignal;
+  /** Flipped by the component once it can serve; /healthz answers 503 until then. */
+  setReady: (ready: boolean) => void;
+}
+
+export interface Component {
+  /** Resolves when the component has stopped (after the signal aborted). */
+  done: Promise<void>;
+}
+
+export interface ComponentOptions {
+  name: string;
+  /** Port of the /metrics + /healthz server; 0 = pick one, undefined = none. */
+  metricsPort?: number;
+  start(ctx: ComponentContext): Promise<Component>;
+}
+
+export async function runComponent(opts: ComponentOptions): Promise<void> {
+  const log = newLogger({ name: opts.name });
+  const metrics = newRegistry({ processMetrics: true, labels: { component: opts.name } });
+  const abort = new AbortController();
+  let ready = false;
+  const onSignal = (sig: string) => () => {
+    log.info({ signal: sig }, 'shutting down');
+    abort.abort();
+  };
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  process.once('SIGINT', onSignal('SIGINT'));
+
+  const ops = Fastify({ logger: false });
+  ops.get('/healthz', async (_req, reply) => reply.code(ready ? 200 : 503).send(ready ? 'ok' : 'starting'));
+  ops.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  if (opts.metricsPort !== undefined) {
+    const addr = await ops.listen({ port: opts.metricsPort, host: '0.0.0.0' });
+    log.info({ addr }, 'metrics and health listening');
+  }
+
+  try {
+    const component = await opts.start({ log, metrics, signal: abort.signal, setReady: (r) => (ready = r) });
+    await component.done;
+  } catch (err) {
+    log.error({ err }, 'failed');
+    process.exitCode = 1;
+  } finally {
+    abort.abort();
+    await ops.close();
+    log.info('stopped');
+  }
+}
+
+/** Flags with env fallbacks: `--stable-window` falls back to KFN_STABLE_WINDOW. */
+export function readFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const merged: Record<string, string | boolean | undefined> = {};
+  for (const name of Object.keys(options)) {
+    const env = process.env[`KFN_${name.toUpperCase().replaceAll('-', '_')}`];
+    const v = (values as Record<string, string | boolean | undefined>)[name];
+    merged[name] = v ?? env;
+  }
+  return { values: merged, positionals };
+}

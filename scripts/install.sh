@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what kfn needs on a fresh machine and builds it. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# npm ci only when the lock file changed since the last install: it wipes node_modules.
+stamp=node_modules/.kfn-lock.sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  npm ci --no-fund --no-audit --loglevel=error
+  echo "$want" >"$stamp"
+fi
+if [ -z "${NATS_URL:-}" ]; then bash scripts/ensure-nats.sh; fi
+npm run -s build

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# `npm start`: install, build and run the whole platform on this machine with the samples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+exec node dist/cmd/kfn/main.js dev samples "$@"

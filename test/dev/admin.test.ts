@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildAdminApp } from '../../pkg/dev/admin.js';
+import { FunctionStore } from '../../pkg/dev/store.js';
+import { newRegistry } from '../../pkg/shared/metrics.js';
+
+const manifest = 'apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n';
+
+test('admin API: apply, get, list, delete; a bad manifest is 422 with the field named and changes nothing', async () => {
+  const store = new FunctionStore();
+  const app = buildAdminApp({ store, metrics: newRegistry(), info: () => ({}) });
+  try {
+    const applied = await app.inject({ method: 'POST', url: '/api/apply', payload: { manifest, dir: '/tmp' } });
+    assert.equal(applied.statusCode, 200);
+    assert.equal(applied.json<{ results: Array<{ action: string }> }>().results[0]?.action, 'created');
+
+    const bad = await app.inject({ method: 'POST', url: '/api/apply', payload: { manifest: manifest.replace('image: x', 'image: x, port: -1'), dir: '/tmp' } });
+    assert.equal(bad.statusCode, 422);
+    assert.match(bad.json<{ problems: string[] }>().problems.join('\n'), /spec\.port/);
+    assert.equal(store.get({ namespace: 'default', name: 'a' })?.spec.port, 8080);
+
+    const missingBody = await app.inject({ method: 'POST', url: '/api/apply', payload: { dir: '/tmp' } });
+    assert.equal(missingBody.statusCode, 400);
+
+    assert.equal((await app.inject({ url: '/api/functions/default/a' })).statusCode, 200);
+    assert.equal((await app.inject({ url: '/api/functions' })).json<{ items: unknown[] }>().items.length, 1);
+    const gone = await app.inject({ url: '/api/functions/default/zz' });
+    assert.equal(gone.statusCode, 404);
+    assert.match(gone.body, /default\/zz not found/);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/api/functions/default/a' })).statusCode, 200);
+    assert.equal(store.list().length, 0);
+    assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
+  } finally {
+    await app.close();
+  }
+});
