@@ -1,0 +1,208 @@
+// The Deployment that runs a Function's replicas. Pure: the controller creates it, or
+// passes the live one and this to deploymentForUpdate and writes the result if changed.
+import type { V1Container, V1Deployment, V1EnvVar, V1LifecycleHandler, V1Probe } from '@kubernetes/client-node';
+import type { KfnFunction } from '../../apis/function/types.js';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS } from '../../apis/function/defaults.js';
+import type { ReconcilerConfig } from './config.js';
+import {
+  ANNOTATION_GENERATION,
+  CONTAINER_NAME,
+  deploymentName,
+  functionLabels,
+  namespaceOf,
+  ownerReference,
+  PORT_NAME,
+  selectorLabels,
+} from './names.js';
+import { coveredBy, ownerReferencesCovered } from './semantic.js';
+
+export interface DeploymentOptions {
+  /** Replicas to create with; the default comes from spec.scale (see initialReplicas). */
+  replicas?: number;
+}
+
+/** Env names kfn sets itself; a same-named entry in spec.env is dropped so ours is the one the replica sees. */
+export const RESERVED_ENV = ['PORT', 'K_SERVICE', 'KFN_DRAIN_TIMEOUT_MS'] as const;
+
+/**
+ * Replicas a new Deployment starts with: scale.initial (default 1), raised to scale.min
+ * and capped by scale.max (0 = no cap), as the autoscaler would bound it on its first tick
+ * anyway. After creation the autoscaler owns the number.
+ */
+export function initialReplicas(fn: KfnFunction): number {
+  const scale = fn.spec.scale ?? {};
+  let n = Math.max(scale.initial ?? 1, scale.min ?? 0);
+  if (scale.max !== undefined && scale.max > 0) n = Math.min(n, scale.max);
+  return n;
+}
+
+/** `fn` must have defaults applied (withDefaults) and a uid. */
+export function makeDeployment(fn: KfnFunction, cfg: ReconcilerConfig, opts: DeploymentOptions = {}): V1Deployment {
+  const timeoutSeconds = fn.spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const drainSeconds = cfg.drainAction === 'none' ? 0 : cfg.drainSeconds;
+  const annotations: Record<string, string> = {};
+  if (fn.metadata.generation !== undefined) annotations[ANNOTATION_GENERATION] = String(fn.metadata.generation);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: deploymentName(fn),
+      namespace: namespaceOf(fn),
+      labels: functionLabels(fn),
+      annotations,
+      ownerReferences: [ownerReference(fn)],
+    },
+    spec: {
+      replicas: opts.replicas ?? initialReplicas(fn),
+      selector: { matchLabels: selectorLabels(fn) },
+      // Never fewer ready replicas than asked for during a rollout: the old ones keep
+      // serving until new ones pass their probe.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
+      revisionHistoryLimit: cfg.revisionHistoryLimit,
+      progressDeadlineSeconds: cfg.progressDeadlineSeconds,
+      template: {
+        metadata: { labels: functionLabels(fn) },
+        spec: {
+          containers: [makeContainer(fn, cfg, timeoutSeconds, drainSeconds)],
+          // A request may run timeoutSeconds after the drain pause; the margin covers
+          // the runtime's own shutdown.
+          terminationGracePeriodSeconds: timeoutSeconds + drainSeconds + cfg.terminationMarginSeconds,
+          // Service links put every Service of the namespace into the env, which slows
+          // starts in big namespaces and leaks names; Knative turns them off too.
+          enableServiceLinks: false,
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        },
+      },
+    },
+  };
+}
+
+function makeContainer(fn: KfnFunction, cfg: ReconcilerConfig, timeoutSeconds: number, drainSeconds: number): V1Container {
+  const { spec } = fn;
+  const port = spec.port ?? DEFAULT_PORT;
+  const c: V1Container = {
+    name: CONTAINER_NAME,
+    image: spec.image,
+    ports: [{ name: PORT_NAME, containerPort: port, protocol: 'TCP' }],
+    env: makeEnv(fn, port, timeoutSeconds),
+    readinessProbe: makeReadinessProbe(fn, port),
+    // Non-root is not forced: the image's USER is unknown here (reading it means asking
+    // the registry), and runAsNonRoot on a root image fails every start with
+    // CreateContainerConfigError. Everything else the restricted Pod Security profile
+    // wants is set; NET_BIND_SERVICE stays so an image may still listen on a port < 1024.
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+    },
+  };
+  if (spec.command?.length) c.command = [...spec.command];
+  if (spec.args?.length) c.args = [...spec.args];
+  if (spec.workingDir) c.workingDir = spec.workingDir;
+  if (cfg.imagePullPolicy) c.imagePullPolicy = cfg.imagePullPolicy;
+  const resources = makeResources(fn);
+  if (resources) c.resources = resources;
+  const preStop = makePreStop(cfg, drainSeconds);
+  if (preStop) c.lifecycle = { preStop };
+  return c;
+}
+
+function makeEnv(fn: KfnFunction, port: number, timeoutSeconds: number): V1EnvVar[] {
+  // Ours first, so spec.env entries may refer to them as $(PORT).
+  const env: V1EnvVar[] = [
+    { name: 'PORT', value: String(port) },
+    { name: 'K_SERVICE', value: fn.metadata.name },
+    // kfn-node-runtime finishes in-flight requests for this long after SIGTERM.
+    { name: 'KFN_DRAIN_TIMEOUT_MS', value: String(timeoutSeconds * 1000) },
+  ];
+  const reserved: readonly string[] = RESERVED_ENV;
+  for (const e of fn.spec.env ?? []) {
+    if (reserved.includes(e.name)) continue;
+    const v: V1EnvVar = { name: e.name };
+    if (e.value !== undefined) v.value = e.value;
+    // Passed through untouched: the API server validates secretKeyRef and friends.
+    if (e.valueFrom !== undefined) v.valueFrom = structuredClone(e.valueFrom);
+    env.push(v);
+  }
+  return env;
+}
+
+function makeResources(fn: KfnFunction): V1Container['resources'] {
+  const r = fn.spec.resources;
+  if (!r) return undefined;
+  const out: NonNullable<V1Container['resources']> = {};
+  if (r.requests && Object.keys(r.requests).length > 0) out.requests = { ...r.requests };
+  if (r.limits && Object.keys(r.limits).length > 0) out.limits = { ...r.limits };
+  return out.requests || out.limits ? out : undefined;
+}
+
+/**
+ * spec.readinessProbe with its port defaulted to spec.port. Without one, a TCP probe
+ * every second: the default 10 s period would add up to 10 s to every cold start.
+ */
+export function makeReadinessProbe(fn: KfnFunction, port: number): V1Probe {
+  const p = fn.spec.readinessProbe;
+  if (!p || (!p.httpGet && !p.tcpSocket)) {
+    return { ...probeTimings(p), tcpSocket: { port }, periodSeconds: p?.periodSeconds ?? 1 };
+  }
+  const probe: V1Probe = probeTimings(p);
+  if (p.httpGet) probe.httpGet = { path: p.httpGet.path || '/', port: p.httpGet.port ?? port };
+  else if (p.tcpSocket) probe.tcpSocket = { port: p.tcpSocket.port ?? port };
+  return probe;
+}
+
+function probeTimings(p: KfnFunction['spec']['readinessProbe']): V1Probe {
+  const out: V1Probe = {};
+  if (!p) return out;
+  if (p.initialDelaySeconds !== undefined) out.initialDelaySeconds = p.initialDelaySeconds;
+  if (p.periodSeconds !== undefined) out.periodSeconds = p.periodSeconds;
+  if (p.timeoutSeconds !== undefined) out.timeoutSeconds = p.timeoutSeconds;
+  if (p.failureThreshold !== undefined) out.failureThreshold = p.failureThreshold;
+  if (p.successThreshold !== undefined) out.successThreshold = p.successThreshold;
+  return out;
+}
+
+function makePreStop(cfg: ReconcilerConfig, drainSeconds: number): V1LifecycleHandler | undefined {
+  if (drainSeconds <= 0) return undefined;
+  // The pause lets every activator see the endpoint go before the runtime gets SIGTERM;
+  // the runtime then finishes what it has in flight.
+  if (cfg.drainAction === 'exec') return { exec: { command: ['sleep', String(drainSeconds)] } };
+  return { sleep: { seconds: drainSeconds } };
+}
+
+export interface DeploymentUpdate {
+  deployment: V1Deployment;
+  /** False when the live Deployment already says everything `desired` says. */
+  changed: boolean;
+}
+
+/**
+ * What to write over `existing`: `desired`, except for what is not ours to set.
+ * spec.replicas stays as it is (the autoscaler owns it), the selector stays (immutable),
+ * labels and annotations others added (the deployment controller's revision,
+ * `kubectl rollout restart`'s restartedAt) are kept, and resourceVersion is carried so
+ * a concurrent write fails instead of being lost.
+ */
+export function deploymentForUpdate(existing: V1Deployment, desired: V1Deployment): DeploymentUpdate {
+  const out = structuredClone(desired);
+  out.metadata = {
+    ...out.metadata,
+    labels: { ...existing.metadata?.labels, ...desired.metadata?.labels },
+    annotations: { ...existing.metadata?.annotations, ...desired.metadata?.annotations },
+  };
+  if (existing.metadata?.resourceVersion) out.metadata.resourceVersion = existing.metadata.resourceVersion;
+  if (out.spec) {
+    if (existing.spec?.replicas !== undefined) out.spec.replicas = existing.spec.replicas;
+    else delete out.spec.replicas;
+    if (existing.spec?.selector) out.spec.selector = structuredClone(existing.spec.selector);
+    const tmplAnnotations = { ...existing.spec?.template.metadata?.annotations, ...desired.spec?.template.metadata?.annotations };
+    if (Object.keys(tmplAnnotations).length > 0) {
+      out.spec.template.metadata = { ...out.spec.template.metadata, annotations: tmplAnnotations };
+    }
+  }
+  const changed =
+    !coveredBy(desired.metadata?.labels, existing.metadata?.labels) ||
+    !coveredBy(desired.metadata?.annotations, existing.metadata?.annotations) ||
+    !ownerReferencesCovered(desired.metadata?.ownerReferences, existing.metadata?.ownerReferences) ||
+    !coveredBy({ ...desired.spec, replicas: undefined, selector: undefined }, existing.spec);
+  return { deployment: out, changed };
+}
