@@ -1,0 +1,88 @@
+// The activator on a cluster: Functions (routes, containerConcurrency, timeout) and the
+// ready endpoints come from informers, through the ActivatorFeed that cuts each
+// function's capacity down to this activator's share; stats go to the autoscaler over
+// HTTP. Resolves once it listens; `done` settles after the signal aborted and
+// everything drained.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { createActivator, listenActivator } from '../../pkg/activator/activator.js';
+import { HttpStatSink } from '../../pkg/autoscaler/http.js';
+import { ActivatorFeed } from '../../pkg/platform/kubernetes/activator-feed.js';
+import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
+import { activatorPeers } from '../../pkg/platform/kubernetes/peers.js';
+import { KubernetesPlatform } from '../../pkg/platform/kubernetes/platform.js';
+import type { Logger } from '../../pkg/shared/log.js';
+import type { ActivatorSettings } from './flags.js';
+
+export interface ClusterActivatorDeps {
+  kubeConfig: KubeConfig;
+  settings: ActivatorSettings;
+  log: Logger;
+  metrics?: Registry;
+  signal: AbortSignal;
+}
+
+export interface ClusterActivator {
+  port: number;
+  done: Promise<void>;
+}
+
+export async function startClusterActivator(deps: ClusterActivatorDeps): Promise<ClusterActivator> {
+  const { kubeConfig, settings, log, signal } = deps;
+  const statSink = new HttpStatSink(settings.autoscalerUrl, { log: log.child({ component: 'stat-sink' }) });
+  const activator = createActivator({
+    log,
+    statSink,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    options: {
+      domain: settings.domain,
+      source: `activator/${settings.podName}`,
+      ...(settings.queueDepth === undefined ? {} : { maxQueue: settings.queueDepth }),
+    },
+  });
+  const feed = new ActivatorFeed(activator, settings.podName);
+  const platform = new KubernetesPlatform({ kubeConfig, log, watch: { endpoints: true } });
+  const functions = functionInformer(kubeConfig, log, {
+    upsert: (fn) => {
+      const key = functionKeyOf(fn);
+      if (key) feed.upsertFunction(key, { containerConcurrency: fn.spec.containerConcurrency, timeoutSeconds: fn.spec.timeoutSeconds });
+    },
+    remove: (key) => feed.removeFunction(key),
+  });
+  const peers = activatorPeers({
+    kubeConfig,
+    log,
+    namespace: settings.namespace,
+    service: settings.activatorService,
+    onPeers: (names) => {
+      log.info({ activators: names }, 'activator peers changed');
+      feed.setPeers(names);
+    },
+  });
+  platform.watchEndpoints((u) => feed.updateEndpoints(u));
+
+  // Stops what started if start-up fails half way (a port in use, the signal).
+  const abandon = new AbortController();
+  const stop = AbortSignal.any([signal, abandon.signal]);
+  const informers = [functions.start(stop), peers.start(stop)];
+  let server;
+  try {
+    // Routes and endpoints first: a request taken before them would get a 404.
+    await Promise.all([platform.start(stop), functions.synced, peers.synced]);
+    server = await listenActivator(activator, { port: settings.port }, signal);
+  } catch (err) {
+    abandon.abort();
+    await Promise.allSettled([platform.close(), ...informers, statSink.close()]);
+    throw err;
+  }
+  log.info({ port: server.port }, 'activator listening');
+
+  const done = (async () => {
+    await activator.run(signal);
+    await server.close();
+    await activator.close();
+    await Promise.allSettled([platform.close(), ...informers]);
+    await statSink.close();
+  })();
+  return { port: server.port, done };
+}

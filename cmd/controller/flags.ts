@@ -1,0 +1,82 @@
+// The controller's flags, each with a KFN_<FLAG> env fallback (readFlags), turned into
+// typed settings. Bad values fail start-up with the flag's name.
+import { hostname } from 'node:os';
+import { readFlags } from '../../pkg/shared/startup.js';
+import { parseDuration } from '../../pkg/shared/duration.js';
+import { reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
+import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
+
+const options = {
+  'metrics-port': { type: 'string' },
+  namespace: { type: 'string' },
+  'lease-name': { type: 'string' },
+  'lease-duration': { type: 'string' },
+  'renew-deadline': { type: 'string' },
+  'retry-period': { type: 'string' },
+  workers: { type: 'string' },
+  'activator-host': { type: 'string' },
+  domain: { type: 'string' },
+  'image-pull-policy': { type: 'string' },
+  'drain-seconds': { type: 'string' },
+  'drain-action': { type: 'string' },
+} as const;
+
+export interface ControllerSettings {
+  metricsPort: number;
+  /** Where the leader-election Lease lives: the controller's own namespace. */
+  namespace: string;
+  leaseName: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  workers: number;
+  reconciler: ReconcilerConfig;
+}
+
+export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerSettings {
+  const { values } = readFlags(argv, options);
+  const str = (name: keyof typeof options): string | undefined => {
+    const v = values[name];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const int = (name: keyof typeof options, min: number): number | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: want an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+  const duration = (name: keyof typeof options): number | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) throw new Error(`--${name}: want a duration such as 15s, got "${v}"`);
+    return ms;
+  };
+  const pull = str('image-pull-policy');
+  if (pull !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(pull)) {
+    throw new Error(`--image-pull-policy: want Always, IfNotPresent or Never, got "${pull}"`);
+  }
+  const drainAction = str('drain-action');
+  if (drainAction !== undefined && !['sleep', 'exec', 'none'].includes(drainAction)) {
+    throw new Error(`--drain-action: want sleep, exec or none, got "${drainAction}"`);
+  }
+  return {
+    metricsPort: int('metrics-port', 0) ?? 9090,
+    namespace: str('namespace') ?? 'kfn-system',
+    leaseName: str('lease-name') ?? 'kfn-controller',
+    identity: env.POD_NAME || hostname(),
+    leaseDurationMs: duration('lease-duration') ?? DEFAULT_LEASE_DURATION_MS,
+    renewDeadlineMs: duration('renew-deadline') ?? DEFAULT_RENEW_DEADLINE_MS,
+    retryPeriodMs: duration('retry-period') ?? DEFAULT_RETRY_PERIOD_MS,
+    workers: int('workers', 1) ?? 4,
+    reconciler: reconcilerConfig({
+      activatorHost: str('activator-host'),
+      domain: str('domain'),
+      imagePullPolicy: pull as ImagePullPolicy | undefined,
+      drainSeconds: int('drain-seconds', 0),
+      drainAction: drainAction as ReconcilerConfig['drainAction'] | undefined,
+    }),
+  };
+}

@@ -1,0 +1,10 @@
+// The cluster backend: EndpointSlices, Deployments and their scale subresource.
+export { KubernetesPlatform, type KubernetesPlatformOptions } from './platform.js';
+export { functionKeyOfSlice, readyEndpoints, sameEndpoints, KFN_MANAGED_SELECTOR, LABEL_SERVICE_NAME, REPLICAS_SERVICE_SUFFIX } from './endpoints.js';
+export { EndpointIndex } from './endpoint-index.js';
+export { DeploymentScale } from './scale.js';
+export { functionKeyOfDeployment, workloadStatusOf } from './status.js';
+export { activatorShare, type Share, type ShareInput } from './share.js';
+export { ActivatorFeed, type ActivatorRoutes } from './activator-feed.js';
+export { activatorPeers, DEFAULT_ACTIVATOR_NAMESPACE, DEFAULT_ACTIVATOR_SERVICE, type PeerWatchOptions } from './peers.js';
+export { functionInformer, functionKeyOf, type FunctionHandlers } from './functions.js';

@@ -1,0 +1,41 @@
+// The autoscaler's write and read: a function's replicas through its Deployment's scale
+// subresource, which can change how many pods run and nothing else (RBAC grants the
+// autoscaler deployments/scale only). The Deployment is named after the function.
+import { PatchStrategy, setHeaderOptions, type AppsV1Api } from '@kubernetes/client-node';
+import { keyOf, type FunctionKey } from '../../apis/meta.js';
+import { isNotFound } from '../../controller/errors.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class DeploymentScale {
+  constructor(private readonly apps: AppsV1Api) {}
+
+  async set(key: FunctionKey, replicas: number): Promise<void> {
+    if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`setScale ${keyOf(key)}: replicas must be a whole number ≥ 0, got ${replicas}`);
+    try {
+      // A merge patch of spec.replicas alone: no read first, no resourceVersion to conflict on.
+      await this.apps.patchNamespacedDeploymentScale({ namespace: key.namespace, name: key.name, body: { spec: { replicas } } }, mergePatch);
+    } catch (err) {
+      throw scaleError('setScale', key, err);
+    }
+  }
+
+  /** spec.replicas of the function's Deployment; undefined when it has none. */
+  async get(key: FunctionKey): Promise<number | undefined> {
+    try {
+      const scale = await this.apps.readNamespacedDeploymentScale({ namespace: key.namespace, name: key.name });
+      return scale.spec?.replicas ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw scaleError('getScale', key, err);
+    }
+  }
+}
+
+function scaleError(op: string, key: FunctionKey, cause: unknown): Error {
+  if (isNotFound(cause)) {
+    return new Error(`${op} ${keyOf(key)}: function ${keyOf(key)} has no Deployment ${key.name} in namespace ${key.namespace} (not created by the controller yet, or deleted)`, { cause });
+  }
+  const code = (cause as { code?: unknown }).code;
+  return new Error(`${op} ${keyOf(key)}: ${typeof code === 'number' ? `API server answered ${code}` : String((cause as Error).message ?? cause)}`, { cause });
+}

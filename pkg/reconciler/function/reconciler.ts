@@ -1,0 +1,143 @@
+// One reconcile of one Function: read it from the cache, validate it, bring its children
+// in line (apply.ts), and derive its status from what the cluster shows. Status is built
+// in memory and written once, at the end, and only when it differs from the stored one,
+// so a steady state costs no writes and no watch events.
+//
+// An invalid Function gets Ready=False/InvalidSpec naming the fields, and nothing is
+// created or changed for it: children built from an earlier valid spec keep running, as
+// an older Knative revision keeps serving when a new one fails.
+import { isDeepStrictEqual } from 'node:util';
+import type { CustomObjectsApi, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION, type FieldError } from '../../apis/meta.js';
+import { FUNCTION_KIND, FUNCTION_PLURAL, type FunctionStatus, type KfnFunction } from '../../apis/function/types.js';
+import { withDefaults } from '../../apis/function/defaults.js';
+import { validateFunction } from '../../apis/function/validation.js';
+import { markDeploymentNotReady } from '../../apis/function/lifecycle.js';
+import { isConflict, isNotFound } from '../../controller/errors.js';
+import type { Lister } from '../../controller/informer.js';
+import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
+import type { Logger } from '../../shared/log.js';
+import type { ReconcilerConfig } from './config.js';
+import { applyChildren, MAX_CONFLICT_RETRIES, NotOwnedError, type ChildApis, type ChildCache } from './apply.js';
+import { deploymentName, LABEL_FUNCTION } from './names.js';
+import { functionStatusFromCluster, type ClusterView } from './status.js';
+
+export const REASON_NOT_OWNED = 'NotOwned';
+
+/** The Function's own API: a fresh read, and the status subresource. */
+export interface FunctionClient {
+  get(namespace: string, name: string): Promise<KfnFunction | undefined>;
+  /** PUT …/status carrying fn.metadata.resourceVersion: a 409 when it is stale. */
+  replaceStatus(fn: KfnFunction): Promise<KfnFunction>;
+}
+
+export function functionClient(api: CustomObjectsApi): FunctionClient {
+  const base = { group: GROUP, version: VERSION, plural: FUNCTION_PLURAL };
+  return {
+    async get(namespace, name) {
+      try {
+        return (await api.getNamespacedCustomObject({ ...base, namespace, name })) as KfnFunction;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async replaceStatus(fn) {
+      const namespace = fn.metadata.namespace ?? '';
+      return (await api.replaceNamespacedCustomObjectStatus({ ...base, namespace, name: fn.metadata.name, body: fn })) as KfnFunction;
+    },
+  };
+}
+
+export interface FunctionReconcilerDeps {
+  functions: Lister<KfnFunction>;
+  deployments: Lister<V1Deployment>;
+  pods: Lister<V1Pod>;
+  /** Optional caches tried before reading a child. */
+  childCache?: ChildCache;
+  apis: ChildApis;
+  client: FunctionClient;
+  cfg: ReconcilerConfig;
+  log: Logger;
+  now?: () => Date;
+}
+
+type View = Omit<ClusterView, 'now' | 'domain'>;
+
+export function newFunctionReconciler(deps: FunctionReconcilerDeps): Reconcile {
+  const now = deps.now ?? (() => new Date());
+
+  return async function reconcile(key: string): Promise<void> {
+    const { kind, namespace, name } = parseObjectKey(key);
+    if (kind !== FUNCTION_KIND) return;
+    const stored = deps.functions.get(namespace, name);
+    // Gone: owner references let the garbage collector remove the children.
+    if (!stored || stored.metadata.deletionTimestamp) return;
+    const log = deps.log.child({ fn: `${namespace}/${name}` });
+
+    const pods = deps.pods.list(namespace).filter((p) => p.metadata?.labels?.[LABEL_FUNCTION] === name);
+    const invalid = validateFunction(stored);
+    let view: View;
+    let notOwned: NotOwnedError | undefined;
+    if (invalid.length > 0) {
+      log.warn({ invalid }, 'invalid spec; nothing deployed from it');
+      const deployment = deps.deployments.get(namespace, deploymentName(stored));
+      view = { invalid, deployment, pods, desiredReplicas: deployment?.spec?.replicas ?? 0 };
+    } else {
+      try {
+        const children = await applyChildren(deps.apis, withDefaults(stored), deps.cfg, deps.childCache);
+        view = { deployment: children.deployment, pods };
+      } catch (err) {
+        if (!(err instanceof NotOwnedError)) throw new Error(`apply children of ${namespace}/${name}`, { cause: err });
+        notOwned = err;
+        view = { pods };
+      }
+    }
+
+    const statusOf = (fn: KfnFunction): FunctionStatus => {
+      const at = now();
+      let status = functionStatusFromCluster(statusInput(fn, invalid), { ...view, now: at, domain: deps.cfg.domain });
+      if (notOwned) status = markDeploymentNotReady(status, REASON_NOT_OWNED, notOwned.message, at);
+      return status;
+    };
+    await writeStatus(deps.client, stored, statusOf, log);
+    // The status says what is wrong; the error makes the queue try again with backoff.
+    if (notOwned) throw notOwned;
+  };
+}
+
+/** What the status logic may read of `fn`: an invalid spec is not defaulted or trusted. */
+function statusInput(fn: KfnFunction, invalid: readonly FieldError[]): KfnFunction {
+  if (invalid.length === 0) return withDefaults(fn);
+  return { ...fn, apiVersion: API_VERSION, kind: FUNCTION_KIND, spec: { image: '' } };
+}
+
+/**
+ * Writes `statusOf(fn)` when it differs from fn.status. On a 409 the Function is read
+ * fresh and the status recomputed on it, unless its spec moved on (a new generation),
+ * whose own reconcile is already queued by the watch.
+ */
+async function writeStatus(client: FunctionClient, stored: KfnFunction, statusOf: (fn: KfnFunction) => FunctionStatus, log: Logger): Promise<void> {
+  let current: KfnFunction | undefined = stored;
+  for (let attempt = 0; attempt <= MAX_CONFLICT_RETRIES && current; attempt++) {
+    const status = statusOf(current);
+    if (sameStatus(current.status, status)) return;
+    try {
+      await client.replaceStatus({ ...current, status });
+      log.debug({ ready: status.conditions?.find((c) => c.type === 'Ready')?.status }, 'status written');
+      return;
+    } catch (err) {
+      // Deleted meanwhile: nothing left to report on.
+      if (isNotFound(err)) return;
+      if (!isConflict(err)) throw new Error(`write status of ${stored.metadata.namespace ?? ''}/${stored.metadata.name}`, { cause: err });
+    }
+    current = await client.get(stored.metadata.namespace ?? '', stored.metadata.name);
+    if (current && current.metadata.generation !== stored.metadata.generation) return;
+  }
+  if (current) throw new Error(`write status of ${stored.metadata.namespace ?? ''}/${stored.metadata.name}: still conflicting after ${MAX_CONFLICT_RETRIES} retries`);
+}
+
+/** Compared as JSON, the way it is stored: an unset field and an undefined one are the same. */
+function sameStatus(a: FunctionStatus | undefined, b: FunctionStatus): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FunctionServing } from '../../../pkg/activator/activator.js';
+import type { FunctionKey } from '../../../pkg/apis/meta.js';
+import { ActivatorFeed, type ActivatorRoutes } from '../../../pkg/platform/kubernetes/activator-feed.js';
+import type { EndpointsUpdate, ReadyEndpoint } from '../../../pkg/platform/types.js';
+
+const hello: FunctionKey = { namespace: 'default', name: 'hello' };
+const replicas = (n: number): ReadyEndpoint[] => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, host: `10.0.0.${i + 1}`, port: 8080 }));
+
+/** Records what the activator is told, one line per call. */
+class RecordingActivator implements ActivatorRoutes {
+  readonly calls: string[] = [];
+  upsertFunction(key: FunctionKey, serving: FunctionServing): void {
+    this.calls.push(`upsert ${key.name} cc=${serving.containerConcurrency ?? 0} timeout=${serving.timeoutSeconds ?? '-'}`);
+  }
+  removeFunction(key: FunctionKey): void {
+    this.calls.push(`remove ${key.name}`);
+  }
+  updateEndpoints(u: EndpointsUpdate): void {
+    this.calls.push(`endpoints ${u.key.name} [${u.endpoints.map((e) => e.id).join(' ')}]${u.failure ? ` ${u.failure.reason}` : ''}`);
+  }
+}
+
+describe('ActivatorFeed: one activator of several, told only its share', () => {
+  it('alone, it passes serving settings and endpoints through unchanged', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.upsertFunction(hello, { containerConcurrency: 4, timeoutSeconds: 30 });
+    feed.updateEndpoints({ key: hello, endpoints: replicas(2) });
+    assert.deepEqual(act.calls, ['upsert hello cc=4 timeout=30', 'endpoints hello [r0 r1]']);
+  });
+
+  it('holds endpoints of a function it does not know yet, and sends them with the function', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.updateEndpoints({ key: hello, endpoints: replicas(1) });
+    assert.deepEqual(act.calls, []);
+    feed.upsertFunction(hello, { containerConcurrency: 1, timeoutSeconds: 30 });
+    assert.deepEqual(act.calls, ['upsert hello cc=1 timeout=30', 'endpoints hello [r0]']);
+  });
+
+  it('recomputes the share when peers come and go: subset, then split capacity, then whole again', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a1');
+    feed.upsertFunction(hello, { containerConcurrency: 10, timeoutSeconds: 30 });
+    feed.updateEndpoints({ key: hello, endpoints: replicas(2) });
+    act.calls.length = 0;
+    feed.setPeers(['a0', 'a1']);
+    assert.deepEqual(act.calls, ['endpoints hello [r1]'], 'two replicas, two activators: one replica each at full cc');
+    act.calls.length = 0;
+    feed.setPeers(['a0', 'a1', 'a2']);
+    assert.deepEqual(act.calls, ['upsert hello cc=3 timeout=30', 'endpoints hello [r0 r1]'], '2 replicas, 3 activators: cc 10 split 4/3/3');
+    act.calls.length = 0;
+    feed.setPeers(['a1']);
+    assert.deepEqual(act.calls, ['upsert hello cc=10 timeout=30']);
+  });
+
+  it('unlimited functions are never cut down', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.setPeers(['a0', 'a1', 'a2']);
+    feed.upsertFunction(hello, { containerConcurrency: 0 });
+    feed.updateEndpoints({ key: hello, endpoints: replicas(2) });
+    assert.deepEqual(act.calls, ['upsert hello cc=0 timeout=-', 'endpoints hello [r0 r1]']);
+  });
+
+  it('sends nothing when nothing this activator sees changed', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.setPeers(['a0', 'a1']);
+    feed.upsertFunction(hello, { containerConcurrency: 2, timeoutSeconds: 30 });
+    feed.updateEndpoints({ key: hello, endpoints: replicas(4) });
+    act.calls.length = 0;
+    // r3 belongs to a1; a0 keeps r0 and r2.
+    feed.updateEndpoints({ key: hello, endpoints: replicas(4).map((e) => (e.id === 'r3' ? { ...e, host: '10.9.9.9' } : e)) });
+    feed.upsertFunction(hello, { containerConcurrency: 2, timeoutSeconds: 30 });
+    feed.setPeers(['a0', 'a1']);
+    assert.deepEqual(act.calls, []);
+  });
+
+  it('passes a failure on, and removes a function with its routes', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.upsertFunction(hello, { containerConcurrency: 1 });
+    feed.updateEndpoints({ key: hello, endpoints: [], failure: { reason: 'ProgressDeadlineExceeded', message: 'no progress' } });
+    feed.removeFunction(hello);
+    feed.updateEndpoints({ key: hello, endpoints: replicas(1) });
+    assert.deepEqual(act.calls, ['upsert hello cc=1 timeout=-', 'endpoints hello [] ProgressDeadlineExceeded', 'remove hello']);
+  });
+});
