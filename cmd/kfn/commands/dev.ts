@@ -73,7 +73,7 @@ export async function devCommand(argv: string[]): Promise<void> {
       log.info({ ...state, dir }, 'kfn dev is running');
       process.stderr.write(
         `\nkfn dev is running (manifests from ${dir})\n` +
-          `  call a function:  curl ${handle.activatorUrl}/default/hello/\n` +
+          `  call a function:  curl ${handle.activatorUrl}/<namespace>/<name>/   (e.g. /default/hello/)\n` +
           `  see functions:    kfn get          (admin API ${handle.adminUrl})\n\n`,
       );
       return {

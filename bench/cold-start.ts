@@ -1,0 +1,243 @@
+// Time to first response for a function at zero replicas, wired as `kfn dev` wires it
+// (pkg/dev/dev.ts): the local platform, the real autoscaler and the activator in this
+// process, the replica a real runtime process. Each run is split into the replica's own
+// start (node's start → listening, as the runtime reports it) and the platform's share
+// (everything else), and the platform's share into its phases, from the platform's
+// replica timings. Between runs the function goes back to zero and the autoscaler
+// forgets it, so every run is a first activation.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import { createActivator, listenActivator } from '../pkg/activator/activator.js';
+import type { KfnFunction } from '../pkg/apis/function/types.js';
+import { API_VERSION } from '../pkg/apis/meta.js';
+import { Autoscaler } from '../pkg/autoscaler/autoscaler.js';
+import { autoscalerConfig } from '../pkg/autoscaler/config.js';
+import type { StatSink } from '../pkg/autoscaler/stats.js';
+import { LOCAL_DIR_ANNOTATION, LocalPlatform, type ReplicaTiming } from '../pkg/platform/local/index.js';
+import { systemClock } from '../pkg/shared/clock.js';
+import { quietLogger } from '../pkg/shared/log.js';
+import { getOnce } from './lib/http.js';
+import { LoadMeter, type MachineLoad } from './lib/load.js';
+import { helloDir, repoRoot } from './lib/paths.js';
+import { startReplica } from './lib/replica.js';
+import { round, summarize, type Summary } from './lib/stats.js';
+
+export interface ColdStartOptions {
+  runs: number;
+  /** Cold starts before the measured ones (JIT, first connections), not counted. */
+  warmupRuns: number;
+  /** Direct spawns of the runtime to time its first request alone. */
+  firstRequestRuns: number;
+  /** Awaited before each cold start: waits for a quiet machine. */
+  gate?: () => Promise<void>;
+}
+
+/** One cold start; every figure in ms. Phases add up to `totalMs`. */
+export interface ColdStartRun {
+  totalMs: number;
+  replicaOwnMs: number;
+  platformShareMs: number;
+  phases: Phases;
+}
+
+export interface Phases {
+  /** Client → activator → queue → poke → autoscaler decision → scale written → replica scheduled. */
+  requestToScheduled: number;
+  /** Picking a free port. */
+  portPick: number;
+  /** The spawn() call (fork + exec of the command). */
+  spawnCall: number;
+  /** spawn() returned → node's own clock starts (`#!/usr/bin/env node`, loading node). */
+  execToNodeStart: number;
+  /** The replica's own start: node's start → listening. Not the platform's share. */
+  replicaOwn: number;
+  /** Listening → readiness probe passed and seen. */
+  listeningToReady: number;
+  /** Ready → endpoints to the activator → proxied → the replica's first answer → client. */
+  readyToResponse: number;
+}
+
+export interface ColdStartResult {
+  options: ColdStartOptions;
+  total: Summary;
+  replicaOwn: Summary;
+  platformShare: Summary;
+  phases: Record<keyof Phases, Summary>;
+  /** The same request through the activator right after, with the replica ready: the floor of the path. */
+  warmRequest: Summary;
+  /** The runtime's first request after listening, direct (no platform): part of readyToResponse that is the replica's. */
+  replicaFirstRequest: Summary;
+  runs: ColdStartRun[];
+  /** Other processes' CPU use during the measured cold starts. */
+  othersDuringMeasurement?: MachineLoad;
+}
+
+const key = { namespace: 'default', name: 'hello' };
+const HOST = 'hello.default.kfn.local';
+
+function helloAtZero(): KfnFunction {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Function',
+    metadata: { name: key.name, namespace: key.namespace, annotations: { [LOCAL_DIR_ANNOTATION]: helloDir } },
+    spec: { image: 'kfn/hello:dev', command: ['kfn-node-runtime'], args: ['handler.js'], timeoutSeconds: 30, scale: { initial: 0 } },
+  };
+}
+
+/** Epoch ms with sub-ms precision: the clock of the platform's timings and the runtime's line. */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`cold start: ${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export async function benchColdStart(o: ColdStartOptions): Promise<ColdStartResult> {
+  const log = quietLogger();
+  const metrics = new Registry();
+  const platform = new LocalPlatform({ log, runtimeBinDir: `${repoRoot}/bin`, options: { drainTimeoutMs: 5000 } });
+  const autoscaler = new Autoscaler({
+    config: autoscalerConfig(),
+    scaleWriter: platform,
+    readyReplicas: (k) => platform.workloadStatus(k)?.readyReplicas ?? 0,
+    clock: systemClock,
+    log,
+    metrics,
+  });
+  // The activator reports to the autoscaler as in `kfn dev`; the pass-through only notes
+  // when the activator has reported the function idle, so that no stat of one run's
+  // traffic reaches the fresh autoscaler entry of the next (it would scale up ahead of
+  // the request and the next run would not be cold).
+  let idleReportedAt = 0;
+  const statSink: StatSink = {
+    record(stat) {
+      if (stat.key.name === key.name && stat.key.namespace === key.namespace && stat.averageConcurrency === 0 && stat.requestCount === 0) {
+        idleReportedAt = stat.time;
+      }
+      autoscaler.record(stat);
+    },
+    poke: (k) => autoscaler.poke(k),
+  };
+  const activator = createActivator({ log, statSink, metrics });
+  const stop = new AbortController();
+  const server = await listenActivator(activator, { port: 0, host: '127.0.0.1', closeGraceMs: 2000 }, stop.signal);
+  let endpoints = 0;
+  const unwatch = platform.watchEndpoints((u) => {
+    activator.updateEndpoints(u);
+    if (u.key.name === key.name && u.key.namespace === key.namespace) endpoints = u.endpoints.length;
+  });
+  let timing: ReplicaTiming | undefined;
+  const unwatchTimings = platform.watchReplicaTimings((t) => (timing = t));
+  const loops = [autoscaler.run(stop.signal), activator.run(stop.signal)];
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+  const fn = helloAtZero();
+  const runs: ColdStartRun[] = [];
+  const warm: number[] = [];
+  const meter = new LoadMeter();
+  try {
+    activator.upsertFunction(key, { containerConcurrency: 0, timeoutSeconds: 30 });
+    await platform.applyFunction(fn);
+    autoscaler.upsert(key, fn.spec);
+
+    for (let i = 0; i < o.warmupRuns + o.runs; i++) {
+      await until('scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 15_000);
+      await o.gate?.();
+      const measured = i >= o.warmupRuns;
+      if (measured) await meter.start();
+      timing = undefined;
+      const t0 = preciseNow();
+      const answer = await getOnce(server.port, HOST, '/', agent, 30_000);
+      const t1 = preciseNow();
+      if (answer.status !== 200) throw new Error(`cold request got ${answer.status}: ${answer.body.slice(0, 300)}`);
+      await until("the platform's replica timing report", () => timing !== undefined, 5000);
+      const t = timing as ReplicaTiming | undefined;
+      if (!t || t.listeningAfterMs === undefined || t.processStartedAt === undefined || t.listeningAt === undefined) {
+        throw new Error(`the platform reported no runtime timings: ${JSON.stringify(t)}`);
+      }
+      const w0 = preciseNow();
+      const again = await getOnce(server.port, HOST, '/', agent, 5000);
+      const w1 = preciseNow();
+      const servedAt = Date.now();
+      if (measured) await meter.stop();
+      if (again.status !== 200) throw new Error(`warm request got ${again.status}`);
+
+      if (measured) {
+        const totalMs = t1 - t0;
+        runs.push({
+          totalMs: round(totalMs, 3),
+          replicaOwnMs: t.listeningAfterMs,
+          platformShareMs: round(totalMs - t.listeningAfterMs, 3),
+          phases: {
+            requestToScheduled: round(t.scheduledAt - t0, 3),
+            portPick: round(t.spawnedAt - t.scheduledAt, 3),
+            spawnCall: round(t.spawnCallMs, 3),
+            execToNodeStart: round(t.processStartedAt - (t.spawnedAt + t.spawnCallMs), 3),
+            replicaOwn: t.listeningAfterMs,
+            listeningToReady: round(t.readyAt - t.listeningAt, 3),
+            readyToResponse: round(t1 - t.readyAt, 3),
+          },
+        });
+        warm.push(w1 - w0);
+      }
+
+      // Back to zero, and a fresh autoscaler entry once the activator has reported the
+      // function idle: the next request is a first activation.
+      autoscaler.remove(key);
+      await platform.setScale(key, 0);
+      await until('scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 15_000);
+      await until('the activator reporting the function idle', () => idleReportedAt > servedAt, 10_000);
+      autoscaler.upsert(key, fn.spec);
+    }
+  } finally {
+    agent.destroy();
+    unwatch();
+    unwatchTimings();
+    stop.abort();
+    await Promise.allSettled(loops);
+    await server.close();
+    await platform.close();
+    await activator.close();
+  }
+
+  const phaseNames = Object.keys(runs[0]?.phases ?? {}) as (keyof Phases)[];
+  const phases = {} as Record<keyof Phases, Summary>;
+  for (const p of phaseNames) phases[p] = summarize(runs.map((r) => r.phases[p]));
+  const load = meter.result();
+  return {
+    ...(load ? { othersDuringMeasurement: load } : {}),
+    options: o,
+    total: summarize(runs.map((r) => r.totalMs)),
+    replicaOwn: summarize(runs.map((r) => r.replicaOwnMs)),
+    platformShare: summarize(runs.map((r) => r.platformShareMs)),
+    phases,
+    warmRequest: summarize(warm),
+    replicaFirstRequest: summarize(await replicaFirstRequests(o.firstRequestRuns, o.gate)),
+    runs,
+  };
+}
+
+/** The runtime alone: how long its very first request takes once it listens. */
+async function replicaFirstRequests(n: number, gate: (() => Promise<void>) | undefined): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    await gate?.();
+    const replica = await startReplica();
+    try {
+      // A new connection, as the activator's first request to a new replica makes one.
+      const t0 = preciseNow();
+      const a = await getOnce(replica.port, `${replica.host}:${replica.port}`, '/', undefined, 5000);
+      out.push(preciseNow() - t0);
+      if (a.status !== 200) throw new Error(`replica's first request got ${a.status}`);
+    } finally {
+      await replica.child.stop('SIGTERM', 5000);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,271 @@
+// The verdicts (target vs measured) and the Markdown tables printed at the end of a run.
+// Targets are fixed here and nowhere else; a miss is reported with how far off it is.
+import type { AutoscalerBench } from './autoscaler.js';
+import type { ColdStartResult, Phases } from './cold-start.js';
+import type { DataPathResult, TargetResult } from './data-path.js';
+import type { MemoryResult } from './memory.js';
+import type { MachineLoad } from './lib/load.js';
+import { round } from './lib/stats.js';
+
+export type Verdict = 'pass' | 'MISS' | 'n/a';
+
+export interface TargetRow {
+  id: string;
+  what: string;
+  target: string;
+  measured: string;
+  verdict: Verdict;
+  /** For a miss: by how much. For n/a: why. */
+  note?: string;
+}
+
+export interface Machine {
+  cores: number;
+  cpu: string;
+  node: string;
+  os: string;
+  nginx?: string;
+  wrk?: string;
+}
+
+export interface BenchResults {
+  machine: Machine;
+  startedAt: string;
+  wallSeconds: number;
+  dataPath?: DataPathResult;
+  coldStart?: ColdStartResult;
+  autoscaler?: AutoscalerBench;
+  memory?: MemoryResult;
+  /** Sections that failed or were skipped, with why. */
+  problems: Record<string, string>;
+  /** CPU used by other processes while each section measured. */
+  otherLoad: Record<string, MachineLoad | undefined>;
+  targets: TargetRow[];
+}
+
+const LIMITS = {
+  throughputRatio: 0.6,
+  addedP50Ms: 0.5,
+  addedP99Ms: 2,
+  platformShareP50Ms: 5,
+  autoscalerTickMs: 20,
+  memoryMB: 150,
+};
+
+function verdict(ok: boolean): Verdict {
+  return ok ? 'pass' : 'MISS';
+}
+
+function na(id: string, what: string, target: string, why: string): TargetRow {
+  return { id, what, target, measured: '—', verdict: 'n/a', note: why };
+}
+
+function target(dp: DataPathResult | undefined, name: string): TargetResult | undefined {
+  return dp?.targets.find((t) => t.name === name);
+}
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const dp = r.dataPath;
+  const why = (section: string): string => r.problems[section] ?? 'not run';
+
+  const act = target(dp, 'activator');
+  const ngx = target(dp, 'nginx');
+  const dir = target(dp, 'direct');
+  {
+    const id = 'throughput';
+    const what = 'Activator throughput vs nginx (32 keep-alive connections)';
+    const goal = `≥ ${LIMITS.throughputRatio}× nginx`;
+    if (act?.throughput && ngx?.throughput && act.errors.length === 0 && ngx.errors.length === 0) {
+      const ratio = act.throughput.requestsPerSecond / ngx.throughput.requestsPerSecond;
+      const ok = ratio >= LIMITS.throughputRatio;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${round(ratio)}× (${num(act.throughput.requestsPerSecond)} vs ${num(ngx.throughput.requestsPerSecond)} req/s)`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${num(Math.ceil(LIMITS.throughputRatio * ngx.throughput.requestsPerSecond - act.throughput.requestsPerSecond))} req/s short` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, ngx?.skipped ?? ([...(act?.errors ?? []), ...(ngx?.errors ?? [])].join('; ') || why('dataPath'))));
+    }
+  }
+  for (const [id, p, limit] of [
+    ['added-p50', 'p50', LIMITS.addedP50Ms],
+    ['added-p99', 'p99', LIMITS.addedP99Ms],
+  ] as const) {
+    const what = `Activator's added ${p} latency at a fixed ${num(dp?.options.rate ?? 1000)} req/s`;
+    const goal = `≤ ${limit} ms over direct`;
+    if (act?.fixedRate && dir?.fixedRate && act.fixedRate.errors === 0 && dir.fixedRate.errors === 0) {
+      const added = act.fixedRate.latencyMs[p] - dir.fixedRate.latencyMs[p];
+      const ok = added <= limit;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${added >= 0 ? '+' : '−'}${round(Math.abs(added), 3)} ms (${act.fixedRate.latencyMs[p]} vs ${dir.fixedRate.latencyMs[p]} ms)`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(added - limit, 3)} ms over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, [...(act?.errors ?? []), ...(dir?.errors ?? [])].join('; ') || why('dataPath')));
+    }
+  }
+  {
+    const id = 'cold-start';
+    const what = "Cold start: platform's share of time to first response (p50)";
+    const goal = `≤ ${LIMITS.platformShareP50Ms} ms`;
+    const cs = r.coldStart;
+    if (cs && cs.total.n > 0) {
+      const ok = cs.platformShare.p50 <= LIMITS.platformShareP50Ms;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${cs.platformShare.p50} ms (total ${cs.total.p50} ms − replica's own ${cs.replicaOwn.p50} ms; n=${cs.total.n})`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(cs.platformShare.p50 - LIMITS.platformShareP50Ms)} ms over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, why('coldStart')));
+    }
+  }
+  {
+    const id = 'autoscaler';
+    const what = `Autoscaler: one tick's decisions for ${num(r.autoscaler?.functions ?? 10_000)} functions (p99)`;
+    const goal = `≤ ${LIMITS.autoscalerTickMs} ms`;
+    const a = r.autoscaler;
+    if (a) {
+      const ok = a.tickMs.p99 <= LIMITS.autoscalerTickMs;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${a.tickMs.p99} ms (p50 ${a.tickMs.p50} ms)`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(a.tickMs.p99 - LIMITS.autoscalerTickMs)} ms over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, why('autoscaler')));
+    }
+  }
+  const m = r.memory;
+  for (const [id, label, fig] of [
+    ['memory-sample', `${num(m?.options.sample ?? 1000)} of them served once`, m?.sampled],
+    ['memory-all', 'all of them served once', m?.allServed],
+  ] as const) {
+    const what = `Activator RSS after GC, ${num(m?.options.functions ?? 10_000)} functions routed, ${label}`;
+    const goal = `≤ ${LIMITS.memoryMB} MB`;
+    if (m && fig) {
+      const ok = fig.rssMB <= LIMITS.memoryMB;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${fig.rssMB} MB (heap used ${fig.heapUsedMB} MB)`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(fig.rssMB - LIMITS.memoryMB, 1)} MB over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, why('memory')));
+    }
+  }
+  return rows;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function machineLine(m: Machine): string {
+  const tools = [m.nginx ? `nginx ${m.nginx}` : undefined, m.wrk].filter(Boolean).join(', ');
+  return `Measured on ${m.cores} cores (${m.cpu}), Node.js ${m.node}, ${m.os}${tools ? `; ${tools}` : ''}, loopback only.`;
+}
+
+/** The table for the README's Benchmarks section. */
+export function targetsMarkdown(r: BenchResults): string {
+  const rows = r.targets.map((t) => [t.what, t.target, t.measured, t.note ? `${t.verdict} (${t.note})` : t.verdict]);
+  return `${machineLine(r.machine)}\n\n${table(['target', 'goal', 'measured', 'verdict'], rows)}`;
+}
+
+/** Everything measured, for the reader who wants the details behind the verdicts. */
+export function detailsMarkdown(r: BenchResults): string {
+  const parts: string[] = [];
+  const dp = r.dataPath;
+  if (dp) {
+    const o = dp.options;
+    const rows = dp.targets.map((t) => {
+      const w = t.throughput;
+      const f = t.fixedRate;
+      return [
+        t.name,
+        w ? num(w.requestsPerSecond) : '—',
+        w ? `${w.latencyMs.p50} / ${w.latencyMs.p99}` : '—',
+        f ? `${f.latencyMs.p50} / ${f.latencyMs.p99} / ${f.latencyMs.p999}` : '—',
+        t.skipped ?? (t.errors.join('; ') || 'ok'),
+      ];
+    });
+    parts.push(
+      `Data path: the hello sample on the real runtime, one replica. wrk: ${o.wrkThreads} thread, ${o.connections} connections, ${o.durationS} s per path ` +
+        `in rounds of ${o.roundS} s taking turns, after ${o.warmupS} s of warm-up (p50: median of the rounds, p99: worst round). ` +
+        `Fixed rate: ${num(o.rate)} req/s, open loop, ${o.rateDurationS} s per path in ${o.rateSliceMs} ms slices taking turns, after ${o.rateWarmupS} s; ` +
+        `latency from the write to the last byte.\n\n` +
+        table(['path', 'req/s (wrk)', 'wrk p50 / p99 ms', `at ${num(o.rate)} req/s p50 / p99 / p99.9 ms`, 'notes'], rows),
+    );
+  }
+  const cs = r.coldStart;
+  if (cs) {
+    const label: Record<keyof Phases, string> = {
+      requestToScheduled: 'request → activator → autoscaler decision → replica scheduled',
+      portPick: 'free port picked',
+      spawnCall: 'spawn() call',
+      execToNodeStart: 'spawn() returned → node started (env, node binary)',
+      replicaOwn: "replica's own start (node start → listening)",
+      listeningToReady: 'listening → readiness probe passed (below 0: the probe connected before the runtime\'s listen callback ran)',
+      readyToResponse: 'ready → endpoints → proxied → first answer → client',
+    };
+    const rows = (Object.keys(label) as (keyof Phases)[])
+      .filter((k) => cs.phases[k])
+      .map((k) => [label[k], String(cs.phases[k].p50), String(cs.phases[k].p99)]);
+    rows.push(['**total**', String(cs.total.p50), String(cs.total.p99)]);
+    rows.push(["**platform's share** (total − replica's own)", String(cs.platformShare.p50), String(cs.platformShare.p99)]);
+    rows.push(['for comparison: the same request warm, through the activator', String(cs.warmRequest.p50), String(cs.warmRequest.p99)]);
+    rows.push(["for comparison: the runtime's first request, direct, new connection", String(cs.replicaFirstRequest.p50), String(cs.replicaFirstRequest.p99)]);
+    parts.push(`Cold start, ${cs.total.n} runs (p99 of so few is close to the maximum):\n\n${table(['phase', 'p50 ms', 'p99 ms'], rows)}`);
+  }
+  const m = r.memory;
+  if (m) {
+    const row = (name: string, f: MemoryResult['empty']): string[] => [name, String(f.rssMB), String(f.heapUsedMB), String(f.externalMB)];
+    parts.push(
+      `Activator memory after GC, ${num(m.options.functions)} functions with ${num(m.endpoints)} endpoints (routing them took ${m.routeMs} ms):\n\n` +
+        table(
+          ['state', 'RSS MB', 'heap used MB', 'external MB'],
+          [
+            row('empty activator', m.empty),
+            row('routed, no traffic', m.routed),
+            row(`${num(m.options.sample)} served once`, m.sampled),
+            row('all served once (a pooled socket to each)', m.allServed),
+            row(`all served, ${m.options.idleWaitMs / 1000} s later (idle sockets closed)`, m.allServedIdle),
+          ],
+        ),
+    );
+  }
+  const loads = Object.entries(r.otherLoad).filter(([, l]) => l !== undefined);
+  if (loads.length > 0) {
+    parts.push(`Other processes' share of the CPU while each section measured: ${loads.map(([k, l]) => `${k} ${l?.othersBusyPercent}%`).join(', ')}.`);
+  }
+  const busy = loads.filter(([, l]) => l && l.othersBusyPercent > 5);
+  if (busy.length > 0) {
+    parts.push(
+      `Warning: other processes used the machine while sections measured (${busy.map(([k, l]) => `${l?.othersBusyPercent}% of the CPU during ${k}`).join(', ')}); ` +
+        'figures measured while sharing two cores are pessimistic. Run again on a quiet machine.',
+    );
+  }
+  const problems = Object.entries(r.problems);
+  if (problems.length > 0) parts.push(`Problems:\n\n${problems.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);
+  return parts.join('\n\n');
+}
