@@ -1,0 +1,72 @@
+// Headers on a message published to a Trigger's dead-letter subject, saying why it is
+// there; the message's payload and other headers are the original event's. `kfn dlq list`
+// reads them back with readDeadLetter.
+import { headerMap, type HeaderSource } from '../cloudevents/headers.js';
+
+/**
+ * - kfn-dlq-reason: `rejected` (a non-retryable answer such as 400) or `retries-exhausted`
+ * - kfn-dlq-status: the function's last HTTP status, when it answered at all
+ * - kfn-dlq-attempts: deliveries made, first one included
+ * - kfn-dlq-trigger: `<namespace>/<trigger name>`
+ * - kfn-dlq-function: the function's name
+ * - kfn-dlq-error: the last transport error (`timeout`, `connection`, …), when there was one
+ */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'kfn-dlq-reason',
+  status: 'kfn-dlq-status',
+  attempts: 'kfn-dlq-attempts',
+  trigger: 'kfn-dlq-trigger',
+  function: 'kfn-dlq-function',
+  lastError: 'kfn-dlq-error',
+} as const;
+
+export interface DeadLetterInfo {
+  reason: string;
+  status?: number;
+  attempts: number;
+  /** `<namespace>/<name>` of the trigger. */
+  trigger: string;
+  function: string;
+  lastError?: string;
+}
+
+/** Longest kfn-dlq-error kept; a header is no place for a stack trace. */
+const MAX_ERROR_LENGTH = 512;
+
+/** NATS and HTTP header values cannot hold CR/LF or other control characters: one line, single spaces. */
+function headerSafe(value: string, max = Infinity): string {
+  const clean = value.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+export function deadLetterHeaders(info: DeadLetterInfo): Record<string, string> {
+  const h = DEAD_LETTER_HEADERS;
+  const out: Record<string, string> = {
+    [h.reason]: headerSafe(info.reason),
+    [h.attempts]: String(info.attempts),
+    [h.trigger]: headerSafe(info.trigger),
+    [h.function]: headerSafe(info.function),
+  };
+  if (info.status !== undefined) out[h.status] = String(info.status);
+  if (info.lastError !== undefined && info.lastError !== '') out[h.lastError] = headerSafe(info.lastError, MAX_ERROR_LENGTH);
+  return out;
+}
+
+/** The dead-letter facts of a message, or undefined when it carries no kfn-dlq-reason. */
+export function readDeadLetter(headers: HeaderSource | undefined): DeadLetterInfo | undefined {
+  const map = headerMap(headers);
+  const h = DEAD_LETTER_HEADERS;
+  const reason = map.get(h.reason);
+  if (reason === undefined) return undefined;
+  const attempts = Number.parseInt(map.get(h.attempts) ?? '', 10);
+  const status = Number.parseInt(map.get(h.status) ?? '', 10);
+  const lastError = map.get(h.lastError);
+  return {
+    reason,
+    ...(Number.isFinite(status) ? { status } : {}),
+    attempts: Number.isFinite(attempts) ? attempts : 0,
+    trigger: map.get(h.trigger) ?? '',
+    function: map.get(h.function) ?? '',
+    ...(lastError !== undefined ? { lastError } : {}),
+  };
+}
