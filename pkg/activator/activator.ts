@@ -39,6 +39,8 @@ export interface ActivatorOptions {
   source?: string;
   /** How long close() lets waiting and in-flight requests finish. Default 30 s. */
   drainTimeoutMs?: number;
+  /** Connections to a replica nobody called for this long are closed. Default 60 s. */
+  idlePoolMs?: number;
   /** In [0, 1); for power-of-two-choices. Default Math.random. */
   random?: () => number;
 }
@@ -87,7 +89,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
   const domain = opts.domain ?? 'kfn.local';
   const routes = new RouteTable(domain);
   const states = new Map<string, FunctionState>();
-  const proxy = new ReplicaProxy();
+  const proxy = new ReplicaProxy(opts.idlePoolMs === undefined ? {} : { idlePoolMs: opts.idlePoolMs });
   const metrics = deps.metrics ? new ActivatorMetrics(deps.metrics, () => states.values()) : undefined;
   const reporter = new StatReporter({
     sink: deps.statSink,
@@ -173,6 +175,8 @@ export function createActivator(deps: ActivatorDeps): Activator {
     reporter.forget(fn.window);
     metrics?.forget(fn.key);
     fn.throttler.failAll(new ActivatorError('function_removed', `function ${id} was removed`));
+    // Requests in flight to its replicas finish; the connections close behind them.
+    for (const r of fn.throttler.readyReplicas) proxy.forget(r.target);
   }
 
   function updateEndpoints(update: EndpointsUpdate): void {
@@ -185,7 +189,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     }
     const before = fn.throttler.readyReplicas;
     fn.throttler.setEndpoints(update.endpoints, update.failure);
-    for (const r of before) if (r.removed) proxy.forgetTarget(r.target);
+    for (const r of before) if (r.removed) proxy.forget(r.target);
     const failing = update.endpoints.length === 0 ? update.failure?.reason : undefined;
     if (failing !== fn.reportedFailure) {
       fn.reportedFailure = failing;
@@ -218,7 +222,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
       // Proxied requests finish on their own (each is bounded by its function's timeout);
       // only what still runs after a second drain period is cut.
       await settle(drainMs);
-      proxy.close();
+      await proxy.close();
     })();
     return closed;
   }

@@ -4,11 +4,13 @@
 import type { ReadyEndpoint } from '../platform/types.js';
 import type { Candidate } from './lb.js';
 
-/** What http-proxy needs to reach the replica; built once, not per request. */
+/** What the proxy needs to reach the replica; built once, not per request. */
 export interface ProxyTarget {
   protocol: 'http:';
   host: string;
   port: number;
+  /** `http://host:port`, bracketed for IPv6. */
+  origin: string;
 }
 
 export class Replica implements Candidate {
@@ -23,8 +25,9 @@ export class Replica implements Candidate {
     readonly endpoint: ReadyEndpoint,
     public capacity: number,
   ) {
-    this.target = { protocol: 'http:', host: endpoint.host, port: endpoint.port };
-    this.address = `${endpoint.host}:${endpoint.port}`;
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    this.address = `${host}:${endpoint.port}`;
+    this.target = { protocol: 'http:', host: endpoint.host, port: endpoint.port, origin: `http://${this.address}` };
   }
 
   sameAddress(e: ReadyEndpoint): boolean {

@@ -35,8 +35,12 @@ export interface CallDeps {
   log: Logger;
 }
 
-/** Refused or reset before any response byte: the replica did not act on the request. */
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+/**
+ * Refused or reset before any response byte: the replica did not act on the request.
+ * UND_ERR_SOCKET is undici's "the replica closed the connection" (a keep-alive connection
+ * it closed as we reused it).
+ */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** Status recorded for a request whose client went away before its response was complete. */
 export const CLIENT_CLOSED = 499;
@@ -52,7 +56,6 @@ export class ProxyCall implements Waiter {
   private attempt = 0;
   /** Our own error response was sent, or the response closed. */
   private done = false;
-  private upstreamTimedOut = false;
   private bodyBytes = 0;
   /** The body read while queued; kept after forwarding only when complete (for a retry). */
   private chunks: Buffer[] | undefined;
@@ -106,7 +109,11 @@ export class ProxyCall implements Waiter {
     let body: Readable | undefined;
     if (this.chunks) body = this.replayBody(this.chunks);
     else if (this.out.bodyLength !== 0) body = this.req;
-    this.upstream = this.deps.proxy.forward(this.res, {
+    // Chunked bodies have no declared size: count them as they are sent, unless they are
+    // counted as they are read already (since they were queued). Not with a 'data'
+    // listener here: that would start the body flowing before the transport reads it.
+    const countSent = this.out.bodyLength < 0 && !this.bodyListener;
+    const upstream = this.deps.proxy.forward(this.res, {
       target: replica.target,
       method: this.out.method,
       path: this.out.path,
@@ -117,26 +124,23 @@ export class ProxyCall implements Waiter {
       timeoutMs: this.remainingMs(),
       onError: (err) => this.onProxyError(err, attempt),
       onTimeout: () => this.onUpstreamTimeout(attempt),
+      onBodySent: countSent ? (chunk) => this.onBodyChunk(chunk) : undefined,
     });
-    // Chunked bodies have no declared size: count them as they stream. After forward()
-    // so that the pipe is attached before the stream starts flowing.
-    if (this.out.bodyLength < 0) this.listenToBody();
+    // A request the transport refused at once has failed (or been retried) by now.
+    if (attempt === this.attempt && !this.done) this.upstream = upstream;
   }
 
   private onUpstreamTimeout(attempt: number): void {
     if (attempt !== this.attempt || this.done) return;
-    this.upstreamTimedOut = true;
     const replica = this.replica?.address ?? 'unknown';
-    this.upstream?.destroy(
-      new ActivatorError('upstream_timeout', `function ${this.fn.id}: replica ${replica} did not answer within the function's timeout of ${this.fn.timeoutMs / 1000}s`),
-    );
+    this.fail(new ActivatorError('upstream_timeout', `function ${this.fn.id}: replica ${replica} did not answer within the function's timeout of ${this.fn.timeoutMs / 1000}s`));
   }
 
   private onProxyError(err: Error, attempt: number): void {
     if (attempt !== this.attempt || this.done) return;
     const replica = this.replica;
     if (!replica) return;
-    if (attempt === 1 && !this.upstreamTimedOut && !this.res.headersSent && !this.res.destroyed && RETRYABLE.has(errnoCode(err)) && this.bodyReplayable()) {
+    if (attempt === 1 && !this.res.headersSent && !this.res.destroyed && RETRYABLE.has(errnoCode(err)) && this.bodyReplayable()) {
       this.deps.log.debug({ fn: this.fn.id, replica: replica.address, code: errnoCode(err) }, 'retrying on another replica');
       this.upstream = undefined;
       this.releaseReplica();

@@ -75,9 +75,10 @@ export function sendError(res: ServerResponse, err: ActivatorError, closeConnect
   res.end(body);
 }
 
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND']);
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+// UND_ERR_*: undici's codes, the proxy's transport (pkg/activator/proxy.ts).
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT']);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Maps a socket error while talking to `replica` of function `fn` to a typed error. */
 export function transportError(fn: string, replica: string, cause: unknown): ActivatorError {

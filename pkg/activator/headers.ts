@@ -33,7 +33,8 @@ export interface InspectedRequest {
    * Connection names, Proxy-*, and Expect, which node already answered), X-Forwarded-For
    * appended to, X-Forwarded-Host and -Proto kept when a proxy in front set them and
    * otherwise set from this hop (on a cluster the ingress terminates TLS, so only it
-   * knows the original scheme), and a chunked body framed as chunked again.
+   * knows the original scheme). Transfer-Encoding is dropped too: it is per hop, and the
+   * proxy's transport frames an unsized body as chunked again.
    */
   headers: string[];
 }
@@ -111,8 +112,6 @@ export function inspectRequest(raw: readonly string[], from: ForwardedFrom): Ins
   headers.push('X-Forwarded-For', forwardedFor ? `${forwardedFor}, ${addr}` : addr);
   if (!forwardedHost && host) headers.push('X-Forwarded-Host', host);
   if (!forwardedProto) headers.push('X-Forwarded-Proto', from.encrypted ? 'https' : 'http');
-  // Transfer-Encoding is per hop, but the next hop carries the same unsized body.
-  if (bodyLength < 0) headers.push('Transfer-Encoding', 'chunked');
   return { host, bodyLength, problem: undefined, headers };
 }
 
@@ -123,6 +122,12 @@ export function responseHeaders(raw: readonly string[]): string[] {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
+    // Runs for every header of every response: most names cannot be one of the fixed set
+    // by their length alone, and need no lower-cased copy.
+    if (!HOP_BY_HOP_LENGTHS.has(name.length)) {
+      if (!isProxyHeader(name)) out.push(name, value);
+      continue;
+    }
     switch (name.toLowerCase()) {
       case 'connection':
         connection = connection === undefined ? value : `${connection},${value}`;
@@ -139,6 +144,9 @@ export function responseHeaders(raw: readonly string[]): string[] {
   }
   return connection === undefined ? out : withoutListed(out, connection);
 }
+
+/** Lengths of connection, keep-alive, te, trailer, transfer-encoding and upgrade. */
+const HOP_BY_HOP_LENGTHS = new Set([2, 7, 10, 17]);
 
 /** Proxy-Authorization, Proxy-Connection...: meant for the proxy, never the replica. */
 function isProxyHeader(name: string): boolean {

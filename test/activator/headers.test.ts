@@ -22,7 +22,8 @@ describe('inspectRequest: headers for the replica', () => {
     },
     { name: 'drops Proxy-*', given: ['Host', 'a', 'Proxy-Authorization', 'Basic x', 'proxy-connection', 'keep-alive', 'X-Proxy-Id', 'kept'], want: ['Host', 'a', 'X-Proxy-Id', 'kept', ...xf('a')] },
     { name: 'drops Expect, which node already answered', given: ['Host', 'a', 'Expect', '100-continue', 'Content-Length', '3'], want: ['Host', 'a', 'Content-Length', '3', ...xf('a')] },
-    { name: 'frames a chunked body as chunked again', given: ['Host', 'a', 'Transfer-Encoding', 'chunked'], want: ['Host', 'a', ...xf('a'), 'Transfer-Encoding', 'chunked'] },
+    // The transport frames the unsized body as chunked again (proxy.test.ts: chunked DELETE).
+    { name: 'leaves the framing of a chunked body to the transport', given: ['Host', 'a', 'Transfer-Encoding', 'chunked'], want: ['Host', 'a', ...xf('a')] },
     {
       name: 'appends to X-Forwarded-For, keeps Host and Proto set by a proxy in front',
       given: ['Host', 'internal', 'X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2', 'X-Forwarded-Host', 'public.example', 'X-Forwarded-Proto', 'https'],
@@ -76,6 +77,7 @@ describe('responseHeaders', () => {
       want: ['Content-Type', 'text/plain', 'Date', 'x'],
     },
     { name: 'drops what Connection names', given: ['X-Hop', 's', 'Connection', 'keep-alive, x-hop', 'X-Replica', 'r1'], want: ['X-Replica', 'r1'] },
+    { name: 'drops TE, Trailer and Upgrade in any case', given: ['TE', 'trailers', 'trailer', 'X-Sum', 'UPGRADE', 'h2c', 'X-Ok', '1', 'Upgraded', 'kept'], want: ['X-Ok', '1', 'Upgraded', 'kept'] },
     { name: 'keeps repeated Set-Cookie', given: ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Proxy-Authenticate', 'Basic'], want: ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'] },
   ];
   for (const row of rows) it(row.name, () => assert.deepEqual(responseHeaders(row.given), row.want));

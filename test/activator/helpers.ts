@@ -27,6 +27,8 @@ export interface TestReplica {
   readonly inFlight: number;
   readonly maxInFlight: number;
   endpoint(): ReadyEndpoint;
+  /** Connections open to the replica now (the activator's pool, for one). */
+  connections(): Promise<number>;
   /** Lets requests held by `?hold` go on. */
   openGate(): void;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startReplica(name: string): Promise<TestReplica> {
       return maxInFlight;
     },
     endpoint: () => ({ id: name, host: '127.0.0.1', port }),
+    connections: () => new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     openGate() {
       const held = gate ?? [];
       gate = undefined;
