@@ -4,9 +4,10 @@
 import { parseAllDocuments } from 'yaml';
 import { GROUP } from './meta.js';
 import { FUNCTION_KIND } from './function/types.js';
+import { TRIGGER_KIND } from './trigger/types.js';
 
 /** The kinds of the kfn.dev group; a document of any other kfn.dev kind is an error. */
-export const KFN_KINDS: readonly string[] = [FUNCTION_KIND];
+export const KFN_KINDS: readonly string[] = [FUNCTION_KIND, TRIGGER_KIND];
 
 /** A document as parsed: apiVersion and kind are known to be set, the rest is unchecked. */
 export interface ManifestObject {

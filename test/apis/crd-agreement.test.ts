@@ -2,20 +2,15 @@
 // enforces) accept and reject the same manifests for the same reason, and that the CRD
 // describes every field of the TypeScript types.
 //
-// There is no API server here, so the test models what it does with a Function: it
-// prunes null fields, validates the openAPIV3Schema (translated to JSON Schema for ajv),
-// rejects unknown fields (kubectl's strict field validation), checks ObjectMeta itself,
-// and evaluates every x-kubernetes-validations rule with `self` bound at its location.
+// There is no API server here, so the test models what it does with a Function
+// (./crd-model.ts): it prunes null fields, validates the openAPIV3Schema (translated to
+// JSON Schema for ajv), rejects unknown fields (kubectl's strict field validation),
+// checks ObjectMeta itself, and evaluates every x-kubernetes-validations rule with
+// `self` bound at its location.
 
 // node:test's describe/it return promises that the runner itself awaits.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseCel, type ParseResult } from '@marcbachmann/cel-js';
-import { parse as parseYaml } from 'yaml';
 import { DURATION_PATTERN } from '../../pkg/shared/duration.js';
 import type { Condition } from '../../pkg/apis/meta.js';
 import type { EnvVar, FunctionSpec, FunctionStatus, Probe, ResourceRequirements, ScaleSpec } from '../../pkg/apis/function/types.js';
@@ -23,212 +18,15 @@ import {
   DURATION_MAX_LENGTH, ENV_MAX_ITEMS, ENV_NAME_MAX_LENGTH, PROBE_NUMBER_RANGES, SCALE_DURATION_RANGES,
   SCALE_NUMBER_RANGES, SPEC_NUMBER_RANGES, validateFunction, type NumberRange,
 } from '../../pkg/apis/function/validation.js';
+import { anyIndex, celRule, loadCrd, loadFixtures as loadFixturesIn, prop, type K8sSchema } from './crd-model.js';
 
-interface CelRule {
-  rule: string;
-  message?: string;
-}
-
-interface K8sSchema {
-  type?: string;
-  description?: string;
-  properties?: Record<string, K8sSchema>;
-  items?: K8sSchema;
-  additionalProperties?: K8sSchema | boolean;
-  required?: string[];
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: boolean;
-  exclusiveMaximum?: boolean;
-  minLength?: number;
-  maxLength?: number;
-  maxItems?: number;
-  pattern?: string;
-  enum?: unknown[];
-  'x-kubernetes-validations'?: CelRule[];
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-}
-
-interface Crd {
-  spec: {
-    group: string;
-    scope: string;
-    names: { kind: string; plural: string; shortNames?: string[]; categories?: string[] };
-    versions: {
-      name: string;
-      served: boolean;
-      storage: boolean;
-      subresources?: { status?: object };
-      additionalPrinterColumns?: { name: string; type: string; jsonPath: string }[];
-      schema: { openAPIV3Schema: K8sSchema };
-    }[];
-  };
-}
-
-/** A reason the CRD rejects an object, named by field path (`spec.env[*].name`). */
-interface CrdError {
-  field: string;
-  message: string;
-}
-
-type JsonSchema = Record<string, unknown>;
-
-/** The repository root, found from this file whether it runs from test/ or from dist/test/. */
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    assert.notEqual(parent, dir, 'package.json not found above this test');
-    dir = parent;
-  }
-  return dir;
-}
-const fromRoot = (p: string): string => path.join(repoRoot(), p);
-const crd = parseYaml(readFileSync(fromRoot('config/200-crd-function.yaml'), 'utf8')) as Crd;
-const version = crd.spec.versions[0];
-assert.ok(version, 'the CRD has a version');
-const root = version.schema.openAPIV3Schema;
+const { crd, version, root, crdErrors } = loadCrd('config/200-crd-function.yaml');
 const specSchema = prop(root, 'spec');
 const scaleSchema = prop(specSchema, 'scale');
 
-function prop(s: K8sSchema, ...names: string[]): K8sSchema {
-  let at = s;
-  for (const name of names) {
-    const next = at.properties?.[name];
-    assert.ok(next, `the CRD schema has ${names.join('.')}`);
-    at = next;
-  }
-  return at;
-}
-
-// ---- the model of the API server ----------------------------------------------------
-
-/** k8s structural schema → JSON Schema: drop x-kubernetes-*, description, format, nullable. */
-function toJsonSchema(s: K8sSchema): JsonSchema {
-  const out: JsonSchema = {};
-  for (const key of ['type', 'required', 'minimum', 'maximum', 'minLength', 'maxLength', 'maxItems', 'pattern', 'enum'] as const) {
-    if (s[key] !== undefined) out[key] = s[key];
-  }
-  // OpenAPI v3.0 spells exclusive bounds as booleans beside minimum/maximum.
-  if (s.exclusiveMinimum) [out.exclusiveMinimum, out.minimum] = [s.minimum, undefined];
-  if (s.exclusiveMaximum) [out.exclusiveMaximum, out.maximum] = [s.maximum, undefined];
-  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, toJsonSchema(v)]));
-  if (s.items) out.items = toJsonSchema(s.items);
-  if (typeof s.additionalProperties === 'object') out.additionalProperties = toJsonSchema(s.additionalProperties);
-  // Unknown fields: pruned by the API server, and an error under strict field validation.
-  else if (s.type === 'object' && !s['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
-  return JSON.parse(JSON.stringify(out)) as JsonSchema; // drops the undefined bounds
-}
-
-// A CRD may not constrain metadata; the API server validates ObjectMeta itself. This is
-// the part of that the fixtures exercise (the name rules are the CRD's own CEL rules).
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
-const objectMeta: JsonSchema = {
-  type: 'object',
-  required: ['name'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string' },
-    namespace: { type: 'string', maxLength: 63, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$' },
-    labels: stringMap,
-    annotations: stringMap,
-    ...Object.fromEntries(
-      ['generateName', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'selfLink',
-        'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields'].map((k) => [k, {}]),
-    ),
-  },
-};
-
-const apiServerSchema = toJsonSchema(root);
-Object.assign(apiServerSchema.properties as JsonSchema, {
-  // The API server routes by apiVersion and kind: a document with others never reaches this CRD.
-  apiVersion: { const: `${crd.spec.group}/${version.name}` },
-  kind: { const: crd.spec.names.kind },
-  metadata: objectMeta,
-});
-apiServerSchema.required = ['apiVersion', 'kind', 'metadata', ...((apiServerSchema.required as string[] | undefined) ?? [])];
-const validateSchema = new Ajv({ allErrors: true, strict: true }).compile(apiServerSchema);
-
-const compiledRules = new Map<string, ParseResult>();
-function celRule(rule: string): ParseResult {
-  let compiled = compiledRules.get(rule);
-  if (!compiled) compiledRules.set(rule, (compiled = parseCel(rule)));
-  return compiled;
-}
-
-function crdErrors(manifest: unknown): CrdError[] {
-  const obj = dropNullFields(manifest);
-  const errors: CrdError[] = [];
-  if (!validateSchema(obj)) errors.push(...(validateSchema.errors ?? []).map(schemaError));
-  evaluateRules(root, obj, '', errors);
-  return errors;
-}
-
-function schemaError(e: ErrorObject): CrdError {
-  const segments = e.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const params = e.params as { missingProperty?: string; additionalProperty?: string };
-  const child = params.missingProperty ?? params.additionalProperty;
-  if (child !== undefined) segments.push(child);
-  const field = segments.reduce((at, s) => (/^\d+$/.test(s) ? `${at}[${s}]` : at ? `${at}.${s}` : s), '');
-  return { field, message: e.message ?? e.keyword };
-}
-
-/** Runs each rule where it sits in the schema; a rule that errors rejects the object, as on a cluster. */
-function evaluateRules(s: K8sSchema, value: unknown, at: string, errors: CrdError[]): void {
-  if (value === undefined) return;
-  for (const { rule, message } of s['x-kubernetes-validations'] ?? []) {
-    let ok: unknown;
-    try {
-      ok = celRule(rule)({ self: value });
-    } catch {
-      ok = false;
-    }
-    const text = message ?? `failed rule: ${rule}`;
-    if (ok !== true) errors.push({ field: text.split(':', 1)[0] ?? at, message: text });
-  }
-  if (isMapping(value)) {
-    for (const [key, sub] of Object.entries(s.properties ?? {})) evaluateRules(sub, value[key], at ? `${at}.${key}` : key, errors);
-  }
-  if (Array.isArray(value) && s.items) {
-    const items = s.items;
-    value.forEach((item: unknown, i) => evaluateRules(items, item, `${at}[${i}]`, errors));
-  }
-}
-
-function dropNullFields(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNullFields);
-  if (!isMapping(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNullFields(x)]));
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const anyIndex = (field: string): string => field.replace(/\[\d+\]/g, '[*]');
-
 // ---- fixtures -------------------------------------------------------------------------
 
-interface Fixture {
-  file: string;
-  manifest: unknown;
-  /** Field the one broken rule is about; undefined for valid fixtures. */
-  expect?: string;
-}
-
-function loadFixtures(dir: 'valid' | 'invalid'): Fixture[] {
-  const folder = fromRoot(`test/apis/fixtures/${dir}`);
-  return readdirSync(folder)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((file) => {
-      const text = readFileSync(path.join(folder, file), 'utf8');
-      const expect = /^# expect: (\S+)/.exec(text)?.[1];
-      if (dir === 'invalid') assert.ok(expect, `${file}: first line must be "# expect: <field>"`);
-      return { file, manifest: parseYaml(text) as unknown, expect };
-    });
-}
-
+const loadFixtures = (dir: 'valid' | 'invalid'): ReturnType<typeof loadFixturesIn> => loadFixturesIn('test/apis/fixtures', dir);
 const validFixtures = loadFixtures('valid');
 const invalidFixtures = loadFixtures('invalid');
 

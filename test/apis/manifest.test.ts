@@ -52,7 +52,7 @@ describe('parseManifests', () => {
 
   it('rejects an unknown kfn.dev kind, naming the known ones', () => {
     assert.deepEqual(problemsOf('apiVersion: kfn.dev/v1alpha1\nkind: Functon\n', 'f.yaml'), [
-      'f.yaml#0: unknown kind "Functon" in kfn.dev; known kinds: Function',
+      'f.yaml#0: unknown kind "Functon" in kfn.dev; known kinds: Function, Trigger',
     ]);
   });
 

@@ -22,6 +22,7 @@ interface K8sSchema {
   minLength?: number;
   maxLength?: number;
   maxItems?: number;
+  maxProperties?: number;
   pattern?: string;
   enum?: unknown[];
   'x-kubernetes-validations'?: { rule: string; message?: string }[];
@@ -70,7 +71,7 @@ function newCheck(apiVersion: string, kind: string, root: K8sSchema): CrdCheck {
 /** k8s structural schema → JSON Schema: drop x-kubernetes-*, description, format, nullable. */
 function toJsonSchema(s: K8sSchema): JsonSchema {
   const out: JsonSchema = {};
-  for (const key of ['type', 'required', 'minimum', 'maximum', 'minLength', 'maxLength', 'maxItems', 'pattern', 'enum'] as const) {
+  for (const key of ['type', 'required', 'minimum', 'maximum', 'minLength', 'maxLength', 'maxItems', 'maxProperties', 'pattern', 'enum'] as const) {
     if (s[key] !== undefined) out[key] = s[key];
   }
   // OpenAPI v3.0 spells exclusive bounds as booleans beside minimum/maximum.

@@ -19,7 +19,7 @@ const KNOWN_RESOURCES: Record<string, string[]> = {
   'discovery.k8s.io': ['endpointslices'],
   'events.k8s.io': ['events'],
   policy: ['poddisruptionbudgets'],
-  // Function is installed by 200-crd-function.yaml; Trigger is in DESIGN.md, CRD to come.
+  // Installed by 200-crd-function.yaml and 210-crd-trigger.yaml.
   'kfn.dev': ['functions', 'functions/status', 'functions/finalizers', 'triggers', 'triggers/status', 'triggers/finalizers'],
 };
 const KNOWN_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);

@@ -1,0 +1,52 @@
+// NATS subject rules, as nats-server applies them: tokens separated by '.', none empty,
+// no whitespace; `*` matches one token and `>` the rest, each only as a whole token and
+// `>` only last. The patterns are shared with the CRD (config/210-crd-trigger.yaml), so
+// both modes accept the same subjects.
+
+/** nats-server's limit is larger; 255 keeps a subject usable as part of a header or a key. */
+export const SUBJECT_MAX_LENGTH = 255;
+
+// One literal token: anything but '.', the wildcards and whitespace. Spelled out rather
+// than `\s` because JavaScript's `\s` and RE2's (the API server's CEL) differ on Unicode.
+const LITERAL = '[^. \\t\\r\\n\\f*>]+';
+
+/** A subject a trigger may listen on: wildcards allowed. */
+export const SUBJECT_PATTERN = `^((${LITERAL}|[*])([.](${LITERAL}|[*]))*([.]>)?|>)$`;
+/** A subject kfn publishes to (dead letters, replies): no wildcards. */
+export const LITERAL_SUBJECT_PATTERN = `^${LITERAL}([.]${LITERAL})*$`;
+
+const SUBJECT_RE = new RegExp(SUBJECT_PATTERN);
+const LITERAL_SUBJECT_RE = new RegExp(LITERAL_SUBJECT_PATTERN);
+
+/** True when `s` is a valid subject to subscribe to, wildcards allowed. */
+export function isValidSubject(s: string): boolean {
+  return s.length <= SUBJECT_MAX_LENGTH && SUBJECT_RE.test(s);
+}
+
+/** True when `s` is a valid subject to publish to: no wildcards. */
+export function isLiteralSubject(s: string): boolean {
+  return s.length <= SUBJECT_MAX_LENGTH && LITERAL_SUBJECT_RE.test(s);
+}
+
+/** True when `s` has a `*` or `>` token. */
+export function hasWildcard(s: string): boolean {
+  return s.split('.').some((t) => t === '*' || t === '>');
+}
+
+/**
+ * True when a message published on `subject` is delivered to a subscription on
+ * `pattern`: `*` takes exactly one token, `>` one or more, anything else must be equal.
+ * "orders.>" matches "orders.eu.new" but not "orders"; "orders.*" matches "orders.eu".
+ */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const want = pattern.split('.');
+  const got = subject.split('.');
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i];
+    if (w === '>' && i === want.length - 1) return got.length > i;
+    const g = got[i];
+    if (g === undefined || w === '' || g === '') return false;
+    if (w !== '*' && w !== g) return false;
+  }
+  return got.length === want.length;
+}
