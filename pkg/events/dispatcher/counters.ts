@@ -1,0 +1,26 @@
+// What happened to a trigger's events: the numbers behind Trigger status and the
+// dispatcher's Prometheus metrics.
+import { Counter, type Registry } from 'prom-client';
+
+export type Outcome = 'delivered' | 'retried' | 'deadLettered' | 'filtered';
+
+export interface TriggerCounters {
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+  filtered: number;
+}
+
+export function emptyCounters(): TriggerCounters {
+  return { delivered: 0, retried: 0, deadLettered: 0, filtered: 0 };
+}
+
+/** `kfn_dispatcher_events_total{namespace, trigger, outcome}` in the given registry. */
+export function eventsCounter(registry: Registry): Counter<'namespace' | 'trigger' | 'outcome'> {
+  return new Counter({
+    name: 'kfn_dispatcher_events_total',
+    help: 'Events handled per trigger: delivered (2xx), retried, deadLettered, filtered (did not match)',
+    labelNames: ['namespace', 'trigger', 'outcome'],
+    registers: [registry],
+  });
+}

@@ -1,0 +1,180 @@
+// The dispatcher: one durable JetStream consumer and one delivery loop per Trigger.
+// Triggers come and go through upsertTrigger/removeTrigger (from the controller, or
+// `kfn dev`); run() keeps every loop going until its signal aborts.
+import type { Counter, Registry } from 'prom-client';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import type { KfnFunction } from '../../apis/function/types.js';
+import { resolvedDelivery, withTriggerDefaults, type ResolvedDelivery } from '../../apis/trigger/defaults.js';
+import type { KfnTrigger } from '../../apis/trigger/types.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/log.js';
+import { DEFAULT_ACK_WAIT_MS, consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../jetstream/consumer.js';
+import { emptyCounters, eventsCounter, type Outcome, type TriggerCounters } from './counters.js';
+import type { Deliverer } from './deliver-http.js';
+import { TriggerRunner } from './trigger-runner.js';
+
+export interface DispatcherDeps {
+  nc: NatsConnection;
+  log: Logger;
+  /** Hands an event to a function; `httpDeliverer(activatorUrl)` in production. */
+  deliver: Deliverer;
+  /** The stream triggers without `spec.stream` consume from. */
+  streamName: string;
+  clock?: Clock;
+  /** JetStream's redelivery timer; in-progress acks every third of it keep long deliveries alive. */
+  ackWaitMs?: number;
+  registry?: Registry;
+}
+
+export interface TriggerKey {
+  namespace: string;
+  name: string;
+}
+
+export interface TriggerState {
+  consumer: string;
+  stream: string;
+  counters: TriggerCounters;
+  /** When the last 2xx delivery finished, by the dispatcher's clock. */
+  lastDeliveredAt?: number;
+}
+
+interface Entry {
+  runner: TriggerRunner;
+  fingerprint: string;
+  state: TriggerState;
+  stop?: AbortController;
+  done?: Promise<void>;
+}
+
+export class Dispatcher {
+  private readonly js: JetStreamClient;
+  private jsm?: JetStreamManager;
+  private readonly entries = new Map<string, Entry>();
+  /** Loops of replaced or removed triggers still finishing their deliveries. */
+  private readonly retiring = new Set<Promise<void>>();
+  private readonly clock: Clock;
+  private readonly ackWaitMs: number;
+  private readonly metric?: Counter<'namespace' | 'trigger' | 'outcome'>;
+  private running?: { consuming: AbortSignal; deliveries: AbortSignal };
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.js = deps.nc.jetstream();
+    this.clock = deps.clock ?? systemClock;
+    this.ackWaitMs = deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    if (deps.registry) this.metric = eventsCounter(deps.registry);
+  }
+
+  /**
+   * Creates or updates the trigger's consumer and (re)starts its loop when anything that
+   * shapes delivery changed. `fn` is the target function, for delivery defaults. Throws
+   * when JetStream refuses the consumer (for example, no stream holds the subject).
+   */
+  async upsertTrigger(trigger: KfnTrigger, fn?: KfnFunction): Promise<TriggerState> {
+    const t = withTriggerDefaults(trigger, fn);
+    const delivery = resolvedDelivery(trigger, fn);
+    const key = keyOfTrigger(t);
+    const stream = t.spec.stream ?? this.deps.streamName;
+    const fingerprint = JSON.stringify({ spec: t.spec, delivery, stream });
+    const existing = this.entries.get(key);
+    if (existing?.fingerprint === fingerprint) return existing.state;
+
+    const config = consumerConfigFor(t, delivery, { ackWaitMs: this.ackWaitMs });
+    await ensureConsumer(await this.manager(), stream, config);
+    const consumer = consumerNameFor(t);
+    const state: TriggerState = existing?.state ?? { consumer, stream, counters: emptyCounters() };
+    state.consumer = consumer;
+    state.stream = stream;
+    const runner = this.newRunner(t, delivery, stream, consumer, state, await this.manager());
+    // The old loop stops taking new events; its deliveries in flight finish normally.
+    if (existing) void this.retire(existing);
+    const entry: Entry = { runner, fingerprint, state };
+    this.entries.set(key, entry);
+    this.start(entry);
+    this.deps.log.info({ trigger: key, consumer, stream, subject: t.spec.subject, maxInFlight: delivery.maxInFlight }, 'trigger ready');
+    return state;
+  }
+
+  /** Stops the trigger's loop, waits for its deliveries in flight, deletes its consumer. */
+  async removeTrigger(key: TriggerKey): Promise<void> {
+    const k = `${key.namespace}/${key.name}`;
+    const entry = this.entries.get(k);
+    if (!entry) return;
+    this.entries.delete(k);
+    await this.retire(entry);
+    await removeConsumer(await this.manager(), entry.state.stream, entry.state.consumer);
+    this.deps.log.info({ trigger: k }, 'trigger removed');
+  }
+
+  /** Runs every trigger's loop until `signal` aborts; deliveries in flight are then handed back to JetStream. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.running) throw new Error('dispatcher: run() called twice');
+    const deliveries = new AbortController();
+    this.running = { consuming: signal, deliveries: deliveries.signal };
+    for (const entry of this.entries.values()) this.start(entry);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    deliveries.abort();
+    await Promise.allSettled([...[...this.entries.values()].map((e) => e.done), ...this.retiring]);
+  }
+
+  /** Counters and consumer of one trigger, for its status. */
+  status(key: TriggerKey): TriggerState | undefined {
+    const s = this.entries.get(`${key.namespace}/${key.name}`)?.state;
+    return s && { ...s, counters: { ...s.counters } };
+  }
+
+  private retire(entry: Entry): Promise<void> {
+    entry.stop?.abort();
+    const done = entry.done ?? Promise.resolve();
+    this.retiring.add(done);
+    void done.finally(() => this.retiring.delete(done));
+    return done;
+  }
+
+  private start(entry: Entry): void {
+    if (!this.running || entry.done) return;
+    const stop = new AbortController();
+    const consuming = AbortSignal.any([this.running.consuming, stop.signal]);
+    entry.stop = stop;
+    entry.done = entry.runner.run(consuming, this.running.deliveries).catch((err: unknown) => {
+      this.deps.log.error({ err, consumer: entry.state.consumer }, 'trigger loop failed');
+    });
+  }
+
+  private newRunner(t: KfnTrigger, delivery: ResolvedDelivery, stream: string, consumer: string, state: TriggerState, jsm: JetStreamManager): TriggerRunner {
+    const ns = t.metadata.namespace ?? 'default';
+    const log = this.deps.log.child({ trigger: `${ns}/${t.metadata.name}`, fn: `${ns}/${t.spec.function}` });
+    return new TriggerRunner(
+      {
+        nc: this.deps.nc,
+        js: this.js,
+        jsm,
+        log,
+        deliver: this.deps.deliver,
+        streamName: stream,
+        ackWaitMs: this.ackWaitMs,
+        now: () => this.clock.now(),
+        count: (outcome: Outcome) => {
+          state.counters[outcome]++;
+          if (outcome === 'delivered') state.lastDeliveredAt = this.clock.now();
+          this.metric?.inc({ namespace: ns, trigger: t.metadata.name, outcome });
+        },
+      },
+      t,
+      delivery,
+      consumer,
+    );
+  }
+
+  private async manager(): Promise<JetStreamManager> {
+    this.jsm ??= await this.deps.nc.jetstreamManager();
+    return this.jsm;
+  }
+}
+
+function keyOfTrigger(t: KfnTrigger): string {
+  return `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`;
+}
