@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { createActivator, listenActivator } from '../../pkg/activator/activator.js';
 import { HttpStatSink } from '../../pkg/autoscaler/http.js';
+import { activationFailureOf } from '../../pkg/platform/kubernetes/activation-failure.js';
 import { ActivatorFeed } from '../../pkg/platform/kubernetes/activator-feed.js';
 import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
 import { activatorPeers } from '../../pkg/platform/kubernetes/peers.js';
@@ -45,7 +46,10 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
   const functions = functionInformer(kubeConfig, log, {
     upsert: (fn) => {
       const key = functionKeyOf(fn);
-      if (key) feed.upsertFunction(key, { containerConcurrency: fn.spec.containerConcurrency, timeoutSeconds: fn.spec.timeoutSeconds });
+      if (key) {
+        const serving = { containerConcurrency: fn.spec.containerConcurrency, timeoutSeconds: fn.spec.timeoutSeconds };
+        feed.upsertFunction(key, serving, activationFailureOf(fn));
+      }
     },
     remove: (key) => feed.removeFunction(key),
   });

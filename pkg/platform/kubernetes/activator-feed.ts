@@ -32,6 +32,8 @@ interface FunctionFeed {
   sentTimeout: number | undefined;
   sentEndpoints: readonly ReadyEndpoint[];
   sentFailure: ActivationFailure | undefined;
+  /** From the Function's status: why its replicas cannot start (see activation-failure.ts). */
+  statusFailure?: ActivationFailure | undefined;
 }
 
 export class ActivatorFeed {
@@ -44,9 +46,10 @@ export class ActivatorFeed {
     private readonly self: string,
   ) {}
 
-  upsertFunction(key: FunctionKey, serving: FunctionServing): void {
+  upsertFunction(key: FunctionKey, serving: FunctionServing, failure?: ActivationFailure): void {
     const fn = this.entry(key);
     fn.serving = { ...serving };
+    fn.statusFailure = failure;
     this.push(fn);
   }
 
@@ -111,10 +114,13 @@ export class ActivatorFeed {
       fn.sentTimeout = fn.serving.timeoutSeconds;
       this.activator.upsertFunction(fn.key, { ...fn.serving, containerConcurrency: share.containerConcurrency });
     }
-    if (!sameEndpoints(share.endpoints, fn.sentEndpoints) || !sameFailure(fn.failure, fn.sentFailure)) {
+    // A status failure only matters while nothing can serve: old replicas still running
+    // during a broken rollout keep taking requests.
+    const failure = fn.failure ?? (share.endpoints.length === 0 ? fn.statusFailure : undefined);
+    if (!sameEndpoints(share.endpoints, fn.sentEndpoints) || !sameFailure(failure, fn.sentFailure)) {
       fn.sentEndpoints = share.endpoints;
-      fn.sentFailure = fn.failure;
-      this.activator.updateEndpoints({ key: fn.key, endpoints: share.endpoints, ...(fn.failure ? { failure: fn.failure } : {}) });
+      fn.sentFailure = failure;
+      this.activator.updateEndpoints({ key: fn.key, endpoints: share.endpoints, ...(failure ? { failure } : {}) });
     }
   }
 }

@@ -89,3 +89,24 @@ describe('ActivatorFeed: one activator of several, told only its share', () => {
     assert.deepEqual(act.calls, ['upsert hello cc=1 timeout=-', 'endpoints hello [] ProgressDeadlineExceeded', 'remove hello']);
   });
 });
+
+describe('ActivatorFeed: a function that cannot start, from its status', () => {
+  const crash = { reason: 'CrashLoop', message: 'user-container exited with code 3' };
+
+  it('fails waiting requests at once while no replica is ready, and clears when the status does', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.upsertFunction(hello, { containerConcurrency: 1, timeoutSeconds: 30 }, crash);
+    feed.upsertFunction(hello, { containerConcurrency: 1, timeoutSeconds: 30 });
+    assert.deepEqual(act.calls, ['upsert hello cc=1 timeout=30', 'endpoints hello [] CrashLoop', 'endpoints hello []']);
+  });
+
+  it('ignores it while old replicas still serve (a broken rollout), and applies it once they are gone', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.updateEndpoints({ key: hello, endpoints: replicas(1) });
+    feed.upsertFunction(hello, { containerConcurrency: 1, timeoutSeconds: 30 }, crash);
+    feed.updateEndpoints({ key: hello, endpoints: [] });
+    assert.deepEqual(act.calls, ['upsert hello cc=1 timeout=30', 'endpoints hello [r0]', 'endpoints hello [] CrashLoop']);
+  });
+});

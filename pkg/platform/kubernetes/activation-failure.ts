@@ -1,0 +1,35 @@
+// On a cluster the activator learns that a function cannot start from the Function's
+// own status (the controller reads pods; the activator may not), so requests waiting
+// for a function whose replicas crash or cannot be pulled fail at once with the reason,
+// as they do locally, instead of after their timeout.
+import type { KfnFunction } from '../../apis/function/types.js';
+import { getCondition } from '../../apis/function/lifecycle.js';
+import {
+  REASON_CONTAINER_CONFIG_ERROR,
+  REASON_CRASH_LOOP,
+  REASON_FAILED_CREATE,
+  REASON_IMAGE_PULL_FAILED,
+  REASON_INVALID_SPEC,
+  REASON_QUOTA_EXCEEDED,
+} from '../../reconciler/function/status.js';
+import type { ActivationFailure } from '../types.js';
+
+/**
+ * Reasons that will not fix themselves while a request waits. Unschedulable and a slow
+ * rollout are left out: capacity can appear (a node joins, the autoscaler's scale lands)
+ * within a request's timeout.
+ */
+const FATAL_REASONS: ReadonlySet<string> = new Set([
+  REASON_CRASH_LOOP,
+  REASON_IMAGE_PULL_FAILED,
+  REASON_CONTAINER_CONFIG_ERROR,
+  REASON_INVALID_SPEC,
+  REASON_FAILED_CREATE,
+  REASON_QUOTA_EXCEEDED,
+]);
+
+export function activationFailureOf(fn: KfnFunction): ActivationFailure | undefined {
+  const deployment = getCondition(fn.status, 'DeploymentReady');
+  if (deployment?.status !== 'False' || !deployment.reason || !FATAL_REASONS.has(deployment.reason)) return undefined;
+  return { reason: deployment.reason, message: deployment.message ?? deployment.reason };
+}
