@@ -6,6 +6,7 @@
 // matters when it reports a failure. A function scaled to zero with nothing wrong is
 // Ready=True with Active=False/NoTraffic, as a Knative revision at zero is.
 import type { Condition, ConditionStatus } from '../meta.js';
+import { findCondition, withCondition } from '../conditions.js';
 import type { FunctionStatus } from './types.js';
 
 export type FunctionConditionType = 'Ready' | 'DeploymentReady' | 'Active';
@@ -20,24 +21,12 @@ export const REASON_NO_TRAFFIC = 'NoTraffic';
 export const REASON_DEPLOYING = 'Deploying';
 
 export function getCondition(status: FunctionStatus | undefined, type: FunctionConditionType): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
+  return findCondition(status, type);
 }
 
-/**
- * `status` with `cond` set. lastTransitionTime moves to `now` only when the condition's
- * status flips, so it tells when the function last became (not) ready.
- */
+/** `status` with `cond` set (see withCondition for when lastTransitionTime moves). */
 export function setCondition(status: FunctionStatus, cond: FunctionCondition, now: Date): FunctionStatus {
-  const previous = getCondition(status, cond.type);
-  const lastTransitionTime =
-    previous?.status === cond.status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString();
-  const next: Condition = { type: cond.type, status: cond.status, lastTransitionTime };
-  if (cond.reason) next.reason = cond.reason;
-  if (cond.message) next.message = cond.message;
-  const others = (status.conditions ?? []).filter((c) => c.type !== cond.type);
-  // Sorted by type so the same conditions always serialize the same way.
-  const conditions = [...others, next].sort((a, b) => a.type.localeCompare(b.type));
-  return { ...status, conditions };
+  return withCondition(status, cond, now);
 }
 
 export function markDeploymentReady(status: FunctionStatus, now: Date): FunctionStatus {

@@ -1,10 +1,10 @@
 // Condition helpers for TriggerStatus, as pkg/apis/function/lifecycle.ts has for the
-// Function. Its setCondition is typed to FunctionStatus and Function condition types, so
-// this file keeps its own small one. Every helper returns a new status.
+// Function; both wrap pkg/apis/conditions.ts. Every helper returns a new status.
 //
 // Ready is derived: True when the function exists and the JetStream consumer is in
 // place; False when either says False (with its reason); Unknown otherwise.
 import type { Condition } from '../meta.js';
+import { findCondition, withCondition } from '../conditions.js';
 import type { TriggerStatus } from './types.js';
 
 export type TriggerConditionType = 'Ready' | 'ConsumerReady' | 'FunctionFound';
@@ -19,20 +19,12 @@ export const REASON_PENDING = 'Pending';
 export const REASON_FUNCTION_NOT_FOUND = 'FunctionNotFound';
 
 export function getTriggerCondition(status: TriggerStatus | undefined, type: TriggerConditionType): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
+  return findCondition(status, type);
 }
 
-/** `status` with `cond` set; lastTransitionTime moves to `now` only when the condition's status flips. */
+/** `status` with `cond` set (see withCondition for when lastTransitionTime moves). */
 export function setTriggerCondition(status: TriggerStatus, cond: TriggerCondition, now: Date): TriggerStatus {
-  const previous = getTriggerCondition(status, cond.type);
-  const lastTransitionTime =
-    previous?.status === cond.status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString();
-  const next: Condition = { type: cond.type, status: cond.status, lastTransitionTime };
-  if (cond.reason) next.reason = cond.reason;
-  if (cond.message) next.message = cond.message;
-  const others = (status.conditions ?? []).filter((c) => c.type !== cond.type);
-  const conditions = [...others, next].sort((a, b) => a.type.localeCompare(b.type));
-  return { ...status, conditions };
+  return withCondition(status, cond, now);
 }
 
 export function markFunctionFound(status: TriggerStatus, now: Date): TriggerStatus {
