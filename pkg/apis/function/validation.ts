@@ -2,27 +2,28 @@
 // them (config/200-crd-function.yaml); local mode has no API server, so they are written
 // once more here. test/apis/crd-agreement.test.ts runs both over the same fixtures and
 // fails when they disagree, so change the two together.
-import { API_VERSION, formatFieldErrors, type FieldError, type ObjectMeta } from '../meta.js';
+export { NAME_MAX_LENGTH, type DurationRange, type NumberRange } from '../checks.js';
+import { API_VERSION, formatFieldErrors, type FieldError } from '../meta.js';
 import { DURATION_PATTERN, parseDuration } from '../../shared/duration.js';
+import {
+  checkNumber,
+  checkStringMap,
+  dropNullFields,
+  isMapping,
+  refOf,
+  rejectUnknownFields,
+  requireMapping,
+  show,
+  TOP_LEVEL_FIELDS,
+  validateMetadata,
+  type DurationRange,
+  type Fields,
+  type NumberRange,
+} from '../checks.js';
 import { FUNCTION_KIND, type FunctionSpec, type KfnFunction, type Probe, type ScaleSpec } from './types.js';
-
-export interface NumberRange {
-  integer: boolean;
-  min: number;
-  /** When set, the value must be strictly greater than `min`. */
-  exclusiveMin?: boolean;
-  max?: number;
-}
-
-export interface DurationRange {
-  min: string;
-  max: string;
-}
 
 type KeysOfType<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : never }[keyof T];
 
-/** The name becomes a host label and a Service name, hence a DNS-1123 label starting with a letter. */
-export const NAME_MAX_LENGTH = 63;
 // The CRD's CEL rules over env are only accepted by the API server when the list and the
 // names are bounded (the rule cost is estimated from maxItems/maxLength), so both limits
 // exist on a cluster; they are mirrored here so local mode fails the same way.
@@ -65,15 +66,6 @@ export const PROBE_NUMBER_RANGES: Record<KeysOfType<Probe, number>, NumberRange>
 
 const PORT_RANGE = SPEC_NUMBER_RANGES.port;
 
-const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
-// Every ObjectMeta field the API server knows, so that `kubectl get -o yaml` output loads.
-const METADATA_FIELDS = [
-  ...Object.keys({
-    name: true, namespace: true, uid: true, resourceVersion: true, generation: true,
-    creationTimestamp: true, deletionTimestamp: true, labels: true, annotations: true,
-  } satisfies Record<keyof ObjectMeta, true>),
-  'generateName', 'selfLink', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
-];
 const SPEC_FIELDS = Object.keys({
   image: true, command: true, args: true, workingDir: true, env: true, resources: true,
   readinessProbe: true, port: true, containerConcurrency: true, timeoutSeconds: true, scale: true,
@@ -83,13 +75,9 @@ const ENV_FIELDS = ['name', 'value', 'valueFrom'];
 const RESOURCES_FIELDS = ['requests', 'limits'];
 const PROBE_FIELDS = ['httpGet', 'tcpSocket', ...Object.keys(PROBE_NUMBER_RANGES)];
 
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-// Namespaces are plain DNS-1123 labels: Kubernetes lets them start with a digit.
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 
-type Fields = Record<string, unknown>;
 
 /** Every problem with `obj` as a Function manifest; empty when it is valid. */
 export function validateFunction(obj: unknown): FieldError[] {
@@ -101,7 +89,7 @@ export function validateFunction(obj: unknown): FieldError[] {
   rejectUnknownFields(errs, '', obj, TOP_LEVEL_FIELDS);
   if (obj.apiVersion !== API_VERSION) errs.push({ field: 'apiVersion', message: `must be "${API_VERSION}", got ${show(obj.apiVersion)}` });
   if (obj.kind !== FUNCTION_KIND) errs.push({ field: 'kind', message: `must be "${FUNCTION_KIND}", got ${show(obj.kind)}` });
-  validateMetadata(errs, obj.metadata);
+  validateMetadata(errs, obj.metadata, 'it becomes a DNS label');
   validateSpec(errs, obj.spec);
   if (obj.status != null && !isMapping(obj.status)) errs.push({ field: 'status', message: `must be a mapping, got ${show(obj.status)}` });
   return errs;
@@ -126,30 +114,6 @@ export function assertValidFunction(obj: unknown): KfnFunction {
   const errors = validateFunction(obj);
   if (errors.length > 0) throw new FunctionValidationError(errors, refOf(obj));
   return dropNullFields(obj) as KfnFunction;
-}
-
-function validateMetadata(errs: FieldError[], meta: unknown): void {
-  if (!requireMapping(errs, 'metadata', meta)) return;
-  rejectUnknownFields(errs, 'metadata', meta, METADATA_FIELDS);
-  const { name, namespace } = meta;
-  if (name == null) errs.push({ field: 'metadata.name', message: 'required' });
-  else if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    errs.push({
-      field: 'metadata.name',
-      message: `must be lowercase letters, digits and '-', start with a letter and end with a letter or digit, got ${show(name)}`,
-    });
-  } else if (name.length > NAME_MAX_LENGTH) {
-    errs.push({ field: 'metadata.name', message: `must be at most ${NAME_MAX_LENGTH} characters (it becomes a DNS label), got ${name.length}` });
-  }
-  // An empty namespace means "the default one", as it does for kubectl.
-  if (namespace != null && namespace !== '' && (typeof namespace !== 'string' || !NAMESPACE_RE.test(namespace) || namespace.length > 63)) {
-    errs.push({
-      field: 'metadata.namespace',
-      message: `must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got ${show(namespace)}`,
-    });
-  }
-  checkStringMap(errs, 'metadata.labels', meta.labels);
-  checkStringMap(errs, 'metadata.annotations', meta.annotations);
 }
 
 function validateSpec(errs: FieldError[], spec: unknown): void {
@@ -251,21 +215,6 @@ function checkNumbers(errs: FieldError[], path: string, obj: Fields, ranges: Rec
   for (const [key, range] of Object.entries(ranges)) checkNumber(errs, `${path}.${key}`, obj[key], range);
 }
 
-function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange): void {
-  if (v == null) return;
-  const ok =
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (!range.integer || Number.isInteger(v)) &&
-    (range.exclusiveMin ? v > range.min : v >= range.min) &&
-    (range.max === undefined || v <= range.max);
-  if (ok) return;
-  const what = range.integer ? 'an integer' : 'a number';
-  const bounds =
-    range.max !== undefined ? `from ${range.min} to ${range.max}` : `${range.exclusiveMin ? '>' : '>='} ${range.min}`;
-  errs.push({ field, message: `must be ${what} ${bounds}, got ${show(v)}` });
-}
-
 function checkDuration(errs: FieldError[], field: string, v: unknown, range: DurationRange): void {
   if (v == null) return;
   const ms = typeof v === 'string' && v.length <= DURATION_MAX_LENGTH && DURATION_RE.test(v) ? parseDuration(v) : undefined;
@@ -287,59 +236,8 @@ function checkStringList(errs: FieldError[], field: string, v: unknown): void {
   });
 }
 
-function checkStringMap(errs: FieldError[], field: string, v: unknown, hint = 'quote numbers and booleans'): void {
-  if (v == null) return;
-  if (!isMapping(v)) {
-    errs.push({ field, message: `must be a mapping of names to strings, got ${show(v)}` });
-    return;
-  }
-  for (const [key, value] of Object.entries(v)) {
-    if (value != null && typeof value !== 'string') errs.push({ field: `${field}.${key}`, message: `must be a string (${hint}), got ${show(value)}` });
-  }
-}
-
 /** Kubectl's strict field validation rejects unknown fields; so do we, since a typo would otherwise be ignored. */
-function rejectUnknownFields(errs: FieldError[], path: string, obj: Fields, known: readonly string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) errs.push({ field: path ? `${path}.${key}` : key, message: 'unknown field' });
-  }
-}
-
-function requireMapping(errs: FieldError[], field: string, v: unknown): v is Fields {
-  if (isMapping(v)) return true;
-  errs.push({ field, message: v == null ? 'required' : `must be a mapping, got ${show(v)}` });
-  return false;
-}
-
-function isMapping(v: unknown): v is Fields {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
 
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 61)}...` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  return typeof v;
-}
-
-function refOf(obj: unknown): string {
-  const meta = isMapping(obj) && isMapping(obj.metadata) ? obj.metadata : {};
-  const ns = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
-  const name = typeof meta.name === 'string' ? meta.name : '<unnamed>';
-  return `${ns}/${name}`;
-}
-
-function dropNullFields(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNullFields);
-  if (!isMapping(v)) return v;
-  const out: Fields = {};
-  for (const [key, value] of Object.entries(v)) if (value !== null) out[key] = dropNullFields(value);
-  return out;
-}

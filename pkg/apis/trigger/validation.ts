@@ -2,9 +2,25 @@
 // validation.ts): the CRD schema and its CEL rules enforce them on a cluster
 // (config/210-crd-trigger.yaml), this file in local mode, and
 // test/apis/trigger/crd-agreement.test.ts fails when the two disagree.
-import { API_VERSION, formatFieldErrors, type FieldError, type ObjectMeta } from '../meta.js';
+import { API_VERSION, formatFieldErrors, type FieldError } from '../meta.js';
 import { DURATION_PATTERN, parseDuration } from '../../shared/duration.js';
-import { DURATION_MAX_LENGTH, NAME_MAX_LENGTH, type DurationRange, type NumberRange } from '../function/validation.js';
+import { DURATION_MAX_LENGTH } from '../function/validation.js';
+import {
+  checkNumber,
+  dropNullFields,
+  isMapping,
+  NAME_MAX_LENGTH,
+  NAME_RE,
+  refOf,
+  rejectUnknownFields,
+  requireMapping,
+  show,
+  TOP_LEVEL_FIELDS,
+  validateMetadata,
+  type DurationRange,
+  type NumberRange,
+} from '../checks.js';
+
 import { DEFAULT_BACKOFF_DELAY, DEFAULT_BACKOFF_MAX_DELAY, MAX_IN_FLIGHT_LIMIT } from './defaults.js';
 import { hasWildcard, isLiteralSubject, isValidSubject, subjectMatches, SUBJECT_MAX_LENGTH } from './subject.js';
 import {
@@ -44,15 +60,6 @@ export const FILTER_VALUE_MAX_LENGTH = 256;
 export const STREAM_NAME_PATTERN = '^[^. \\t\\r\\n\\f*>/\\\\]+$';
 export const STREAM_NAME_MAX_LENGTH = 255;
 
-const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
-// Every ObjectMeta field the API server knows, so that `kubectl get -o yaml` output loads.
-const METADATA_FIELDS = [
-  ...Object.keys({
-    name: true, namespace: true, uid: true, resourceVersion: true, generation: true,
-    creationTimestamp: true, deletionTimestamp: true, labels: true, annotations: true,
-  } satisfies Record<keyof ObjectMeta, true>),
-  'generateName', 'selfLink', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
-];
 const SPEC_FIELDS = Object.keys({
   subject: true, stream: true, filter: true, function: true, path: true, delivery: true, reply: true, orderingKey: true,
 } satisfies Record<keyof TriggerSpec, true>);
@@ -62,15 +69,10 @@ const DELIVERY_FIELDS = Object.keys({
 } satisfies Record<keyof DeliverySpec, true>);
 const BACKOFF_FIELDS = Object.keys({ policy: true, delay: true, maxDelay: true } satisfies Record<keyof BackoffSpec, true>);
 
-// The name is also the JetStream durable consumer's name, which may not hold whitespace,
-// '.', '*', '>' or path separators; a DNS label starting with a letter has none of them.
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ATTRIBUTE_NAME_RE = new RegExp(ATTRIBUTE_NAME_PATTERN);
 const STREAM_NAME_RE = new RegExp(STREAM_NAME_PATTERN);
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 
-type Fields = Record<string, unknown>;
 
 /** Every problem with `obj` as a Trigger manifest; empty when it is valid. */
 export function validateTrigger(obj: unknown): FieldError[] {
@@ -82,7 +84,7 @@ export function validateTrigger(obj: unknown): FieldError[] {
   rejectUnknownFields(errs, '', obj, TOP_LEVEL_FIELDS);
   if (obj.apiVersion !== API_VERSION) errs.push({ field: 'apiVersion', message: `must be "${API_VERSION}", got ${show(obj.apiVersion)}` });
   if (obj.kind !== TRIGGER_KIND) errs.push({ field: 'kind', message: `must be "${TRIGGER_KIND}", got ${show(obj.kind)}` });
-  validateMetadata(errs, obj.metadata);
+  validateMetadata(errs, obj.metadata, 'it names a JetStream consumer');
   validateSpec(errs, obj.spec);
   if (obj.status != null && !isMapping(obj.status)) errs.push({ field: 'status', message: `must be a mapping, got ${show(obj.status)}` });
   return errs;
@@ -103,29 +105,6 @@ export function assertValidTrigger(obj: unknown): KfnTrigger {
   const errors = validateTrigger(obj);
   if (errors.length > 0) throw new TriggerValidationError(errors, refOf(obj));
   return dropNullFields(obj) as KfnTrigger;
-}
-
-function validateMetadata(errs: FieldError[], meta: unknown): void {
-  if (!requireMapping(errs, 'metadata', meta)) return;
-  rejectUnknownFields(errs, 'metadata', meta, METADATA_FIELDS);
-  const { name, namespace } = meta;
-  if (name == null) errs.push({ field: 'metadata.name', message: 'required' });
-  else if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    errs.push({
-      field: 'metadata.name',
-      message: `must be lowercase letters, digits and '-', start with a letter and end with a letter or digit, got ${show(name)}`,
-    });
-  } else if (name.length > NAME_MAX_LENGTH) {
-    errs.push({ field: 'metadata.name', message: `must be at most ${NAME_MAX_LENGTH} characters (it names a JetStream consumer), got ${name.length}` });
-  }
-  if (namespace != null && namespace !== '' && (typeof namespace !== 'string' || !NAMESPACE_RE.test(namespace) || namespace.length > 63)) {
-    errs.push({
-      field: 'metadata.namespace',
-      message: `must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got ${show(namespace)}`,
-    });
-  }
-  checkStringMap(errs, 'metadata.labels', meta.labels);
-  checkStringMap(errs, 'metadata.annotations', meta.annotations);
 }
 
 function validateSpec(errs: FieldError[], spec: unknown): void {
@@ -254,21 +233,6 @@ function checkSubject(errs: FieldError[], field: string, v: unknown, wildcards: 
   return true;
 }
 
-function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange): void {
-  if (v == null) return;
-  const ok =
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (!range.integer || Number.isInteger(v)) &&
-    (range.exclusiveMin ? v > range.min : v >= range.min) &&
-    (range.max === undefined || v <= range.max);
-  if (ok) return;
-  const what = range.integer ? 'an integer' : 'a number';
-  const bounds =
-    range.max !== undefined ? `from ${range.min} to ${range.max}` : `${range.exclusiveMin ? '>' : '>='} ${range.min}`;
-  errs.push({ field, message: `must be ${what} ${bounds}, got ${show(v)}` });
-}
-
 /** Milliseconds when valid, undefined when unset, null when invalid (and reported). */
 function checkDuration(errs: FieldError[], field: string, v: unknown, range: DurationRange): number | undefined | null {
   if (v == null) return undefined;
@@ -284,55 +248,4 @@ function checkDuration(errs: FieldError[], field: string, v: unknown, range: Dur
   return ms;
 }
 
-function checkStringMap(errs: FieldError[], field: string, v: unknown): void {
-  if (v == null) return;
-  if (!isMapping(v)) {
-    errs.push({ field, message: `must be a mapping of names to strings, got ${show(v)}` });
-    return;
-  }
-  for (const [key, value] of Object.entries(v)) {
-    if (value != null && typeof value !== 'string') errs.push({ field: `${field}.${key}`, message: `must be a string (quote numbers and booleans), got ${show(value)}` });
-  }
-}
-
 /** Kubectl's strict field validation rejects unknown fields; so do we, since a typo would otherwise be ignored. */
-function rejectUnknownFields(errs: FieldError[], path: string, obj: Fields, known: readonly string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) errs.push({ field: path ? `${path}.${key}` : key, message: 'unknown field' });
-  }
-}
-
-function requireMapping(errs: FieldError[], field: string, v: unknown): v is Fields {
-  if (isMapping(v)) return true;
-  errs.push({ field, message: v == null ? 'required' : `must be a mapping, got ${show(v)}` });
-  return false;
-}
-
-function isMapping(v: unknown): v is Fields {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 61)}...` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  return typeof v;
-}
-
-function refOf(obj: unknown): string {
-  const meta = isMapping(obj) && isMapping(obj.metadata) ? obj.metadata : {};
-  const ns = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
-  const name = typeof meta.name === 'string' ? meta.name : '<unnamed>';
-  return `${ns}/${name}`;
-}
-
-function dropNullFields(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNullFields);
-  if (!isMapping(v)) return v;
-  const out: Fields = {};
-  for (const [key, value] of Object.entries(v)) if (value !== null) out[key] = dropNullFields(value);
-  return out;
-}

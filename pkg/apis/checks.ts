@@ -1,0 +1,125 @@
+// Checks shared by every kfn resource's validator: metadata, mappings, numbers, string
+// maps, unknown fields, and how values are shown in messages.
+import type { FieldError, ObjectMeta } from './meta.js';
+
+export type Fields = Record<string, unknown>;
+
+export interface NumberRange {
+  integer: boolean;
+  min: number;
+  /** When set, the value must be strictly greater than `min`. */
+  exclusiveMin?: boolean;
+  max?: number;
+}
+
+export interface DurationRange {
+  min: string;
+  max: string;
+}
+
+/** Names become DNS labels (host labels, Service names, consumer names): at most 63 characters. */
+export const NAME_MAX_LENGTH = 63;
+
+export const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+// Every ObjectMeta field the API server knows, so that `kubectl get -o yaml` output loads.
+export const METADATA_FIELDS = [
+  ...Object.keys({
+    name: true, namespace: true, uid: true, resourceVersion: true, generation: true,
+    creationTimestamp: true, deletionTimestamp: true, labels: true, annotations: true,
+  } satisfies Record<keyof ObjectMeta, true>),
+  'generateName', 'selfLink', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
+];
+export const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+// Namespaces are plain DNS-1123 labels: Kubernetes lets them start with a digit.
+export const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function validateMetadata(errs: FieldError[], meta: unknown, nameUse: string): void {
+  if (!requireMapping(errs, 'metadata', meta)) return;
+  rejectUnknownFields(errs, 'metadata', meta, METADATA_FIELDS);
+  const { name, namespace } = meta;
+  if (name == null) errs.push({ field: 'metadata.name', message: 'required' });
+  else if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    errs.push({
+      field: 'metadata.name',
+      message: `must be lowercase letters, digits and '-', start with a letter and end with a letter or digit, got ${show(name)}`,
+    });
+  } else if (name.length > NAME_MAX_LENGTH) {
+    errs.push({ field: 'metadata.name', message: `must be at most ${NAME_MAX_LENGTH} characters (${nameUse}), got ${name.length}` });
+  }
+  // An empty namespace means "the default one", as it does for kubectl.
+  if (namespace != null && namespace !== '' && (typeof namespace !== 'string' || !NAMESPACE_RE.test(namespace) || namespace.length > 63)) {
+    errs.push({
+      field: 'metadata.namespace',
+      message: `must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters), got ${show(namespace)}`,
+    });
+  }
+  checkStringMap(errs, 'metadata.labels', meta.labels);
+  checkStringMap(errs, 'metadata.annotations', meta.annotations);
+}
+
+export function checkStringMap(errs: FieldError[], field: string, v: unknown, hint = 'quote numbers and booleans'): void {
+  if (v == null) return;
+  if (!isMapping(v)) {
+    errs.push({ field, message: `must be a mapping of names to strings, got ${show(v)}` });
+    return;
+  }
+  for (const [key, value] of Object.entries(v)) {
+    if (value != null && typeof value !== 'string') errs.push({ field: `${field}.${key}`, message: `must be a string (${hint}), got ${show(value)}` });
+  }
+}
+
+export function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange): void {
+  if (v == null) return;
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (!range.integer || Number.isInteger(v)) &&
+    (range.exclusiveMin ? v > range.min : v >= range.min) &&
+    (range.max === undefined || v <= range.max);
+  if (ok) return;
+  const what = range.integer ? 'an integer' : 'a number';
+  const bounds =
+    range.max !== undefined ? `from ${range.min} to ${range.max}` : `${range.exclusiveMin ? '>' : '>='} ${range.min}`;
+  errs.push({ field, message: `must be ${what} ${bounds}, got ${show(v)}` });
+}
+
+export function rejectUnknownFields(errs: FieldError[], path: string, obj: Fields, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) errs.push({ field: path ? `${path}.${key}` : key, message: 'unknown field' });
+  }
+}
+
+export function requireMapping(errs: FieldError[], field: string, v: unknown): v is Fields {
+  if (isMapping(v)) return true;
+  errs.push({ field, message: v == null ? 'required' : `must be a mapping, got ${show(v)}` });
+  return false;
+}
+
+export function isMapping(v: unknown): v is Fields {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 61)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return typeof v;
+}
+
+export function refOf(obj: unknown): string {
+  const meta = isMapping(obj) && isMapping(obj.metadata) ? obj.metadata : {};
+  const ns = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
+  const name = typeof meta.name === 'string' ? meta.name : '<unnamed>';
+  return `${ns}/${name}`;
+}
+
+export function dropNullFields(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNullFields);
+  if (!isMapping(v)) return v;
+  const out: Fields = {};
+  for (const [key, value] of Object.entries(v)) if (value !== null) out[key] = dropNullFields(value);
+  return out;
+}
