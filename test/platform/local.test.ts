@@ -258,7 +258,8 @@ describe('LocalPlatform', () => {
     });
     for (const u of h.updates.slice(rollFrom)) assert.ok(u.endpoints.length >= 2, 'capacity never dropped during the roll');
     await waitFor('the old processes to exit', () => oldPids.every((p) => !alive(p)));
-    assert.ok((h.platform.describe(key)?.replicas ?? []).every((r) => r.revision === 2));
+    // A drained replica stays listed until its output has closed, a moment after its exit.
+    await waitFor('only revision 2 listed', () => (h.platform.describe(key)?.replicas ?? []).every((r) => r.revision === 2));
   });
 
   it('takes a replica out of the endpoints while its httpGet probe fails, and back when it passes', async () => {
