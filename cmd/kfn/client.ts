@@ -15,6 +15,10 @@ export interface DevState {
   pid: number;
   activator: string;
   admin: string;
+  /** NATS server the event bus uses. */
+  nats?: string;
+  /** Event ingress: POST a CloudEvent to `<ingress>/<subject>`. */
+  ingress?: string;
 }
 
 /** --admin, then KFN_ADMIN, then the state file `kfn dev` wrote, then the default port. */

@@ -50,3 +50,21 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   }
   return got.length === want.length;
 }
+
+/**
+ * True when every subject `inner` matches is also matched by `outer`: "orders.>" covers
+ * "orders.*.new" and "orders.eu", "orders.*" covers "orders.eu" but not "orders.>".
+ * JetStream refuses a stream whose subjects overlap, so a stream keeps only the widest.
+ */
+export function subjectCovers(outer: string, inner: string): boolean {
+  const o = outer.split('.');
+  const i = inner.split('.');
+  for (let n = 0; n < o.length; n++) {
+    const ot = o[n];
+    if (ot === '>' && n === o.length - 1) return i.length > n;
+    const it = i[n];
+    if (it === undefined || it === '>') return false;
+    if (ot !== '*' && (it === '*' || ot !== it)) return false;
+  }
+  return i.length === o.length;
+}

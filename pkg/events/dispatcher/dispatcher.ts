@@ -120,6 +120,14 @@ export class Dispatcher {
     await Promise.allSettled([...[...this.entries.values()].map((e) => e.done), ...this.retiring]);
   }
 
+  /** The triggers this dispatcher delivers for. */
+  triggers(): TriggerKey[] {
+    return [...this.entries.keys()].map((k) => {
+      const slash = k.indexOf('/');
+      return { namespace: k.slice(0, slash), name: k.slice(slash + 1) };
+    });
+  }
+
   /** Counters and consumer of one trigger, for its status. */
   status(key: TriggerKey): TriggerState | undefined {
     const s = this.entries.get(`${key.namespace}/${key.name}`)?.state;

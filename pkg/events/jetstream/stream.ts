@@ -1,7 +1,9 @@
 // The JetStream stream that holds trigger subjects: file storage, and a duplicate window
 // so a message published twice with the same Nats-Msg-Id (kfn uses the CloudEvent id) is
 // stored, and so delivered, once.
+import { isDeepStrictEqual } from 'node:util';
 import { StorageType, nanos, type JetStreamManager, type StreamInfo } from 'nats';
+import { subjectCovers } from '../../apis/trigger/subject.js';
 
 export interface StreamSpec {
   name: string;
@@ -22,14 +24,14 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
     if (!existing) {
       return await jsm.streams.add({
         name: spec.name,
-        subjects: spec.subjects,
+        subjects: mergeSubjects([], spec.subjects),
         storage: StorageType.File,
         duplicate_window: nanos(spec.duplicateWindowMs),
       });
     }
     const subjects = mergeSubjects(existing.config.subjects ?? [], spec.subjects);
     const window = nanos(spec.duplicateWindowMs);
-    if (subjects.length === (existing.config.subjects ?? []).length && existing.config.duplicate_window === window) {
+    if (isDeepStrictEqual(subjects, existing.config.subjects ?? []) && existing.config.duplicate_window === window) {
       return existing;
     }
     return await jsm.streams.update(spec.name, { ...existing.config, subjects, duplicate_window: window });
@@ -38,10 +40,18 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   }
 }
 
-/** The union of both subject lists, existing order first. */
+/**
+ * The union of both subject lists, existing order first, keeping only the widest of any
+ * two where one covers the other ("orders.>" absorbs "orders.created"): JetStream
+ * refuses a stream whose subjects overlap.
+ */
 export function mergeSubjects(existing: readonly string[], wanted: readonly string[]): string[] {
-  const out = [...existing];
-  for (const s of wanted) if (!out.includes(s)) out.push(s);
+  const out: string[] = [];
+  for (const s of [...existing, ...wanted]) {
+    if (out.some((o) => subjectCovers(o, s))) continue;
+    for (let i = out.length - 1; i >= 0; i--) if (subjectCovers(s, out[i] ?? '')) out.splice(i, 1);
+    out.push(s);
+  }
   return out;
 }
 

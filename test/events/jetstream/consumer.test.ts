@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy, connect, nanos, type JetStreamManager, type NatsConnection } from 'nats';
 import type { KfnTrigger } from '../../../pkg/apis/trigger/types.js';
 import { consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../../../pkg/events/jetstream/consumer.js';
+import { subjectCovers } from '../../../pkg/apis/trigger/subject.js';
 import { ensureStream, mergeSubjects } from '../../../pkg/events/jetstream/stream.js';
 import { startNatsServer, type NatsServer } from '../../util/nats.js';
 
@@ -61,6 +62,35 @@ describe('mergeSubjects', () => {
     assert.deepEqual(mergeSubjects(['a.>', 'b'], ['b', 'c.*']), ['a.>', 'b', 'c.*']);
     assert.deepEqual(mergeSubjects([], ['a']), ['a']);
   });
+
+  const rows: Array<{ name: string; existing: string[]; wanted: string[]; want: string[] }> = [
+    { name: 'a wider wanted subject replaces the ones it covers', existing: ['orders.created', 'x', 'orders.eu.new'], wanted: ['orders.>'], want: ['x', 'orders.>'] },
+    { name: 'a wanted subject already covered is not added', existing: ['orders.*'], wanted: ['orders.created'], want: ['orders.*'] },
+    { name: 'overlaps inside the wanted list collapse too', existing: [], wanted: ['orders.dlq', 'orders.>', 'orders.charged'], want: ['orders.>'] },
+    { name: '`*` does not cover a deeper subject', existing: ['orders.*'], wanted: ['orders.eu.new'], want: ['orders.*', 'orders.eu.new'] },
+    { name: '`>` covers everything', existing: ['a', 'b.*'], wanted: ['>'], want: ['>'] },
+  ];
+  for (const row of rows) {
+    it(row.name, () => assert.deepEqual(mergeSubjects(row.existing, row.wanted), row.want));
+  }
+});
+
+describe('subjectCovers', () => {
+  const rows: Array<[string, string, boolean]> = [
+    ['orders.>', 'orders.created', true],
+    ['orders.>', 'orders.*.new', true],
+    ['orders.>', 'orders', false],
+    ['orders.*', 'orders.eu', true],
+    ['orders.*', 'orders.>', false],
+    ['orders.*', 'orders.*', true],
+    ['orders.created', 'orders.*', false],
+    ['a.*.c', 'a.b.*', false],
+    ['>', 'a.b', true],
+    ['a.b', 'a.b', true],
+  ];
+  for (const [outer, inner, want] of rows) {
+    it(`${outer} ${want ? 'covers' : 'does not cover'} ${inner}`, () => assert.equal(subjectCovers(outer, inner), want));
+  }
 });
 
 describe('ensureStream / ensureConsumer on a real nats-server', () => {
