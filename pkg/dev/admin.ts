@@ -2,11 +2,11 @@
 // /metrics. Built apart from listen() so tests can drive it with inject().
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { applyFunctions, ManifestError, readFunctions } from './apply.js';
-import type { FunctionStore } from './store.js';
+import { applyManifests, ManifestError, readManifests, type Stores } from './apply.js';
+import type { ResourceStore, Resource } from './store.js';
 
 export interface AdminDeps {
-  store: FunctionStore;
+  stores: Stores;
   metrics: Registry;
   info: () => Record<string, unknown>;
   /** Largest manifest body accepted. */
@@ -21,24 +21,14 @@ interface ApplyBody {
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024 });
-  const { store } = deps;
+  const { stores } = deps;
 
   app.get('/healthz', () => 'ok');
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   app.get('/api/info', () => deps.info());
 
-  app.get('/api/functions', () => ({ items: store.list() }));
-
-  app.get<{ Params: { namespace: string; name: string } }>('/api/functions/:namespace/:name', async (req, reply) => {
-    const fn = store.get(req.params);
-    if (!fn) return reply.code(404).send(notFound(req.params));
-    return fn;
-  });
-
-  app.delete<{ Params: { namespace: string; name: string } }>('/api/functions/:namespace/:name', async (req, reply) => {
-    if (!store.delete(req.params)) return reply.code(404).send(notFound(req.params));
-    return { deleted: `${req.params.namespace}/${req.params.name}` };
-  });
+  resourceRoutes(app, 'functions', 'function', stores.functions);
+  resourceRoutes(app, 'triggers', 'trigger', stores.triggers);
 
   app.post<{ Body: ApplyBody }>(
     '/api/apply',
@@ -54,11 +44,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     async (req, reply) => {
       const { manifest, dir, source } = req.body;
       try {
-        const fns = readFunctions(manifest, { dir, source: source ?? '<stdin>' });
-        if (fns.length === 0) {
+        const m = readManifests(manifest, { dir, source: source ?? '<stdin>' });
+        if (m.functions.length + m.triggers.length === 0) {
           return reply.code(422).send({ error: 'InvalidManifest', problems: ['no kfn resources in the manifest'] });
         }
-        return { results: applyFunctions(store, fns) };
+        return { results: applyManifests(stores, m) };
       } catch (err) {
         if (err instanceof ManifestError) {
           return reply.code(422).send({ error: 'InvalidManifest', problems: err.problems });
@@ -71,6 +61,20 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   return app;
 }
 
-function notFound(p: { namespace: string; name: string }): { error: string; message: string } {
-  return { error: 'NotFound', message: `function ${p.namespace}/${p.name} not found` };
+/** GET list, GET one and DELETE one under /api/<plural>. */
+function resourceRoutes<T extends Resource>(app: FastifyInstance, plural: string, kind: string, store: ResourceStore<T>): void {
+  const notFound = (p: { namespace: string; name: string }): { error: string; message: string } => ({
+    error: 'NotFound',
+    message: `${kind} ${p.namespace}/${p.name} not found`,
+  });
+  app.get(`/api/${plural}`, () => ({ items: store.list() }));
+  app.get<{ Params: { namespace: string; name: string } }>(`/api/${plural}/:namespace/:name`, async (req, reply) => {
+    const obj = store.get(req.params);
+    if (!obj) return reply.code(404).send(notFound(req.params));
+    return obj;
+  });
+  app.delete<{ Params: { namespace: string; name: string } }>(`/api/${plural}/:namespace/:name`, async (req, reply) => {
+    if (!store.delete(req.params)) return reply.code(404).send(notFound(req.params));
+    return { deleted: `${req.params.namespace}/${req.params.name}` };
+  });
 }

@@ -6,7 +6,7 @@ import type { EndpointsUpdate, Platform } from '../platform/types.js';
 import type { Logger } from '../shared/log.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import { computeStatus, type ScalerView } from './status.js';
-import { fnKey, type FunctionStore, type StoreEvent } from './store.js';
+import { keyOfResource, type FunctionStore, type StoreEvent } from './store.js';
 
 /** The activator as the controller sees it. */
 export interface RouteRegistry {
@@ -47,7 +47,7 @@ export class DevController {
       platform.watchStatus((key) => this.refreshStatus(key)),
       store.watch((e) => this.onStoreEvent(e)),
     );
-    for (const fn of store.list()) this.onStoreEvent({ type: 'applied', fn });
+    for (const fn of store.list()) this.onStoreEvent({ type: 'applied', obj: fn });
   }
 
   /** Called when the autoscaler decided something about `key`. */
@@ -74,17 +74,17 @@ export class DevController {
 
   private onStoreEvent(e: StoreEvent): void {
     if (e.type === 'status') return;
-    const key = fnKey(e.fn);
+    const key = keyOfResource(e.obj);
     const log = this.deps.log.child({ fn: keyOf(key) });
     if (e.type === 'deleted') {
       void this.queue.push(keyOf(key), () => this.remove(key, log));
       return;
     }
-    void this.queue.push(keyOf(key), () => this.reconcile(e.fn, log));
+    void this.queue.push(keyOf(key), () => this.reconcile(e.obj, log));
   }
 
   private async reconcile(fn: KfnFunction, log: Logger): Promise<void> {
-    const key = fnKey(fn);
+    const key = keyOfResource(fn);
     const { routes, scaler, platform } = this.deps;
     routes.upsertFunction(key, {
       containerConcurrency: fn.spec.containerConcurrency ?? 0,

@@ -1,7 +1,9 @@
 // `kfn dev`: every component of kfn in one process, each function replica a local
-// process. The same activator, autoscaler and controller logic as on a cluster, with
-// the local platform and an in-memory store behind them.
+// process. The same activator, autoscaler, controller and dispatcher logic as on a
+// cluster, with the local platform and in-memory stores behind them, and NATS from
+// NATS_URL or a nats-server of its own.
 import path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { FunctionKey } from '../apis/meta.js';
@@ -11,10 +13,22 @@ import { autoscalerConfig, type AutoscalerConfig } from '../autoscaler/config.js
 import { LocalPlatform } from '../platform/local/index.js';
 import type { Logger } from '../shared/log.js';
 import { systemClock } from '../shared/clock.js';
+import { Dispatcher } from '../events/dispatcher/dispatcher.js';
+import { httpDeliverer } from '../events/dispatcher/deliver-http.js';
+import { buildIngress } from '../events/ingress/ingress.js';
 import { buildAdminApp } from './admin.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
-import { FunctionStore } from './store.js';
+import { NatsServerMissingError, startEmbeddedNats, type EmbeddedNats } from './nats-server.js';
+import { FunctionStore, TriggerStore } from './store.js';
+import { DevTriggerController, type EventBus } from './triggers.js';
+
+/** The stream that holds every trigger's subjects unless a trigger names its own. */
+export const DEV_STREAM = 'KFN';
+/** How long JetStream remembers an event id to drop a second publish of it. */
+const DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** How often trigger status picks up the dispatcher's counters. */
+const COUNTS_REFRESH_MS = 1000;
 
 export interface DevOptions {
   /** Folder of manifests to load and watch; undefined = start empty. */
@@ -27,6 +41,16 @@ export interface DevOptions {
   /** Requests the activator buffers per function while it has no free replica. */
   queueDepth?: number;
   scanIntervalMs: number;
+  /** NATS with JetStream to use; undefined = start nats-server with its data under stateDir. */
+  natsUrl?: string;
+  /** kfn's state folder ($KFN_HOME). */
+  stateDir: string;
+  /** HTTP event ingress port. */
+  eventsPort: number;
+  /** JetStream's redelivery timer for trigger consumers (default 30s). */
+  ackWaitMs?: number;
+  /** Largest event the ingress accepts (default 1 MiB). */
+  maxEventBytes?: number;
   log: Logger;
   metrics: Registry;
   signal: AbortSignal;
@@ -35,6 +59,9 @@ export interface DevOptions {
 export interface DevHandle {
   activatorUrl: string;
   adminUrl: string;
+  /** Undefined when the event bus could not start (see the log for why). */
+  natsUrl?: string;
+  ingressUrl?: string;
   /** Resolves once everything has shut down after the signal aborted. */
   done: Promise<void>;
 }
@@ -45,6 +72,7 @@ export const runtimeBinDir = path.resolve(path.dirname(fileURLToPath(import.meta
 export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const { log, metrics, signal } = opts;
   const store = new FunctionStore();
+  const triggers = new TriggerStore();
   const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir });
   const readyReplicas = (key: FunctionKey): number => platform.workloadStatus(key)?.readyReplicas ?? 0;
   const autoscaler = new Autoscaler({
@@ -75,10 +103,22 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   autoscaler.onDecision((key) => controller.refreshStatus(key));
   controller.start();
 
+  const events = await startEvents(opts, activatorUrl);
+  const triggerController = new DevTriggerController({
+    functions: store,
+    triggers,
+    bus: events.bus,
+    streamName: DEV_STREAM,
+    duplicateWindowMs: DUPLICATE_WINDOW_MS,
+    log: log.child({ component: 'triggers' }),
+  });
+  triggerController.start();
+  const counts = setInterval(() => triggerController.refreshCounts(), COUNTS_REFRESH_MS);
+
   const admin = buildAdminApp({
-    store,
+    stores: { functions: store, triggers },
     metrics,
-    info: () => ({ activator: activatorUrl, domain: opts.domain, dir: opts.dir }),
+    info: () => ({ activator: activatorUrl, domain: opts.domain, dir: opts.dir, nats: events.natsUrl, ingress: events.ingressUrl }),
   });
   await admin.listen({ port: opts.adminPort, host: opts.host });
   const adminAddr = admin.server.address();
@@ -86,21 +126,100 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const adminUrl = `http://${urlHost(opts.host)}:${adminPort}`;
 
   const loops: Promise<void>[] = [autoscaler.run(signal), activator.run(signal)];
+  if (events.dispatcher) loops.push(events.dispatcher.run(signal));
   if (opts.dir) {
-    const loader = new ManifestDirLoader(opts.dir, store, log.child({ component: 'loader' }));
+    const loader = new ManifestDirLoader(opts.dir, { functions: store, triggers }, log.child({ component: 'loader' }));
     await loader.scan();
     loops.push(loader.watch(opts.scanIntervalMs, signal));
   }
 
   const done = (async () => {
+    // Deliveries in flight end (handed back to JetStream) before the activator goes.
     await Promise.allSettled(loops);
+    clearInterval(counts);
+    triggerController.stop();
     controller.stop();
+    await events.close();
     await server.close();
     await platform.close();
     await admin.close();
     await activator.close();
+    await events.stopServer();
   })();
-  return { activatorUrl, adminUrl, done };
+  const handle: DevHandle = { activatorUrl, adminUrl, done };
+  if (events.natsUrl) handle.natsUrl = events.natsUrl;
+  if (events.ingressUrl) handle.ingressUrl = events.ingressUrl;
+  return handle;
+}
+
+interface Events {
+  bus: EventBus;
+  dispatcher?: Dispatcher;
+  natsUrl?: string;
+  ingressUrl?: string;
+  /** Closes the ingress and the NATS connection. */
+  close(): Promise<void>;
+  /** Stops the nats-server kfn dev started, if it did. */
+  stopServer(): Promise<void>;
+}
+
+/**
+ * NATS (NATS_URL, or a nats-server of our own), the dispatcher and the ingress. Without
+ * nats-server installed, functions still serve: triggers say why they are not ready.
+ */
+async function startEvents(opts: DevOptions, activatorUrl: string): Promise<Events> {
+  const log = opts.log.child({ component: 'events' });
+  let server: EmbeddedNats | undefined;
+  let url = opts.natsUrl;
+  if (!url) {
+    try {
+      server = await startEmbeddedNats({ dir: path.join(opts.stateDir, 'nats'), host: '127.0.0.1', log });
+      url = server.url;
+    } catch (err) {
+      if (!(err instanceof NatsServerMissingError)) throw err;
+      log.warn(err.message);
+      return { bus: { ok: false, reason: 'NatsServerMissing', message: err.message }, close: async () => {}, stopServer: async () => {} };
+    }
+  }
+  const stopServer = async (): Promise<void> => {
+    await server?.stop();
+  };
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: url, name: 'kfn-dev', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  } catch (err) {
+    await stopServer();
+    throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`, { cause: err });
+  }
+  const dispatcher = new Dispatcher({
+    nc,
+    log: opts.log.child({ component: 'dispatcher' }),
+    deliver: httpDeliverer(activatorUrl),
+    streamName: DEV_STREAM,
+    registry: opts.metrics,
+    ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),
+  });
+  const ingress = buildIngress({ js: nc.jetstream(), log: opts.log.child({ component: 'ingress' }), maxBodyBytes: opts.maxEventBytes ?? 1024 * 1024 });
+  try {
+    await ingress.listen({ port: opts.eventsPort, host: opts.host });
+  } catch (err) {
+    await nc.close();
+    await stopServer();
+    throw new Error(`event ingress: cannot listen on ${opts.host}:${opts.eventsPort}: ${(err as Error).message}`, { cause: err });
+  }
+  const addr = ingress.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.eventsPort;
+  return {
+    bus: { ok: true, jsm: await nc.jetstreamManager(), dispatcher },
+    dispatcher,
+    natsUrl: url,
+    ingressUrl: `http://${urlHost(opts.host)}:${port}`,
+    async close() {
+      await ingress.close();
+      await nc.drain().catch(() => nc.close());
+    },
+    stopServer,
+  };
 }
 
 function urlHost(host: string): string {

@@ -1,17 +1,18 @@
-// Keeps the store in step with a folder of manifests: a file added or changed is applied,
-// a Function removed from its file (or the file removed) is deleted. A file that does not
-// parse or validate is reported and changes nothing: its Functions stay as they were.
+// Keeps the stores in step with a folder of manifests: a file added or changed is applied,
+// a resource removed from its file (or the file removed) is deleted. A file that does not
+// parse or validate is reported and changes nothing: its resources stay as they were.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { keyOf } from '../apis/meta.js';
 import type { Logger } from '../shared/log.js';
 import { sleep } from '../shared/abort.js';
-import { applyFunctions, readFunctions, ManifestError, SOURCE_ANNOTATION } from './apply.js';
-import { fnKey, type FunctionStore } from './store.js';
+import { applyManifests, readManifests, ManifestError, SOURCE_ANNOTATION, type ResourceKind, type Stores } from './apply.js';
+import { keyOfResource } from './store.js';
 
 interface LoadedFile {
   /** mtime and size: cheap to compare on every scan. */
   stamp: string;
+  /** `<kind>:<namespace>/<name>` of what the file holds. */
   keys: Set<string>;
 }
 
@@ -20,7 +21,7 @@ export class ManifestDirLoader {
 
   constructor(
     private readonly dir: string,
-    private readonly store: FunctionStore,
+    private readonly stores: Stores,
     private readonly log: Logger,
   ) {}
 
@@ -67,10 +68,13 @@ export class ManifestDirLoader {
     }
     const previous = this.files.get(file);
     try {
-      const fns = readFunctions(text, { dir: path.dirname(file), source: file, onlyKfn: true });
-      const keys = new Set(fns.map((fn) => keyOf(fnKey(fn))));
-      for (const r of applyFunctions(this.store, fns)) {
-        if (r.action !== 'unchanged') this.log.info({ fn: keyOf(r.key), file }, `function ${r.action}`);
+      const m = readManifests(text, { dir: path.dirname(file), source: file, onlyKfn: true });
+      const keys = new Set([
+        ...m.functions.map((fn) => `Function:${keyOf(keyOfResource(fn))}`),
+        ...m.triggers.map((t) => `Trigger:${keyOf(keyOfResource(t))}`),
+      ]);
+      for (const r of applyManifests(this.stores, m)) {
+        if (r.action !== 'unchanged') this.log.info({ [r.kind === 'Function' ? 'fn' : 'trigger']: keyOf(r.key), file }, `${r.kind.toLowerCase()} ${r.action}`);
       }
       for (const k of previous?.keys ?? []) if (!keys.has(k)) this.deleteOwned(k, file);
       this.files.set(file, { stamp, keys });
@@ -84,14 +88,17 @@ export class ManifestDirLoader {
     }
   }
 
-  private deleteOwned(k: string, file: string): void {
+  private deleteOwned(owned: string, file: string): void {
+    const colon = owned.indexOf(':');
+    const kind = owned.slice(0, colon) as ResourceKind;
+    const k = owned.slice(colon + 1);
     const slash = k.indexOf('/');
     const key = { namespace: k.slice(0, slash), name: k.slice(slash + 1) };
-    const fn = this.store.get(key);
-    // A Function applied later through the CLI belongs to that apply, not to this file.
-    if (fn?.metadata.annotations?.[SOURCE_ANNOTATION] !== file) return;
-    this.store.delete(key);
-    this.log.info({ fn: k, file }, 'function deleted');
+    const store = kind === 'Function' ? this.stores.functions : this.stores.triggers;
+    // A resource applied later through the CLI belongs to that apply, not to this file.
+    if (store.get(key)?.metadata.annotations?.[SOURCE_ANNOTATION] !== file) return;
+    store.delete(key);
+    this.log.info({ [kind === 'Function' ? 'fn' : 'trigger']: k, file }, `${kind.toLowerCase()} deleted`);
   }
 }
 

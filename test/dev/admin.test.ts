@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAdminApp } from '../../pkg/dev/admin.js';
-import { FunctionStore } from '../../pkg/dev/store.js';
+import { FunctionStore, TriggerStore } from '../../pkg/dev/store.js';
 import { newRegistry } from '../../pkg/shared/metrics.js';
 
 const manifest = 'apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n';
 
 test('admin API: apply, get, list, delete; a bad manifest is 422 with the field named and changes nothing', async () => {
   const store = new FunctionStore();
-  const app = buildAdminApp({ store, metrics: newRegistry(), info: () => ({}) });
+  const app = buildAdminApp({ stores: { functions: store, triggers: new TriggerStore() }, metrics: newRegistry(), info: () => ({}) });
   try {
     const applied = await app.inject({ method: 'POST', url: '/api/apply', payload: { manifest, dir: '/tmp' } });
     assert.equal(applied.statusCode, 200);
@@ -30,6 +30,29 @@ test('admin API: apply, get, list, delete; a bad manifest is 422 with the field 
     assert.equal((await app.inject({ method: 'DELETE', url: '/api/functions/default/a' })).statusCode, 200);
     assert.equal(store.list().length, 0);
     assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
+  } finally {
+    await app.close();
+  }
+});
+
+test('admin API: a Trigger applies with its Function, is listed, read and deleted', async () => {
+  const stores = { functions: new FunctionStore(), triggers: new TriggerStore() };
+  const app = buildAdminApp({ stores, metrics: newRegistry(), info: () => ({}) });
+  try {
+    const trigger = 'apiVersion: kfn.dev/v1alpha1\nkind: Trigger\nmetadata: {name: t}\nspec: {subject: orders.>, function: a}\n';
+    const applied = await app.inject({ method: 'POST', url: '/api/apply', payload: { manifest: `${manifest}---\n${trigger}`, dir: '/tmp' } });
+    assert.equal(applied.statusCode, 200);
+    assert.deepEqual(
+      applied.json<{ results: Array<{ kind: string; action: string }> }>().results.map((r) => `${r.kind} ${r.action}`),
+      ['Function created', 'Trigger created'],
+    );
+    assert.equal((await app.inject({ url: '/api/triggers' })).json<{ items: unknown[] }>().items.length, 1);
+    assert.equal((await app.inject({ url: '/api/triggers/default/t' })).json<{ spec: { subject: string } }>().spec.subject, 'orders.>');
+    const missing = await app.inject({ url: '/api/triggers/default/zz' });
+    assert.equal(missing.statusCode, 404);
+    assert.match(missing.body, /trigger default\/zz not found/);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/api/triggers/default/t' })).statusCode, 200);
+    assert.equal(stores.triggers.list().length, 0);
   } finally {
     await app.close();
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
 import { FunctionStore, type StoreEvent } from '../../pkg/dev/store.js';
-import { readFunctions, ManifestError } from '../../pkg/dev/apply.js';
+import { readManifests, ManifestError } from '../../pkg/dev/apply.js';
 
 const fn = (spec: Partial<KfnFunction['spec']> = {}): KfnFunction => ({
   apiVersion: 'kfn.dev/v1alpha1',
@@ -27,7 +27,7 @@ test('store: generation moves only when the spec changes, as on a cluster', () =
   assert.deepEqual(events, ['applied', 'applied', 'status', 'deleted']);
 });
 
-test('readFunctions: one bad document refuses the whole file, naming every problem', () => {
+test('readManifests: one bad document refuses the whole file, naming every problem', () => {
   const text = `
 apiVersion: kfn.dev/v1alpha1
 kind: Function
@@ -40,7 +40,7 @@ metadata: { name: Bad_Name }
 spec: { image: x, timeoutSeconds: 0 }
 `;
   assert.throws(
-    () => readFunctions(text, { dir: '/tmp', source: 'f.yaml' }),
+    () => readManifests(text, { dir: '/tmp', source: 'f.yaml' }),
     (err: unknown) =>
       err instanceof ManifestError &&
       err.problems.some((p) => p.includes('metadata.name')) &&
@@ -48,14 +48,32 @@ spec: { image: x, timeoutSeconds: 0 }
   );
 });
 
-test('readFunctions: defaults are applied and the manifest folder is recorded', () => {
-  const [f] = readFunctions('apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n', { dir: '/srv/fns', source: '/srv/fns/a.yaml' });
+test('readManifests: defaults are applied and the manifest folder is recorded', () => {
+  const [f] = readManifests('apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n', { dir: '/srv/fns', source: '/srv/fns/a.yaml' }).functions;
   assert.equal(f?.metadata.namespace, 'default');
   assert.equal(f?.spec.port, 8080);
   assert.equal(f?.metadata.annotations?.['kfn.dev/local-dir'], '/srv/fns');
 });
 
-test('readFunctions: a Function defined twice in one apply is refused', () => {
+test('readManifests: a Function defined twice in one apply is refused', () => {
   const doc = 'apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n';
-  assert.throws(() => readFunctions(`${doc}---\n${doc}`, { dir: '/', source: 'f' }), /defined twice/);
+  assert.throws(() => readManifests(`${doc}---\n${doc}`, { dir: '/', source: 'f' }), /defined twice/);
+});
+
+const triggerDoc = (name: string, spec: string): string => `apiVersion: kfn.dev/v1alpha1\nkind: Trigger\nmetadata: {name: ${name}}\nspec: ${spec}\n`;
+
+test('readManifests: Functions and Triggers of one file, the Trigger in the default namespace', () => {
+  const doc = 'apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n';
+  const m = readManifests(`${doc}---\n${triggerDoc('on-orders', '{subject: orders.>, function: a}')}`, { dir: '/', source: 'f.yaml' });
+  assert.equal(m.functions.length, 1);
+  assert.equal(m.triggers[0]?.metadata.namespace, 'default');
+  assert.equal(m.triggers[0]?.metadata.annotations?.['kfn.dev/source'], 'f.yaml');
+});
+
+test('readManifests: a bad Trigger refuses the whole file, naming the field', () => {
+  const doc = 'apiVersion: kfn.dev/v1alpha1\nkind: Function\nmetadata: {name: a}\nspec: {image: x}\n';
+  assert.throws(
+    () => readManifests(`${doc}---\n${triggerDoc('t', '{subject: "orders.>.x", function: a}')}`, { dir: '/', source: 'f.yaml' }),
+    (err: unknown) => err instanceof ManifestError && err.problems.length === 1 && /Trigger default\/t: spec\.subject/.test(err.problems[0] ?? ''),
+  );
 });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
+import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
 import { waitFor } from './wait.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -16,10 +17,14 @@ export interface DevProcess {
   home: string;
   activator: string;
   admin: string;
+  /** NATS and the event ingress; undefined when kfn dev runs without events. */
+  nats?: string;
+  ingress?: string;
   proc: ChildProcess;
   /** Everything kfn dev logged, for assertions and for failure messages. */
   output: () => string;
   get(name: string, ns?: string): Promise<KfnFunction>;
+  getTrigger(name: string, ns?: string): Promise<KfnTrigger>;
   waitStatus(what: string, name: string, ok: (fn: KfnFunction) => boolean, timeoutMs?: number): Promise<KfnFunction>;
   kfn(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
@@ -33,7 +38,7 @@ export async function startDev(manifests: Record<string, string>, flags: string[
   for (const [file, text] of Object.entries(manifests)) await writeFile(path.join(dir, file), text);
 
   const env = { ...process.env, KFN_HOME: home, KFN_LOG_LEVEL: process.env.KFN_LOG_LEVEL ?? 'info' };
-  const proc = spawn(process.execPath, [kfnBin, 'dev', dir, '--port', '0', '--admin-port', '0', '--scan-interval', '100ms', ...flags], {
+  const proc = spawn(process.execPath, [kfnBin, 'dev', dir, '--port', '0', '--admin-port', '0', '--events-port', '0', '--scan-interval', '100ms', ...flags], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,7 +52,7 @@ export async function startDev(manifests: Record<string, string>, flags: string[
     async () => {
       if (proc.exitCode !== null) throw new Error(`kfn dev exited with ${proc.exitCode}:\n${out}`);
       try {
-        return JSON.parse(await readFile(path.join(home, 'dev.json'), 'utf8')) as { activator: string; admin: string };
+        return JSON.parse(await readFile(path.join(home, 'dev.json'), 'utf8')) as { activator: string; admin: string; nats?: string; ingress?: string };
       } catch {
         return undefined;
       }
@@ -63,12 +68,19 @@ export async function startDev(manifests: Record<string, string>, flags: string[
     home,
     activator: state.activator,
     admin: state.admin,
+    ...(state.nats ? { nats: state.nats } : {}),
+    ...(state.ingress ? { ingress: state.ingress } : {}),
     proc,
     output: () => out,
     async get(name, ns = 'default') {
       const res = await fetch(`${state.admin}/api/functions/${ns}/${name}`);
       if (!res.ok) throw new Error(`get ${ns}/${name}: HTTP ${res.status}`);
       return (await res.json()) as KfnFunction;
+    },
+    async getTrigger(name, ns = 'default') {
+      const res = await fetch(`${state.admin}/api/triggers/${ns}/${name}`);
+      if (!res.ok) throw new Error(`get trigger ${ns}/${name}: HTTP ${res.status}`);
+      return (await res.json()) as KfnTrigger;
     },
     async waitStatus(what, name, ok, timeoutMs = 30_000) {
       let last: KfnFunction | undefined;

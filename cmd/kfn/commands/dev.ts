@@ -19,6 +19,10 @@ const options = {
   tick: { type: 'string' },
   'scan-interval': { type: 'string' },
   'queue-depth': { type: 'string' },
+  'nats-url': { type: 'string' },
+  'events-port': { type: 'string' },
+  'ack-wait': { type: 'string' },
+  'max-event-bytes': { type: 'string' },
 } as const;
 
 export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this machine (dir: manifests, default samples/)
@@ -33,6 +37,11 @@ export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this
   --tick D                   autoscaler tick (default 2s)
   --scan-interval D          how often dir is rescanned for changes (default 500ms)
   --queue-depth N            requests buffered per function while it starts (default 10000)
+  --nats-url URL             NATS with JetStream for Triggers (also NATS_URL); default: start
+                             nats-server with its data in $KFN_HOME/nats
+  --events-port N            event ingress: POST a CloudEvent to /<subject> (default 8082; 0 picks one)
+  --ack-wait D               JetStream redelivery timer of trigger consumers (default 30s)
+  --max-event-bytes N        largest event the ingress accepts (default 1048576)
 Every flag can also be set as KFN_<FLAG> (KFN_STABLE_WINDOW=6s).`;
 
 export async function devCommand(argv: string[]): Promise<void> {
@@ -62,11 +71,18 @@ export async function devCommand(argv: string[]): Promise<void> {
         autoscaler,
         scanIntervalMs: duration(values['scan-interval'], 'scan-interval') ?? 500,
         queueDepth: numberFlag(values['queue-depth'], 'queue-depth'),
+        stateDir: kfnHome(),
+        eventsPort: numberFlag(values['events-port'], 'events-port') ?? 8082,
+        ...optional('natsUrl', str(values['nats-url']) ?? nonEmpty(process.env.NATS_URL)),
+        ...optional('ackWaitMs', duration(values['ack-wait'], 'ack-wait')),
+        ...optional('maxEventBytes', numberFlag(values['max-event-bytes'], 'max-event-bytes')),
         log,
         metrics,
         signal,
       });
       const state: DevState = { pid: process.pid, activator: handle.activatorUrl, admin: handle.adminUrl };
+      if (handle.natsUrl) state.nats = handle.natsUrl;
+      if (handle.ingressUrl) state.ingress = handle.ingressUrl;
       await mkdir(kfnHome(), { recursive: true });
       await writeFile(devStateFile(), JSON.stringify(state) + '\n');
       setReady(true);
@@ -74,13 +90,24 @@ export async function devCommand(argv: string[]): Promise<void> {
       process.stderr.write(
         `\nkfn dev is running (manifests from ${dir})\n` +
           `  call a function:  curl ${handle.activatorUrl}/<namespace>/<name>/   (e.g. /default/hello/)\n` +
-          `  see functions:    kfn get          (admin API ${handle.adminUrl})\n\n`,
+          `  see functions:    kfn get          (admin API ${handle.adminUrl})\n` +
+          (handle.ingressUrl
+            ? `  publish an event: kfn publish <subject> '{"hello":"world"}'   (or POST a CloudEvent to ${handle.ingressUrl}/<subject>; NATS at ${handle.natsUrl ?? ''})\n\n`
+            : `  events are off: no NATS (see the warning above)\n\n`),
       );
       return {
         done: handle.done.finally(() => rm(devStateFile(), { force: true })),
       };
     },
   });
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
 }
 
 function str(v: string | boolean | undefined): string | undefined {

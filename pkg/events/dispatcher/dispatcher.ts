@@ -97,13 +97,26 @@ export class Dispatcher {
 
   /** Stops the trigger's loop, waits for its deliveries in flight, deletes its consumer. */
   async removeTrigger(key: TriggerKey): Promise<void> {
+    const state = await this.forgetTrigger(key);
+    if (!state) return;
+    await removeConsumer(await this.manager(), state.stream, state.consumer);
+    this.deps.log.info({ trigger: `${key.namespace}/${key.name}` }, 'trigger removed');
+  }
+
+  /**
+   * Stops the trigger's loop and waits for its deliveries in flight, leaving its consumer
+   * in JetStream: on a cluster the controller owns consumers and deletes them (behind the
+   * Trigger's finalizer), and events that arrive meanwhile wait there. Returns the
+   * trigger's last state, or undefined when it was not known.
+   */
+  async forgetTrigger(key: TriggerKey): Promise<TriggerState | undefined> {
     const k = `${key.namespace}/${key.name}`;
     const entry = this.entries.get(k);
-    if (!entry) return;
+    if (!entry) return undefined;
     this.entries.delete(k);
     await this.retire(entry);
-    await removeConsumer(await this.manager(), entry.state.stream, entry.state.consumer);
-    this.deps.log.info({ trigger: k }, 'trigger removed');
+    this.deps.log.info({ trigger: k }, 'trigger stopped');
+    return entry.state;
   }
 
   /** Runs every trigger's loop until `signal` aborts; deliveries in flight are then handed back to JetStream. */

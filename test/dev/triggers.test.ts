@@ -1,0 +1,121 @@
+// Local mode's Trigger controller on a real nats-server, delivering through the real
+// dispatcher to a recording deliverer: status, waiting for a missing function, counts,
+// removal, and running without NATS.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import type { KfnFunction } from '../../pkg/apis/function/types.js';
+import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
+import { getTriggerCondition } from '../../pkg/apis/trigger/lifecycle.js';
+import { buildEvent } from '../../pkg/events/cloudevents/event.js';
+import { msgIdFor, toNatsMessage } from '../../pkg/events/cloudevents/nats.js';
+import { Dispatcher } from '../../pkg/events/dispatcher/dispatcher.js';
+import type { Deliverer } from '../../pkg/events/dispatcher/deliver-http.js';
+import { FunctionStore, TriggerStore } from '../../pkg/dev/store.js';
+import { DevTriggerController, type EventBus } from '../../pkg/dev/triggers.js';
+import { quietLogger } from '../../pkg/shared/log.js';
+import { startNatsServer, type NatsServer } from '../util/nats.js';
+import { waitFor } from '../util/wait.js';
+
+const STREAM = 'KFN_DEV_TEST';
+
+const fn = (name: string): KfnFunction => ({ apiVersion: 'kfn.dev/v1alpha1', kind: 'Function', metadata: { name, namespace: 'default' }, spec: { image: 'x' } });
+const trigger = (name: string, spec: Partial<KfnTrigger['spec']> = {}): KfnTrigger => ({
+  apiVersion: 'kfn.dev/v1alpha1',
+  kind: 'Trigger',
+  metadata: { name, namespace: 'default' },
+  spec: { subject: `${name}.>`, function: 'target', ...spec },
+});
+
+describe('DevTriggerController on a real nats-server', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let stop: AbortController;
+  let run: Promise<void>;
+  const delivered: string[] = [];
+  let stores: { functions: FunctionStore; triggers: TriggerStore };
+  let controller: DevTriggerController;
+
+  before(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    jsm = await nc.jetstreamManager();
+    const deliver: Deliverer = ({ event }) => {
+      delivered.push(event.id);
+      return Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) });
+    };
+    const dispatcher = new Dispatcher({ nc, log: quietLogger(), deliver, streamName: STREAM });
+    stop = new AbortController();
+    run = dispatcher.run(stop.signal);
+    stores = { functions: new FunctionStore(), triggers: new TriggerStore() };
+    const bus: EventBus = { ok: true, jsm, dispatcher };
+    controller = new DevTriggerController({ ...stores, bus, streamName: STREAM, duplicateWindowMs: 60_000, log: quietLogger() });
+    controller.start();
+  });
+
+  after(async () => {
+    controller.stop();
+    stop.abort();
+    await run;
+    await nc.close();
+    await nats.stop();
+  });
+
+  const publish = async (subject: string, id: string): Promise<void> => {
+    const event = buildEvent({ specversion: '1.0', id, type: 'test', source: 'test' }, { id });
+    const msg = toNatsMessage(event);
+    await nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
+  };
+
+  it('holds events for a missing function and delivers them once it exists, then counts them in status', async () => {
+    stores.triggers.apply(trigger('orders', { delivery: { deadLetterSubject: 'dead.orders' }, reply: { subject: 'done.orders' } }));
+    await controller.idle();
+    const waiting = stores.triggers.get({ namespace: 'default', name: 'orders' });
+    assert.equal(getTriggerCondition(waiting?.status, 'Ready')?.reason, 'FunctionNotFound');
+    assert.equal(waiting?.status?.consumer, 'kfn_default_orders', 'the consumer exists so events wait');
+    const info = await jsm.streams.info(STREAM);
+    assert.deepEqual(info.config.subjects, ['orders.>', 'done.orders', 'dead.orders']);
+
+    await publish('orders.created', 'early-1');
+    assert.equal(delivered.length, 0, 'no function yet: nothing delivered');
+
+    stores.functions.apply(fn('target'));
+    await waitFor('the held event delivered', () => delivered.includes('early-1'));
+    await controller.idle();
+    assert.equal(getTriggerCondition(stores.triggers.get({ namespace: 'default', name: 'orders' })?.status, 'Ready')?.status, 'True');
+    await waitFor('delivered counted in status', () => {
+      controller.refreshCounts();
+      return stores.triggers.get({ namespace: 'default', name: 'orders' })?.status?.delivered === 1;
+    });
+  });
+
+  it('deleting a trigger deletes its consumer', async () => {
+    stores.triggers.apply(trigger('gone'));
+    await controller.idle();
+    await jsm.consumers.info(STREAM, 'kfn_default_gone');
+    stores.triggers.delete({ namespace: 'default', name: 'gone' });
+    await controller.idle();
+    await assert.rejects(jsm.consumers.info(STREAM, 'kfn_default_gone'), /not found/i);
+  });
+
+  it('without NATS, a trigger says why it is not ready', async () => {
+    const local = { functions: new FunctionStore(), triggers: new TriggerStore() };
+    const c = new DevTriggerController({
+      ...local,
+      bus: { ok: false, reason: 'NatsServerMissing', message: 'nats-server was not found on PATH; install it' },
+      streamName: STREAM,
+      duplicateWindowMs: 60_000,
+      log: quietLogger(),
+    });
+    c.start();
+    local.functions.apply(fn('target'));
+    local.triggers.apply(trigger('offline'));
+    await c.idle();
+    c.stop();
+    const ready = getTriggerCondition(local.triggers.get({ namespace: 'default', name: 'offline' })?.status, 'Ready');
+    assert.equal(ready?.status, 'False');
+    assert.equal(ready?.reason, 'NatsServerMissing');
+    assert.match(ready?.message ?? '', /install/);
+  });
+});
