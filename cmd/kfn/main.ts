@@ -1,7 +1,9 @@
 // The kfn CLI. `kfn dev` runs the platform; the other commands talk to it.
 import { applyCommand, deleteCommand, getCommand } from './commands/resources.js';
 import { devCommand, devUsage } from './commands/dev.js';
+import { dlqCommand, dlqUsage } from './commands/dlq.js';
 import { invokeCommand } from './commands/invoke.js';
+import { publishCommand, publishUsage } from './commands/publish.js';
 import { CliError } from './client.js';
 
 const usage = `kfn — serverless functions with scale to zero
@@ -12,9 +14,13 @@ Usage:
   kfn get [NAME] [-n NS] [-o json|yaml]   list functions, or one in detail with its conditions
   kfn delete NAME [-n NS]     delete a function (its replicas drain first)
   kfn invoke NAME [-n NS] [--path /p] [-d DATA] [-X METHOD] [-H "K: V"] [-i]
+  ${publishUsage}
+              publish a CloudEvent to a subject and wait for JetStream to store it
+  ${dlqUsage.split('\n').join('\n  ')}
 
 The commands other than dev find kfn dev through --admin URL, KFN_ADMIN, or the state
-file kfn dev writes in $KFN_HOME (default ~/.kfn).`;
+file kfn dev writes in $KFN_HOME (default ~/.kfn). publish and dlq find NATS through
+--nats URL, NATS_URL, that state file, or nats://127.0.0.1:4222.`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
@@ -22,6 +28,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   get: getCommand,
   delete: deleteCommand,
   invoke: invokeCommand,
+  publish: publishCommand,
+  dlq: dlqCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

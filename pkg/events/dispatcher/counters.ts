@@ -19,7 +19,7 @@ export function emptyCounters(): TriggerCounters {
 export function eventsCounter(registry: Registry): Counter<'namespace' | 'trigger' | 'outcome'> {
   return new Counter({
     name: 'kfn_dispatcher_events_total',
-    help: 'Events handled per trigger: delivered (2xx), retried, deadLettered, filtered (did not match)',
+    help: 'Events handled per trigger: delivered (2xx), retried, deadLettered, filtered (did not match, or a redrive for another trigger)',
     labelNames: ['namespace', 'trigger', 'outcome'],
     registers: [registry],
   });

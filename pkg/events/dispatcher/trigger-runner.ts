@@ -14,7 +14,7 @@ import { matchesFilter } from '../cloudevents/filter.js';
 import { fromNatsMessage, toNatsMessage } from '../cloudevents/nats.js';
 import { functionSource, replyEvent } from '../cloudevents/reply.js';
 import { decideDelivery, type DeliveryOutcome } from '../policy/classify.js';
-import { deadLetterHeaders, type DeadLetterInfo } from '../policy/deadletter.js';
+import { deadLetterHeaders, redriveAllows, REDRIVE_TRIGGER_HEADER, type DeadLetterInfo } from '../policy/deadletter.js';
 import { orderingKeyOf } from '../policy/ordering.js';
 import type { Outcome } from './counters.js';
 import type { Deliverer, DeliveryResponse } from './deliver-http.js';
@@ -94,6 +94,12 @@ export class TriggerRunner {
   private async handle(msg: JsMsg, signal: AbortSignal): Promise<void> {
     const stop = keepAlive(msg, this.deps.ackWaitMs / 3);
     try {
+      if (!redriveAllows(msg.headers, this.name)) {
+        // Another trigger's dead letter, republished for it alone: this trigger had it already.
+        msg.ack();
+        this.deps.count('filtered');
+        return;
+      }
       let event: Event;
       try {
         event = fromNatsMessage(msg.subject, msg.headers, msg.data);
@@ -223,9 +229,9 @@ export class TriggerRunner {
    * terminates it. The publish is retried until it succeeds: the event has used its
    * deliveries, so dropping it here would lose it.
    */
-  private async deadLetter(msg: JsMsg, why: Omit<DeadLetterInfo, 'trigger' | 'function'>, signal: AbortSignal): Promise<void> {
+  private async deadLetter(msg: JsMsg, why: Omit<DeadLetterInfo, 'trigger' | 'function' | 'subject'>, signal: AbortSignal): Promise<void> {
     const subject = this.delivery.deadLetterSubject;
-    const info: DeadLetterInfo = { ...why, trigger: this.name, function: this.trigger.spec.function };
+    const info: DeadLetterInfo = { ...why, trigger: this.name, function: this.trigger.spec.function, subject: msg.subject };
     if (!subject) {
       this.deps.log.error({ seq: msg.seq, ...info }, 'event failed for good and the trigger has no deadLetterSubject; dropping it');
       msg.term();
@@ -233,6 +239,9 @@ export class TriggerRunner {
       return;
     }
     const headers = withHeaders(msg.headers, deadLetterHeaders(info));
+    // A failed redrive is a dead letter like any other; left on, the mark would make a
+    // trigger that consumes the dead-letter subject skip it.
+    headers.delete(REDRIVE_TRIGGER_HEADER);
     for (let failures = 1; ; failures++) {
       try {
         await publishDurably(this.deps.nc, this.deps.js, this.deps.jsm, subject, msg.data, { headers, msgID: `${this.consumerName}.${msg.seq}.deadletter` });

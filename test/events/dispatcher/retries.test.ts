@@ -49,6 +49,7 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     assert.match(letter.headers?.get('kfn-dlq-error') ?? '', /database down/);
     assert.equal(letter.headers?.get('kfn-dlq-attempts'), '3');
     assert.equal(letter.headers?.get('kfn-dlq-trigger'), `default/${t.metadata.name}`);
+    assert.equal(letter.headers?.get('kfn-dlq-subject'), 'events.doomed');
     assert.equal(letter.headers?.get('ce-id'), e.id);
     assert.deepEqual(JSON.parse(new TextDecoder().decode(letter.data)), { doomed: true });
     // Terminated, not retried further: nothing pending, still one dead letter.

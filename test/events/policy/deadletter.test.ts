@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { headers as natsHeaders } from 'nats';
-import { deadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '../../../pkg/events/policy/deadletter.js';
+import { deadLetterHeaders, readDeadLetter, redriveAllows, type DeadLetterInfo } from '../../../pkg/events/policy/deadletter.js';
 
 describe('deadLetterHeaders / readDeadLetter', () => {
   const rows: Array<{ name: string; info: DeadLetterInfo; want: Record<string, string> }> = [
@@ -14,6 +14,18 @@ describe('deadLetterHeaders / readDeadLetter', () => {
       name: 'exhausted after timeouts, with the last error',
       info: { reason: 'retries-exhausted', attempts: 4, trigger: 'default/t', function: 'hello', lastError: 'timeout' },
       want: { 'kfn-dlq-reason': 'retries-exhausted', 'kfn-dlq-attempts': '4', 'kfn-dlq-trigger': 'default/t', 'kfn-dlq-function': 'hello', 'kfn-dlq-error': 'timeout' },
+    },
+    {
+      name: 'with the subject it was published on',
+      info: { reason: 'retries-exhausted', status: 503, attempts: 3, trigger: 'shop/orders', function: 'billing', subject: 'orders.eu.created' },
+      want: {
+        'kfn-dlq-reason': 'retries-exhausted',
+        'kfn-dlq-status': '503',
+        'kfn-dlq-attempts': '3',
+        'kfn-dlq-trigger': 'shop/orders',
+        'kfn-dlq-function': 'billing',
+        'kfn-dlq-subject': 'orders.eu.created',
+      },
     },
   ];
   for (const row of rows) {
@@ -49,4 +61,16 @@ describe('deadLetterHeaders / readDeadLetter', () => {
     assert.equal(readDeadLetter({ 'content-type': 'application/json' }), undefined);
     assert.equal(readDeadLetter(undefined), undefined);
   });
+});
+
+describe('redriveAllows', () => {
+  const rows: Array<{ name: string; headers: Record<string, string> | undefined; trigger: string; want: boolean }> = [
+    { name: 'an ordinary event goes to every trigger', headers: { 'ce-id': '1' }, trigger: 'default/a', want: true },
+    { name: 'no headers at all', headers: undefined, trigger: 'default/a', want: true },
+    { name: 'a redrive for this trigger', headers: { 'kfn-redrive-trigger': 'default/a' }, trigger: 'default/a', want: true },
+    { name: 'a redrive for another trigger', headers: { 'kfn-redrive-trigger': 'default/b' }, trigger: 'default/a', want: false },
+    { name: 'same name in another namespace', headers: { 'kfn-redrive-trigger': 'shop/a' }, trigger: 'default/a', want: false },
+    { name: 'header name in any case', headers: { 'KFN-Redrive-Trigger': 'default/b' }, trigger: 'default/a', want: false },
+  ];
+  for (const row of rows) it(row.name, () => assert.equal(redriveAllows(row.headers, row.trigger), row.want));
 });
