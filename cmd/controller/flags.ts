@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
 import { parseDuration } from '../../pkg/shared/duration.js';
 import { reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
+import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
+import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
 
 const options = {
@@ -19,6 +21,9 @@ const options = {
   'image-pull-policy': { type: 'string' },
   'drain-seconds': { type: 'string' },
   'drain-action': { type: 'string' },
+  'nats-url': { type: 'string' },
+  stream: { type: 'string' },
+  'ack-wait': { type: 'string' },
 } as const;
 
 export interface ControllerSettings {
@@ -32,7 +37,15 @@ export interface ControllerSettings {
   retryPeriodMs: number;
   workers: number;
   reconciler: ReconcilerConfig;
+  /** The NATS of Trigger streams, consumers and counts: --nats-url, else NATS_URL. */
+  natsUrl: string;
+  /** The stream of Triggers without spec.stream; the dispatcher's --stream must agree. */
+  stream: string;
+  /** Consumers' ack wait; the dispatcher's --ack-wait must agree. */
+  ackWaitMs: number;
 }
+
+export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
 
 export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerSettings {
   const { values } = readFlags(argv, options);
@@ -78,5 +91,8 @@ export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = proc
       drainSeconds: int('drain-seconds', 0),
       drainAction: drainAction as ReconcilerConfig['drainAction'] | undefined,
     }),
+    natsUrl: str('nats-url') ?? (env.NATS_URL || DEFAULT_NATS_URL),
+    stream: str('stream') ?? DEFAULT_STREAM,
+    ackWaitMs: duration('ack-wait') ?? DEFAULT_ACK_WAIT_MS,
   };
 }

@@ -1,10 +1,14 @@
-// kfn controller: reconciles Functions into Deployments and Services. Of several
-// replicas, the one holding the Lease acts; the others wait to take over.
+// kfn controller: reconciles Functions into Deployments and Services, and Triggers into
+// JetStream consumers. Of several replicas, the one holding the Lease runs both; the
+// others wait to take over.
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { runComponent } from '../../pkg/shared/startup.js';
 import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
 import { controllerMetrics } from '../../pkg/controller/metrics.js';
 import { runFunctionController } from '../../pkg/reconciler/function/controller.js';
+import { runTriggerController } from '../../pkg/reconciler/trigger/controller.js';
+import { NatsTriggerJetStream } from '../../pkg/reconciler/trigger/jetstream.js';
+import { DEFAULT_DUPLICATE_WINDOW_MS } from '../../pkg/reconciler/trigger/names.js';
 import { controllerSettings, type ControllerSettings } from './flags.js';
 
 let settings: ControllerSettings | undefined;
@@ -25,6 +29,9 @@ if (settings) {
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromDefault();
       const m = controllerMetrics(metrics, 'function');
+      const tm = controllerMetrics(metrics, 'trigger');
+      // Connects at the first Trigger, so Functions are served while NATS is not up.
+      const jetstream = new NatsTriggerJetStream({ servers: s.natsUrl, log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS });
       setReady(true);
       const done = runLeaderElection({
         client: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),
@@ -36,13 +43,28 @@ if (settings) {
         retryPeriodMs: s.retryPeriodMs,
         log,
         signal,
-        onStartedLeading: (leading) => {
+        onStartedLeading: async (leading) => {
           m.setLeader(true);
-          return runFunctionController({ kubeConfig, cfg: s.reconciler, queue: { workers: s.workers }, metrics: m, log, signal: leading });
+          tm.setLeader(true);
+          // One failing ends the term for both, and the term ends once both have stopped.
+          const failed = new AbortController();
+          const term = AbortSignal.any([leading, failed.signal]);
+          const stopOthers = (err: unknown): never => {
+            failed.abort();
+            throw err;
+          };
+          const results = await Promise.allSettled([
+            runFunctionController({ kubeConfig, cfg: s.reconciler, queue: { workers: s.workers }, metrics: m, log, signal: term }).catch(stopOthers),
+            runTriggerController({ kubeConfig, jetstream, defaultStream: s.stream, ackWaitMs: s.ackWaitMs, queue: { workers: s.workers }, metrics: tm, log, signal: term }).catch(stopOthers),
+          ]);
+          for (const r of results) if (r.status === 'rejected') throw r.reason;
         },
-        onStoppedLeading: () => m.setLeader(false),
+        onStoppedLeading: () => {
+          m.setLeader(false);
+          tm.setLeader(false);
+        },
       });
-      return Promise.resolve({ done });
+      return Promise.resolve({ done: done.finally(() => jetstream.close()) });
     },
   });
 }

@@ -35,6 +35,7 @@ const WANT: Record<string, Record<string, Want[]>> = {
   'kfn-controller': {
     '*': [
       [['get', 'list', 'watch', 'update', 'patch'], 'kfn.dev', ['functions', 'functions/status', 'triggers', 'triggers/status']],
+      [['update'], 'kfn.dev', ['triggers/finalizers']],
       [WRITE, 'apps', ['deployments']],
       [WRITE, '', ['services']],
       [READ, '', ['pods']],
@@ -103,12 +104,12 @@ describe('RBAC rules are well-formed', () => {
     }
   });
 
-  it('names only kfn.dev resources of CRDs in config/, or Trigger, whose CRD is still to come', () => {
+  it('names only kfn.dev resources of CRDs in config/', () => {
     const plurals = config.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => (o.spec as { names: { plural: string } }).names.plural);
     const used = rules.flatMap(({ rule }) => ((rule.apiGroups ?? []).includes('kfn.dev') ? (rule.resources ?? []) : []));
     for (const r of used) {
       const base = r.split('/')[0] ?? '';
-      assert.ok(plurals.includes(base) || base === 'triggers', `kfn.dev/${r} has no CRD in config/`);
+      assert.ok(plurals.includes(base), `kfn.dev/${r} has no CRD in config/`);
     }
   });
 
@@ -140,6 +141,11 @@ describe('what the components may not do', () => {
     { name: 'create Services', verb: 'create', group: '', resource: 'services', namespace: 'default', only: ['kfn-controller'] },
     { name: 'write Function status', verb: 'update', group: 'kfn.dev', resource: 'functions/status', namespace: 'default', only: ['kfn-controller'] },
     { name: 'write Trigger status', verb: 'patch', group: 'kfn.dev', resource: 'triggers/status', namespace: 'default', only: ['kfn-controller'] },
+    { name: 'set the finalizer that keeps a Trigger until its consumer is gone', verb: 'update', group: 'kfn.dev', resource: 'triggers/finalizers', namespace: 'default', only: ['kfn-controller'] },
+    { name: 'update a Trigger (its finalizers)', verb: 'update', group: 'kfn.dev', resource: 'triggers', namespace: 'default', only: ['kfn-controller'] },
+    { name: 'watch Triggers in every namespace', verb: 'watch', group: 'kfn.dev', resource: 'triggers', only: ['kfn-controller', 'kfn-dispatcher'] },
+    { name: 'create Triggers', verb: 'create', group: 'kfn.dev', resource: 'triggers', namespace: 'default', only: [] },
+    { name: 'delete Triggers', verb: 'delete', group: 'kfn.dev', resource: 'triggers', namespace: 'default', only: [] },
     { name: 'create Functions', verb: 'create', group: 'kfn.dev', resource: 'functions', namespace: 'default', only: [] },
     { name: 'delete Functions', verb: 'delete', group: 'kfn.dev', resource: 'functions', only: [] },
     { name: 'read Secrets', verb: 'get', group: '', resource: 'secrets', namespace: 'kfn-system', only: [] },

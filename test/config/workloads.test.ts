@@ -187,6 +187,16 @@ describe('the kfn components', () => {
     assert.equal(env?.value, 'nats://nats.kfn-system.svc:4222');
   });
 
+  it('points the controller at the same NATS as the dispatcher, for Trigger consumers and counts', () => {
+    const url = (name: string): string | undefined => container(workload(name)).env?.find((e) => e.name === 'NATS_URL')?.value;
+    assert.equal(url('kfn-controller'), url('kfn-dispatcher'));
+  });
+
+  it('serves the event ingress on kfn-dispatcher port 80 → the dispatcher http port 8080', () => {
+    assert.equal(service('kfn-dispatcher').spec.ports.find((p) => p.port === 80)?.targetPort, 'http');
+    assert.equal(portOf(container(workload('kfn-dispatcher')), 'http'), 8080);
+  });
+
   it('keeps an activator up through voluntary disruptions, without blocking node drains', () => {
     const pdb = config.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kfn-activator') as
       | { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }

@@ -270,6 +270,27 @@ describe('apiserver double with the real client-node', () => {
       assert.equal(server.store.get('configmaps', NS, 'grandchild'), undefined);
       assert.ok(server.store.get('configmaps', NS, 'unrelated'));
     });
+
+    it('an object with finalizers is only marked on delete, and goes when a write removes the last one', async () => {
+      const triggerApi = { group: 'kfn.dev', version: 'v1alpha1', plural: 'triggers', namespace: NS };
+      await custom.createNamespacedCustomObject({
+        ...triggerApi,
+        body: { apiVersion: 'kfn.dev/v1alpha1', kind: 'Trigger', metadata: { name: 'held', finalizers: ['kfn.dev/trigger'] }, spec: {} },
+      });
+      await custom.deleteNamespacedCustomObject({ ...triggerApi, name: 'held' });
+      const marked = (await custom.getNamespacedCustomObject({ ...triggerApi, name: 'held' })) as { metadata: { deletionTimestamp?: string; finalizers?: string[] } };
+      assert.ok(marked.metadata.deletionTimestamp, 'deletionTimestamp set');
+      // A second delete changes nothing; a write cannot clear the timestamp.
+      await custom.deleteNamespacedCustomObject({ ...triggerApi, name: 'held' });
+      const relabelled = (await custom.replaceNamespacedCustomObject({
+        ...triggerApi,
+        name: 'held',
+        body: { ...marked, metadata: { ...marked.metadata, deletionTimestamp: undefined, labels: { a: 'b' } } },
+      })) as { metadata: { deletionTimestamp?: string } };
+      assert.equal(relabelled.metadata.deletionTimestamp, marked.metadata.deletionTimestamp);
+      await custom.replaceNamespacedCustomObject({ ...triggerApi, name: 'held', body: { ...relabelled, metadata: { ...relabelled.metadata, finalizers: [] } } });
+      assert.equal(server.store.get('triggers.kfn.dev', NS, 'held'), undefined, 'gone with its last finalizer');
+    });
   });
 
   describe('informers', () => {

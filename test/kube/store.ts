@@ -35,6 +35,11 @@ function specOf(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+function hasFinalizers(obj: KubeObject): boolean {
+  const f = obj.metadata?.finalizers;
+  return Array.isArray(f) && f.length > 0;
+}
+
 function withoutRv(obj: KubeObject): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
 }
@@ -185,6 +190,10 @@ export class ObjectStore {
           resourceVersion: old.metadata.resourceVersion,
           generation: old.metadata.generation ?? 1,
           creationTimestamp: old.metadata.creationTimestamp,
+          // Set by the server on DELETE; a client cannot clear or move it.
+          ...(old.metadata.deletionTimestamp !== undefined
+            ? { deletionTimestamp: old.metadata.deletionTimestamp, deletionGracePeriodSeconds: old.metadata.deletionGracePeriodSeconds }
+            : {}),
         },
       };
       if (t.statusSubresource && scope === 'main') {
@@ -194,6 +203,11 @@ export class ObjectStore {
       if (!isDeepStrictEqual(specOf(old), specOf(next))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     if (isDeepStrictEqual(withoutRv(old), withoutRv(next))) return structuredClone(old);
+    // The last finalizer of an object being deleted is gone: the deletion completes.
+    if (next.metadata.deletionTimestamp !== undefined && !hasFinalizers(next)) {
+      bucket.set(key, next);
+      return this.delete(t, namespace, name);
+    }
     const rv = ++this.rv;
     next.metadata.resourceVersion = String(rv);
     bucket.set(key, next);
@@ -202,9 +216,10 @@ export class ObjectStore {
   }
 
   /**
-   * Deletes an object at once (no finalizers or grace periods), then its dependents: objects
-   * whose ownerReferences name its uid are deleted synchronously, recursively, before this
-   * returns, unless the policy is Orphan, which strips those references instead.
+   * Deletes an object at once (no grace periods), then its dependents: objects whose
+   * ownerReferences name its uid are deleted synchronously, recursively, before this
+   * returns, unless the policy is Orphan, which strips those references instead. An object
+   * with finalizers only gets its deletionTimestamp; it goes when a write removes the last one.
    */
   delete(t: ResourceType, namespace: string | undefined, name: string, policy: PropagationPolicy = 'Background'): StoredObject {
     const ns = this.scopeNamespace(t, namespace);
@@ -212,6 +227,17 @@ export class ObjectStore {
     const key = objectKey(ns, name);
     const old = bucket.get(key);
     if (!old) throw errors.notFound(t, name);
+    if (hasFinalizers(old)) {
+      if (old.metadata.deletionTimestamp !== undefined) return structuredClone(old);
+      const rv = ++this.rv;
+      const marked: StoredObject = {
+        ...old,
+        metadata: { ...old.metadata, deletionTimestamp: timestamp(this.now()), deletionGracePeriodSeconds: 0, resourceVersion: String(rv) },
+      };
+      bucket.set(key, marked);
+      this.emit({ type: 'MODIFIED', rv, resourceKey: resourceKey(t), object: marked, previous: old });
+      return structuredClone(marked);
+    }
     bucket.delete(key);
     const rv = ++this.rv;
     const gone: StoredObject = { ...old, metadata: { ...old.metadata, resourceVersion: String(rv) } };

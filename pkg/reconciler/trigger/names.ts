@@ -1,0 +1,46 @@
+// Names the Trigger reconciler gives and reads: its finalizer, the default stream, and
+// the subjects a trigger needs its stream to hold.
+import type { KfnTrigger } from '../../apis/trigger/types.js';
+
+/** Keeps a deleted Trigger until its JetStream consumer is gone, even if the controller was down when it was deleted. */
+export const TRIGGER_FINALIZER = 'kfn.dev/trigger';
+
+/** The stream of triggers without spec.stream; the dispatcher's --stream must agree. */
+export const DEFAULT_STREAM = 'KFN';
+
+/** How long a Nats-Msg-Id (the CloudEvent id) is remembered, so a re-published event is stored once. */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+export function streamOf(t: Pick<KfnTrigger, 'spec'>, defaultStream: string): string {
+  return t.spec.stream ?? defaultStream;
+}
+
+/**
+ * What the trigger's stream must hold: the subject it listens on, and the subjects kfn
+ * publishes to for it (replies and dead letters), so those are stored and can trigger
+ * further functions.
+ */
+export function streamSubjectsOf(t: Pick<KfnTrigger, 'spec'>): string[] {
+  const out = [t.spec.subject];
+  if (t.spec.reply?.subject) out.push(t.spec.reply.subject);
+  if (t.spec.delivery?.deadLetterSubject) out.push(t.spec.delivery.deadLetterSubject);
+  return out;
+}
+
+/** pkg/apis' ObjectMeta leaves finalizers out; the API server keeps them on every object. */
+type WithFinalizers = { metadata: { finalizers?: string[] } };
+
+export function finalizersOf(t: Pick<KfnTrigger, 'metadata'>): string[] {
+  return [...((t as WithFinalizers).metadata.finalizers ?? [])];
+}
+
+export function hasFinalizer(t: Pick<KfnTrigger, 'metadata'>): boolean {
+  return finalizersOf(t).includes(TRIGGER_FINALIZER);
+}
+
+/** `t` with kfn's finalizer added (`add`) or removed, as a new object. */
+export function withFinalizer(t: KfnTrigger, add: boolean): KfnTrigger {
+  const others = finalizersOf(t).filter((f) => f !== TRIGGER_FINALIZER);
+  const finalizers = add ? [...others, TRIGGER_FINALIZER] : others;
+  return { ...t, metadata: { ...t.metadata, finalizers } as KfnTrigger['metadata'] };
+}

@@ -1,0 +1,178 @@
+// One reconcile of one Trigger: validate it, find its Function, put its stream subjects
+// and durable consumer in place, and report status with the counts the dispatchers
+// wrote. Status is built in memory and written once, only when it changed.
+//
+// The controller owns consumers; the dispatchers only consume. A Trigger carries the
+// kfn.dev/trigger finalizer from the moment its consumer may exist, so deleting it (even
+// while the controller is down) ends with the consumer and its counts removed first.
+import { isDeepStrictEqual } from 'node:util';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../../apis/meta.js';
+import type { KfnFunction } from '../../apis/function/types.js';
+import { resolvedDelivery, withTriggerDefaults } from '../../apis/trigger/defaults.js';
+import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger, type TriggerStatus } from '../../apis/trigger/types.js';
+import { validateTrigger } from '../../apis/trigger/validation.js';
+import { isConflict, isNotFound } from '../../controller/errors.js';
+import type { Lister } from '../../controller/informer.js';
+import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
+import { consumerConfigFor, consumerNameFor, DEFAULT_ACK_WAIT_MS } from '../../events/jetstream/consumer.js';
+import type { Logger } from '../../shared/log.js';
+import type { TriggerJetStream } from './jetstream.js';
+import { hasFinalizer, streamOf, streamSubjectsOf, withFinalizer, DEFAULT_STREAM } from './names.js';
+import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerObservation } from './status.js';
+
+/** Status writes retried on a 409 before the reconcile fails and the queue retries it. */
+const MAX_CONFLICT_RETRIES = 3;
+
+/** The Trigger's own API: a fresh read, the main resource (finalizers), the status subresource. */
+export interface TriggerClient {
+  get(namespace: string, name: string): Promise<KfnTrigger | undefined>;
+  /** PUT carrying t.metadata.resourceVersion: a 409 when it is stale. */
+  replace(t: KfnTrigger): Promise<KfnTrigger>;
+  replaceStatus(t: KfnTrigger): Promise<KfnTrigger>;
+}
+
+export function triggerClient(api: CustomObjectsApi): TriggerClient {
+  const base = { group: GROUP, version: VERSION, plural: TRIGGER_PLURAL };
+  return {
+    async get(namespace, name) {
+      try {
+        return (await api.getNamespacedCustomObject({ ...base, namespace, name })) as KfnTrigger;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async replace(t) {
+      return (await api.replaceNamespacedCustomObject({ ...base, namespace: t.metadata.namespace ?? '', name: t.metadata.name, body: t })) as KfnTrigger;
+    },
+    async replaceStatus(t) {
+      return (await api.replaceNamespacedCustomObjectStatus({ ...base, namespace: t.metadata.namespace ?? '', name: t.metadata.name, body: t })) as KfnTrigger;
+    },
+  };
+}
+
+export interface TriggerReconcilerDeps {
+  triggers: Lister<KfnTrigger>;
+  functions: Lister<KfnFunction>;
+  client: TriggerClient;
+  jetstream: TriggerJetStream;
+  log: Logger;
+  /** The stream of triggers without spec.stream. Default `KFN`. */
+  defaultStream?: string;
+  /** The consumers' ack wait; the dispatchers' --ack-wait must agree, or each side keeps resetting it. */
+  ackWaitMs?: number;
+  now?: () => Date;
+}
+
+export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
+  const now = deps.now ?? (() => new Date());
+  const defaultStream = deps.defaultStream ?? DEFAULT_STREAM;
+  const ackWaitMs = deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+
+  return async function reconcile(key: string): Promise<void> {
+    const { kind, namespace, name } = parseObjectKey(key);
+    if (kind !== TRIGGER_KIND) return;
+    const stored = deps.triggers.get(namespace, name);
+    if (!stored) return;
+    const log = deps.log.child({ trigger: `${namespace}/${name}`, fn: `${namespace}/${stored.spec.function}` });
+
+    if (stored.metadata.deletionTimestamp) {
+      await finalize(stored, log);
+      return;
+    }
+
+    const invalid = validateTrigger(stored);
+    if (invalid.length > 0) {
+      log.warn({ invalid }, 'invalid spec; no consumer made or changed for it');
+      await writeStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log);
+      return;
+    }
+    const fn = deps.functions.get(namespace, stored.spec.function);
+    if (!fn || fn.metadata.deletionTimestamp) {
+      await writeStatus(deps.client, stored, { kind: 'functionNotFound' }, now, log);
+      return;
+    }
+
+    // The finalizer goes on before the consumer can exist, so no consumer outlives its Trigger.
+    const current = hasFinalizer(stored) ? stored : await deps.client.replace(withFinalizer(stored, true));
+    const stream = streamOf(current, defaultStream);
+    const config = consumerConfigFor(withTriggerDefaults(current, fn), resolvedDelivery(current, fn), { ackWaitMs });
+    let seen: TriggerObservation;
+    let failure: unknown;
+    try {
+      await deps.jetstream.ensureConsumer(stream, streamSubjectsOf(current), config);
+      seen = { kind: 'ready', consumer: consumerNameFor(current) };
+      try {
+        seen.counts = await deps.jetstream.readStats({ namespace, name });
+      } catch (err) {
+        log.warn({ err }, 'reading the trigger counts failed; status keeps the last ones');
+      }
+    } catch (err) {
+      failure = err;
+      seen = { kind: 'natsUnavailable', message: describeError(err) };
+    }
+    await writeStatus(deps.client, current, seen, now, log);
+    // The status says what is wrong; the error makes the queue try again with backoff.
+    if (failure) throw new Error(`${REASON_NATS_UNAVAILABLE}: trigger ${namespace}/${name}`, { cause: failure });
+  };
+
+  async function finalize(t: KfnTrigger, log: Logger): Promise<void> {
+    if (!hasFinalizer(t)) return;
+    const ns = t.metadata.namespace ?? 'default';
+    // An invalid spec.stream never got a consumer; whatever one exists is on the default stream.
+    const streamValid = !validateTrigger(t).some((e) => e.field === 'spec.stream');
+    const stream = streamValid ? streamOf(t, defaultStream) : defaultStream;
+    await deps.jetstream.removeConsumer(stream, consumerNameFor(t));
+    await deps.jetstream.purgeStats({ namespace: ns, name: t.metadata.name });
+    try {
+      await deps.client.replace(withFinalizer(t, false));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw new Error(`remove the finalizer of trigger ${ns}/${t.metadata.name}`, { cause: err });
+    }
+    log.info({ stream, consumer: consumerNameFor(t) }, 'trigger deleted; its consumer is removed');
+  }
+}
+
+/**
+ * Writes the status for `seen` when it differs from the stored one. On a 409 the Trigger
+ * is read fresh and the status recomputed on it, unless its spec moved on (its own
+ * reconcile is queued by the watch).
+ */
+async function writeStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger): Promise<void> {
+  const ref = `${stored.metadata.namespace ?? ''}/${stored.metadata.name}`;
+  let current: KfnTrigger | undefined = stored;
+  for (let attempt = 0; attempt <= MAX_CONFLICT_RETRIES && current; attempt++) {
+    const status = triggerStatus(current, seen, now());
+    if (sameStatus(current.status, status)) return;
+    try {
+      await client.replaceStatus({ ...current, status });
+      log.debug({ ready: status.conditions?.find((c) => c.type === 'Ready')?.status }, 'status written');
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (!isConflict(err)) throw new Error(`write status of trigger ${ref}`, { cause: err });
+    }
+    current = await client.get(stored.metadata.namespace ?? '', stored.metadata.name);
+    if (current && current.metadata.generation !== stored.metadata.generation) return;
+  }
+  if (current) throw new Error(`write status of trigger ${ref}: still conflicting after ${MAX_CONFLICT_RETRIES} retries`);
+}
+
+/** Compared as JSON, the way it is stored. */
+function sameStatus(a: TriggerStatus | undefined, b: TriggerStatus): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
+}
+
+/** `stream KFN: create: subjects overlap with an existing stream`: the message and its causes, for a person. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const msg = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
+    if (msg && !parts.includes(msg)) parts.push(msg);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}

@@ -1,0 +1,146 @@
+// The Trigger status builder as a table: what one reconcile found → the status a person
+// reads with `kubectl get trigger -o yaml`.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Condition } from '../../../pkg/apis/meta.js';
+import type { KfnTrigger, TriggerStatus } from '../../../pkg/apis/trigger/types.js';
+import { triggerStatus, type TriggerObservation } from '../../../pkg/reconciler/trigger/status.js';
+
+const NOW = new Date('2026-11-22T00:00:00Z');
+const EARLIER = '2026-11-21T00:00:00.000Z';
+
+type TriggerOption = (t: KfnTrigger) => void;
+
+function trigger(...opts: TriggerOption[]): KfnTrigger {
+  const t: KfnTrigger = {
+    apiVersion: 'kfn.dev/v1alpha1',
+    kind: 'Trigger',
+    metadata: { name: 'orders', namespace: 'shop', generation: 3 },
+    spec: { subject: 'orders.>', function: 'fulfil' },
+  };
+  for (const o of opts) o(t);
+  return t;
+}
+const withStatus = (s: TriggerStatus): TriggerOption => (t) => void (t.status = s);
+
+const cond = (type: string, status: Condition['status'], reason?: string, message?: string, at = NOW.toISOString()): Condition => ({
+  type,
+  status,
+  lastTransitionTime: at,
+  ...(reason ? { reason } : {}),
+  ...(message ? { message } : {}),
+});
+
+const readyBefore: TriggerStatus = {
+  observedGeneration: 2,
+  consumer: 'kfn_shop_orders',
+  delivered: 10,
+  retried: 1,
+  deadLettered: 0,
+  conditions: [cond('ConsumerReady', 'True', undefined, undefined, EARLIER), cond('FunctionFound', 'True', undefined, undefined, EARLIER), cond('Ready', 'True', undefined, undefined, EARLIER)],
+};
+
+const counts = { delivered: 12, retried: 2, deadLettered: 1, filtered: 5 };
+
+interface Row {
+  name: string;
+  given: KfnTrigger;
+  seen: TriggerObservation;
+  want: TriggerStatus;
+}
+
+const rows: Row[] = [
+  {
+    name: 'a new trigger whose consumer is in place is Ready, with its consumer and counts',
+    given: trigger(),
+    seen: { kind: 'ready', consumer: 'kfn_shop_orders', counts },
+    want: {
+      observedGeneration: 3,
+      consumer: 'kfn_shop_orders',
+      delivered: 12,
+      retried: 2,
+      deadLettered: 1,
+      conditions: [cond('ConsumerReady', 'True'), cond('FunctionFound', 'True'), cond('Ready', 'True')],
+    },
+  },
+  {
+    name: 'new counts move nothing else, not even the transition times',
+    given: trigger(withStatus(readyBefore)),
+    seen: { kind: 'ready', consumer: 'kfn_shop_orders', counts },
+    want: { ...readyBefore, observedGeneration: 3, delivered: 12, retried: 2, deadLettered: 1 },
+  },
+  {
+    name: 'counts that could not be read keep the last ones',
+    given: trigger(withStatus(readyBefore)),
+    seen: { kind: 'ready', consumer: 'kfn_shop_orders' },
+    want: { ...readyBefore, observedGeneration: 3 },
+  },
+  {
+    name: 'an invalid spec is Ready=False/InvalidSpec naming the field, whatever was found before',
+    given: trigger(withStatus({ conditions: [cond('FunctionFound', 'False', 'FunctionNotFound', 'gone', EARLIER)] })),
+    seen: { kind: 'invalid', errors: [{ field: 'spec.subject', message: 'must be a NATS subject' }] },
+    want: {
+      observedGeneration: 3,
+      conditions: [
+        cond('ConsumerReady', 'False', 'InvalidSpec', 'spec.subject: must be a NATS subject'),
+        cond('FunctionFound', 'False', 'FunctionNotFound', 'gone', EARLIER),
+        cond('Ready', 'False', 'InvalidSpec', 'spec.subject: must be a NATS subject'),
+      ],
+    },
+  },
+  {
+    name: 'a missing function is Ready=False/FunctionNotFound, and the consumer waits for it',
+    given: trigger(),
+    seen: { kind: 'functionNotFound' },
+    want: {
+      observedGeneration: 3,
+      conditions: [
+        cond('ConsumerReady', 'Unknown', 'WaitingForFunction', 'the consumer is made once Function "fulfil" exists'),
+        cond('FunctionFound', 'False', 'FunctionNotFound', 'no Function "fulfil" in namespace "shop": create it, or point spec.function at an existing one'),
+        cond('Ready', 'False', 'FunctionNotFound', 'no Function "fulfil" in namespace "shop": create it, or point spec.function at an existing one'),
+      ],
+    },
+  },
+  {
+    name: 'NATS out of reach is Ready=False/NatsUnavailable with the cause, keeping the consumer name and counts',
+    given: trigger(withStatus(readyBefore)),
+    seen: { kind: 'natsUnavailable', message: 'connect to NATS at nats://nats:4222: CONNECTION_REFUSED' },
+    want: {
+      ...readyBefore,
+      observedGeneration: 3,
+      conditions: [
+        cond('ConsumerReady', 'False', 'NatsUnavailable', 'connect to NATS at nats://nats:4222: CONNECTION_REFUSED'),
+        cond('FunctionFound', 'True', undefined, undefined, EARLIER),
+        cond('Ready', 'False', 'NatsUnavailable', 'connect to NATS at nats://nats:4222: CONNECTION_REFUSED'),
+      ],
+    },
+  },
+  {
+    name: 'a trigger that was failing turns Ready, and Ready records when',
+    given: trigger(withStatus({ conditions: [cond('ConsumerReady', 'False', 'NatsUnavailable', 'down', EARLIER), cond('FunctionFound', 'True', undefined, undefined, EARLIER), cond('Ready', 'False', 'NatsUnavailable', 'down', EARLIER)] })),
+    seen: { kind: 'ready', consumer: 'kfn_shop_orders', counts },
+    want: {
+      observedGeneration: 3,
+      consumer: 'kfn_shop_orders',
+      delivered: 12,
+      retried: 2,
+      deadLettered: 1,
+      conditions: [cond('ConsumerReady', 'True'), cond('FunctionFound', 'True', undefined, undefined, EARLIER), cond('Ready', 'True')],
+    },
+  },
+];
+
+describe('Trigger status from what the reconcile found', () => {
+  for (const row of rows) {
+    it(row.name, () => {
+      const before = structuredClone(row.given);
+      assert.deepEqual(triggerStatus(row.given, row.seen, NOW), row.want);
+      assert.deepEqual(row.given, before, 'the trigger itself is not changed');
+    });
+  }
+
+  it('the filtered count stays out of status: the CRD has no field for it', () => {
+    const s = triggerStatus(trigger(), { kind: 'ready', consumer: 'c', counts }, NOW);
+    assert.equal('filtered' in s, false);
+  });
+});
