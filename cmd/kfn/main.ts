@@ -11,8 +11,8 @@ const usage = `kfn — serverless functions with scale to zero
 Usage:
   ${devUsage.split('\n').join('\n  ')}
   kfn apply -f FILE|DIR|-     create or update resources in the running kfn dev
-  kfn get [NAME] [-n NS] [-o json|yaml]   list functions, or one in detail with its conditions
-  kfn delete NAME [-n NS]     delete a function (its replicas drain first)
+  kfn get [triggers] [NAME] [-n NS] [-o json|yaml]   list functions (or triggers), or one in detail
+  kfn delete [trigger] NAME [-n NS]   delete a function (its replicas drain first) or a trigger
   kfn invoke NAME [-n NS] [--path /p] [-d DATA] [-X METHOD] [-H "K: V"] [-i]
   ${publishUsage}
               publish a CloudEvent to a subject and wait for JetStream to store it

@@ -114,3 +114,39 @@ async function waitForOutput(output: () => string, re: RegExp): Promise<void> {
 async function waitForGone(admin: string, name: string): Promise<void> {
   await waitFor(`${name} to be deleted`, async () => (await fetch(`${admin}/api/functions/default/${name}`)).status === 404);
 }
+
+test('kfn apply, get and delete a Trigger; kfn publish reaches its function and the count shows', async () => {
+  const dev = await startDev({}, FAST);
+  try {
+    const file = path.join(dev.dir, 'pipeline.json');
+    const trigger = {
+      apiVersion: 'kfn.dev/v1alpha1',
+      kind: 'Trigger',
+      metadata: { name: 'on-greet', namespace: 'default' },
+      spec: { subject: 'greetings.>', function: 'greeter' },
+    };
+    await writeFile(file, `${helloManifest('greeter')}\n---\n${JSON.stringify(trigger)}\n`);
+    const applied = await dev.kfn('apply', '-f', file);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /function\.kfn\.dev\/greeter created\ntrigger\.kfn\.dev\/on-greet created/);
+
+    const published = await dev.kfn('publish', 'greetings.hello', '{"to":"you"}');
+    assert.equal(published.code, 0, published.stderr);
+    await waitFor('the event delivered and counted', async () => (await dev.getTrigger('on-greet')).status?.delivered === 1, { timeoutMs: 30_000 });
+
+    const list = await dev.kfn('get', 'triggers');
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /on-greet\s+greetings\.>\s+greeter\s+True\s+1\s+0\s+0/, list.stdout);
+    const detail = await dev.kfn('get', 'trigger', 'on-greet');
+    assert.match(detail.stdout, /Consumer:\s+kfn_default_on-greet/, detail.stdout);
+
+    const deleted = await dev.kfn('delete', 'trigger', 'on-greet');
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, /trigger\.kfn\.dev\/on-greet deleted/);
+    const gone = await dev.kfn('get', 'trigger', 'on-greet');
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /trigger default\/on-greet not found/);
+  } finally {
+    await dev.stop();
+  }
+});

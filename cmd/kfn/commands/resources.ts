@@ -4,8 +4,31 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { KfnFunction } from '../../../pkg/apis/function/types.js';
+import type { KfnTrigger } from '../../../pkg/apis/trigger/types.js';
 import { adminRequest, adminUrl, CliError } from '../client.js';
-import { functionDetail, functionTable } from '../format.js';
+import { functionDetail, functionTable, triggerDetail, triggerTable } from '../format.js';
+
+interface Kind {
+  /** Path segment of the admin API and word in messages. */
+  plural: 'functions' | 'triggers';
+  singular: string;
+}
+
+const KINDS: Record<string, Kind> = {
+  functions: { plural: 'functions', singular: 'function' },
+  function: { plural: 'functions', singular: 'function' },
+  fn: { plural: 'functions', singular: 'function' },
+  triggers: { plural: 'triggers', singular: 'trigger' },
+  trigger: { plural: 'triggers', singular: 'trigger' },
+  tr: { plural: 'triggers', singular: 'trigger' },
+};
+
+/** `[KIND] [NAME...]` as kubectl reads it; the kind defaults to functions. */
+function kindAndNames(positionals: string[]): { kind: Kind; names: string[] } {
+  const first = positionals[0];
+  const kind = first === undefined ? undefined : KINDS[first];
+  return kind ? { kind, names: positionals.slice(1) } : { kind: KINDS.functions as Kind, names: positionals };
+}
 
 interface ApplyResponse {
   results?: Array<{ kind: string; key: { namespace: string; name: string }; action: string }>;
@@ -24,7 +47,7 @@ export async function applyCommand(argv: string[]): Promise<void> {
     for (const { source, dir, manifest } of await readSources(f)) {
       const res = await adminRequest<ApplyResponse>(base, 'POST', '/api/apply', { manifest, dir, source });
       if (res.status === 200 && res.body.results) {
-        for (const r of res.body.results) console.log(`function.kfn.dev/${r.key.name} ${r.action}`);
+        for (const r of res.body.results) console.log(`${r.kind.toLowerCase()}.kfn.dev/${r.key.name} ${r.action}`);
       } else {
         failed = true;
         for (const p of res.body.problems ?? [res.body.message ?? `HTTP ${res.status}`]) console.error(`error: ${p}`);
@@ -41,24 +64,26 @@ export async function getCommand(argv: string[]): Promise<void> {
     options: { namespace: { type: 'string', short: 'n' }, output: { type: 'string', short: 'o' }, admin: { type: 'string' } },
   });
   const base = await adminUrl(values.admin);
-  const name = positionals[0] === 'functions' || positionals[0] === 'function' || positionals[0] === 'fn' ? positionals[1] : positionals[0];
+  const { kind, names } = kindAndNames(positionals);
+  const name = names[0];
   const ns = values.namespace ?? 'default';
-  let fns: KfnFunction[];
+  let items: Array<KfnFunction | KfnTrigger>;
   if (name) {
-    const res = await adminRequest<KfnFunction & { message?: string }>(base, 'GET', `/api/functions/${ns}/${name}`);
+    const res = await adminRequest<KfnFunction & { message?: string }>(base, 'GET', `/api/${kind.plural}/${ns}/${name}`);
     if (res.status !== 200) throw new CliError(res.body.message ?? `HTTP ${res.status}`);
-    fns = [res.body];
+    items = [res.body];
   } else {
-    const res = await adminRequest<{ items: KfnFunction[] }>(base, 'GET', '/api/functions');
-    fns = res.body.items.filter((f) => values.namespace === undefined || f.metadata.namespace === values.namespace);
+    const res = await adminRequest<{ items: Array<KfnFunction | KfnTrigger> }>(base, 'GET', `/api/${kind.plural}`);
+    if (res.status !== 200) throw new CliError(`HTTP ${res.status} from ${base}/api/${kind.plural}`);
+    items = res.body.items.filter((f) => values.namespace === undefined || f.metadata.namespace === values.namespace);
   }
   const out = values.output;
-  if (out === 'json') console.log(JSON.stringify(name ? fns[0] : { items: fns }, null, 2));
-  else if (out === 'yaml') console.log(stringify(name ? fns[0] : { items: fns }));
+  if (out === 'json') console.log(JSON.stringify(name ? items[0] : { items }, null, 2));
+  else if (out === 'yaml') console.log(stringify(name ? items[0] : { items }));
   else if (out !== undefined && out !== 'wide') throw new CliError(`-o ${out}: want json, yaml or wide`);
-  else if (name && fns[0]) console.log(functionDetail(fns[0]));
-  else if (fns.length === 0) console.log('No functions.');
-  else console.log(functionTable(fns));
+  else if (items.length === 0) console.log(`No ${kind.plural}.`);
+  else if (kind.plural === 'triggers') console.log(name ? triggerDetail(items[0] as KfnTrigger) : triggerTable(items as KfnTrigger[]));
+  else console.log(name ? functionDetail(items[0] as KfnFunction) : functionTable(items as KfnFunction[]));
 }
 
 export async function deleteCommand(argv: string[]): Promise<void> {
@@ -67,14 +92,14 @@ export async function deleteCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { namespace: { type: 'string', short: 'n' }, admin: { type: 'string' } },
   });
-  const names = positionals.filter((p) => !['function', 'functions', 'fn'].includes(p));
-  if (names.length === 0) throw new CliError('kfn delete: name the function(s) to delete');
+  const { kind, names } = kindAndNames(positionals);
+  if (names.length === 0) throw new CliError(`kfn delete: name the ${kind.singular}(s) to delete`);
   const base = await adminUrl(values.admin);
   const ns = values.namespace ?? 'default';
   for (const name of names) {
-    const res = await adminRequest<{ message?: string }>(base, 'DELETE', `/api/functions/${ns}/${name}`);
+    const res = await adminRequest<{ message?: string }>(base, 'DELETE', `/api/${kind.plural}/${ns}/${name}`);
     if (res.status !== 200) throw new CliError(res.body.message ?? `HTTP ${res.status}`);
-    console.log(`function.kfn.dev/${name} deleted`);
+    console.log(`${kind.singular}.kfn.dev/${name} deleted`);
   }
 }
 
