@@ -43,6 +43,8 @@ export interface DevOptions {
   scanIntervalMs: number;
   /** NATS with JetStream to use; undefined = start nats-server with its data under stateDir. */
   natsUrl?: string;
+  /** nats-server binary to start when natsUrl is unset; default: found on PATH. */
+  natsServerBin?: string;
   /** kfn's state folder ($KFN_HOME). */
   stateDir: string;
   /** HTTP event ingress port. */
@@ -173,7 +175,12 @@ async function startEvents(opts: DevOptions, activatorUrl: string): Promise<Even
   let url = opts.natsUrl;
   if (!url) {
     try {
-      server = await startEmbeddedNats({ dir: path.join(opts.stateDir, 'nats'), host: '127.0.0.1', log });
+      server = await startEmbeddedNats({
+        dir: path.join(opts.stateDir, 'nats'),
+        host: '127.0.0.1',
+        log,
+        ...(opts.natsServerBin === undefined ? {} : { bin: opts.natsServerBin }),
+      });
       url = server.url;
     } catch (err) {
       if (!(err instanceof NatsServerMissingError)) throw err;

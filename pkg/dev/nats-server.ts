@@ -16,8 +16,8 @@ export const NATS_INSTALL_HINT =
   'or point kfn dev at a running NATS with JetStream: NATS_URL=nats://host:4222 kfn dev';
 
 export class NatsServerMissingError extends Error {
-  constructor() {
-    super(`nats-server was not found on PATH; ${NATS_INSTALL_HINT}`);
+  constructor(where = 'on PATH') {
+    super(`nats-server was not found ${where}; ${NATS_INSTALL_HINT}`);
     this.name = 'NatsServerMissingError';
   }
 }
@@ -34,12 +34,14 @@ export interface EmbeddedNatsOptions {
   dir: string;
   host: string;
   log: Logger;
+  /** The nats-server binary; default: found on PATH (or /usr/sbin). */
+  bin?: string;
   readyTimeoutMs?: number;
 }
 
 export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<EmbeddedNats> {
-  const bin = await findOnPath('nats-server');
-  if (!bin) throw new NatsServerMissingError();
+  const bin = opts.bin === undefined ? await findOnPath('nats-server') : await executable(opts.bin);
+  if (!bin) throw new NatsServerMissingError(opts.bin === undefined ? 'on PATH' : `at ${opts.bin}`);
   const storeDir = path.join(opts.dir, 'jetstream');
   const pidFile = path.join(opts.dir, 'nats-server.pid');
   await mkdir(storeDir, { recursive: true });
@@ -133,15 +135,19 @@ async function findOnPath(name: string): Promise<string | undefined> {
   // Debian puts nats-server in /usr/sbin, which a non-root PATH often lacks.
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin', '/usr/local/sbin'];
   for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+    const found = await executable(path.join(dir, name));
+    if (found) return found;
   }
   return undefined;
+}
+
+async function executable(file: string): Promise<string | undefined> {
+  try {
+    await access(file, constants.X_OK);
+    return file;
+  } catch {
+    return undefined;
+  }
 }
 
 function accepts(host: string, port: number): Promise<boolean> {

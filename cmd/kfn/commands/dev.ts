@@ -20,6 +20,7 @@ const options = {
   'scan-interval': { type: 'string' },
   'queue-depth': { type: 'string' },
   'nats-url': { type: 'string' },
+  'nats-server': { type: 'string' },
   'events-port': { type: 'string' },
   'ack-wait': { type: 'string' },
   'max-event-bytes': { type: 'string' },
@@ -39,6 +40,7 @@ export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this
   --queue-depth N            requests buffered per function while it starts (default 10000)
   --nats-url URL             NATS with JetStream for Triggers (also NATS_URL); default: start
                              nats-server with its data in $KFN_HOME/nats
+  --nats-server PATH         the nats-server binary to start (default: found on PATH)
   --events-port N            event ingress: POST a CloudEvent to /<subject> (default 8082; 0 picks one)
   --ack-wait D               JetStream redelivery timer of trigger consumers (default 30s)
   --max-event-bytes N        largest event the ingress accepts (default 1048576)
@@ -74,6 +76,7 @@ export async function devCommand(argv: string[]): Promise<void> {
         stateDir: kfnHome(),
         eventsPort: numberFlag(values['events-port'], 'events-port') ?? 8082,
         ...optional('natsUrl', str(values['nats-url']) ?? nonEmpty(process.env.NATS_URL)),
+        ...optional('natsServerBin', str(values['nats-server'])),
         ...optional('ackWaitMs', duration(values['ack-wait'], 'ack-wait')),
         ...optional('maxEventBytes', numberFlag(values['max-event-bytes'], 'max-event-bytes')),
         log,
