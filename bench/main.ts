@@ -3,13 +3,18 @@
 // bench/results/latest.json. Bounded: each section has its own limits and the whole run
 // stops itself after BENCH_DEADLINE_S. Knobs (env):
 //   BENCH_QUICK=1            short runs, for trying the bench itself (figures not comparable)
-//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler
+//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler, events
 //   BENCH_DURATION_S         wrk seconds per path (10), in rounds of BENCH_ROUND_S (2); BENCH_WARMUP_S (2)
 //   BENCH_CONNECTIONS        connections per load run (32)    BENCH_WRK_THREADS (1)
 //   BENCH_RATE               fixed rate, req/s (1000)         BENCH_RATE_DURATION_S (10), BENCH_RATE_WARMUP_S (2),
 //                            per path, in slices of BENCH_RATE_SLICE_MS (1000)
 //   BENCH_COLD_STARTS        measured cold starts (25)        BENCH_COLD_WARMUP (2)
 //   BENCH_FUNCTIONS          functions routed (10000)         BENCH_MEMORY_SAMPLE (1000)
+//   BENCH_EVENTS             events per throughput round (20000), in BENCH_EVENTS_ROUNDS (3) rounds
+//                            taking turns with BENCH_EVENTS_WRK_S (3) s of wrk; BENCH_EVENTS_WARMUP (2000);
+//                            BENCH_EVENTS_CONCURRENCY: wrk connections = trigger maxInFlight (32)
+//   BENCH_EVENTS_RATE        events/s for the latency run (1000), BENCH_EVENTS_RATE_S (10) s after
+//                            BENCH_EVENTS_RATE_WARMUP_S (2)
 //   BENCH_CPU_PROF=DIR       write a CPU profile of the data-path activator process to DIR
 //   BENCH_HEAP_SNAPSHOT=FILE write a heap snapshot of the memory benchmark's activator, all served
 //   BENCH_WAIT_QUIET_S       before each section, wait up to this long for other processes to
@@ -22,6 +27,7 @@ import path from 'node:path';
 import { benchAutoscaler } from './autoscaler.js';
 import { benchColdStart } from './cold-start.js';
 import { benchDataPath } from './data-path.js';
+import { benchEvents } from './events.js';
 import { benchMemory } from './memory.js';
 import { resultsDir } from './lib/paths.js';
 import { LoadMeter, sampleLoad, type MachineLoad } from './lib/load.js';
@@ -38,7 +44,7 @@ function envNumber(name: string, full: number, short: number): number {
   return v;
 }
 
-const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler'] as const;
+const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler', 'events'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -150,11 +156,25 @@ async function main(): Promise<number> {
     }),
   );
   r.autoscaler = await step('autoscaler', 'autoscaler', () => benchAutoscaler());
+  r.events = await step('events', 'events', () =>
+    benchEvents({
+      rounds: envNumber('BENCH_EVENTS_ROUNDS', 3, 1),
+      wrkS: envNumber('BENCH_EVENTS_WRK_S', 3, 1),
+      eventsPerRound: envNumber('BENCH_EVENTS', 20_000, 3000),
+      warmupEvents: envNumber('BENCH_EVENTS_WARMUP', 2000, 500),
+      concurrency: envNumber('BENCH_EVENTS_CONCURRENCY', 32, 32),
+      rate: envNumber('BENCH_EVENTS_RATE', 1000, 1000),
+      rateDurationS: envNumber('BENCH_EVENTS_RATE_S', 10, 2),
+      rateWarmupS: envNumber('BENCH_EVENTS_RATE_WARMUP_S', 2, 1),
+      gate,
+    }),
+  );
   r.wallSeconds = Math.round((Date.now() - started) / 1000);
   // Where a section measured in windows (between waits for a quiet machine), what others
   // used during those windows is the figure that matters.
   if (r.dataPath?.othersDuringMeasurement) r.otherLoad.dataPath = r.dataPath.othersDuringMeasurement;
   if (r.coldStart?.othersDuringMeasurement) r.otherLoad.coldStart = r.coldStart.othersDuringMeasurement;
+  if (r.events?.othersDuringMeasurement) r.otherLoad.events = r.events.othersDuringMeasurement;
 
   const results: BenchResults = { ...r, targets: evaluate(r) };
   await mkdir(resultsDir, { recursive: true });

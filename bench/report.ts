@@ -3,6 +3,7 @@
 import type { AutoscalerBench } from './autoscaler.js';
 import type { ColdStartResult, Phases } from './cold-start.js';
 import type { DataPathResult, TargetResult } from './data-path.js';
+import type { EventsResult } from './events.js';
 import type { MemoryResult } from './memory.js';
 import type { MachineLoad } from './lib/load.js';
 import { round } from './lib/stats.js';
@@ -36,6 +37,7 @@ export interface BenchResults {
   coldStart?: ColdStartResult;
   autoscaler?: AutoscalerBench;
   memory?: MemoryResult;
+  events?: EventsResult;
   /** Sections that failed or were skipped, with why. */
   problems: Record<string, string>;
   /** CPU used by other processes while each section measured. */
@@ -50,6 +52,8 @@ const LIMITS = {
   platformShareP50Ms: 5,
   autoscalerTickMs: 20,
   memoryMB: 150,
+  eventsThroughputRatio: 0.5,
+  eventsP99Ms: 20,
 };
 
 function verdict(ok: boolean): Verdict {
@@ -173,6 +177,52 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
       rows.push(na(id, what, goal, why('memory')));
     }
   }
+  rows.push(...eventRows(r.events, why('events')));
+  return rows;
+}
+
+function eventRows(ev: EventsResult | undefined, why: string): TargetRow[] {
+  const rows: TargetRow[] = [];
+  {
+    const id = 'events-throughput';
+    const what = `Events delivered end to end (publish → function 2xx → ack, maxInFlight ${ev?.options.concurrency ?? 32}) vs HTTP through the activator (${ev?.options.concurrency ?? 32} connections)`;
+    const goal = `≥ ${LIMITS.eventsThroughputRatio}× HTTP`;
+    const e = ev?.events;
+    const h = ev?.http;
+    if (e && h && e.failures === 0 && h.errors === 0) {
+      const ratio = e.eventsPerSecond / h.requestsPerSecond;
+      const ok = ratio >= LIMITS.eventsThroughputRatio;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${round(ratio)}× (${num(e.eventsPerSecond)} events/s vs ${num(h.requestsPerSecond)} req/s)`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${num(Math.ceil(LIMITS.eventsThroughputRatio * h.requestsPerSecond - e.eventsPerSecond))} events/s short` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, ev?.errors.join('; ') || why));
+    }
+  }
+  {
+    const id = 'events-p99';
+    const what = `Publish → function latency p99, function warm, ${num(ev?.options.rate ?? 1000)} events/s`;
+    const goal = `≤ ${LIMITS.eventsP99Ms} ms`;
+    const l = ev?.latency;
+    if (l && l.failures === 0 && l.measured > 0) {
+      const ok = l.latencyMs.p99 <= LIMITS.eventsP99Ms;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${l.latencyMs.p99} ms (p50 ${l.latencyMs.p50} ms, n=${num(l.measured)})`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(l.latencyMs.p99 - LIMITS.eventsP99Ms)} ms over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, ev?.errors.join('; ') || why));
+    }
+  }
   return rows;
 }
 
@@ -252,6 +302,33 @@ export function detailsMarkdown(r: BenchResults): string {
             row(`all served, ${m.options.idleWaitMs / 1000} s later (idle sockets closed)`, m.allServedIdle),
           ],
         ),
+    );
+  }
+  const ev = r.events;
+  if (ev && (ev.http || ev.events || ev.latency)) {
+    const o = ev.options;
+    const rows: string[][] = [];
+    if (ev.http) rows.push([`HTTP POST through the activator (wrk, ${o.concurrency} connections)`, `${num(ev.http.requestsPerSecond)} req/s`, ev.http.perRound.map(num).join(', ')]);
+    if (ev.events) rows.push([`events, publish → 2xx → ack (maxInFlight ${o.concurrency})`, `${num(ev.events.eventsPerSecond)} events/s`, ev.events.perRound.map(num).join(', ')]);
+    const l = ev.latency;
+    parts.push(
+      `Events: ${ev.natsServer}, one JetStream stream (file store), one trigger, the hello sample on the real runtime, the activator and ` +
+        `the dispatcher in one process as in \`kfn dev\`. ${o.rounds} rounds taking turns: ${o.wrkS} s of wrk, then ${num(o.eventsPerRound)} events ` +
+        `published as fast as JetStream acknowledges them (256 in flight) and timed until the consumer has nothing pending, after ` +
+        `${num(o.warmupEvents)} warm-up events.\n\n` +
+        table(['path', 'rate', 'per round'], rows) +
+        (ev.cpuPerItemUs
+          ? `\n\nCPU per item, µs (user + system, throughput rounds): HTTP — activator ${ev.cpuPerItemUs.http.activator}, replica ${ev.cpuPerItemUs.http.replica}; ` +
+            `events — activator + dispatcher ${ev.cpuPerItemUs.events.eventServer}, nats-server ${ev.cpuPerItemUs.events.natsServer}, ` +
+            `publisher ${ev.cpuPerItemUs.events.publisher}, replica ${ev.cpuPerItemUs.events.replica}.`
+          : '') +
+        (l
+          ? `\n\nLatency at ${num(l.rate)} events/s, open loop, ${o.rateDurationS} s after ${o.rateWarmupS} s of warm-up (n=${num(l.measured)}), ` +
+            `publish → the function's 2xx back at the dispatcher: p50 ${l.latencyMs.p50} ms, p90 ${l.latencyMs.p90} ms, p99 ${l.latencyMs.p99} ms, ` +
+            `p99.9 ${l.latencyMs.p999} ms, max ${l.latencyMs.max} ms (the publisher's own send lag: p50 ${l.sendLagMs.p50} ms, p99 ${l.sendLagMs.p99} ms). ` +
+            `Of which publish → handed to HTTP by the dispatcher (JetStream, consumer, decode): p50 ${l.phasesMs.toDispatcher.p50} ms, p99 ${l.phasesMs.toDispatcher.p99} ms; ` +
+            `handed to HTTP → the function's 2xx back (activator, function): p50 ${l.phasesMs.delivery.p50} ms, p99 ${l.phasesMs.delivery.p99} ms.`
+          : ''),
     );
   }
   const loads = Object.entries(r.otherLoad).filter(([, l]) => l !== undefined);
