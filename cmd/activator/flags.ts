@@ -1,5 +1,6 @@
 // The activator's flags, each with a KFN_<FLAG> env fallback (readFlags). Bad values fail
 // start-up with the flag's name.
+import { flagReader } from '../../pkg/shared/flags.js';
 import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
 import { DEFAULT_ACTIVATOR_NAMESPACE, DEFAULT_ACTIVATOR_SERVICE } from '../../pkg/platform/kubernetes/peers.js';
@@ -29,17 +30,7 @@ export interface ActivatorSettings {
 
 export function activatorSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ActivatorSettings {
   const { values } = readFlags(argv, options);
-  const str = (name: keyof typeof options): string | undefined => {
-    const v = values[name];
-    return typeof v === 'string' && v !== '' ? v : undefined;
-  };
-  const int = (name: keyof typeof options, min: number): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: want an integer >= ${min}, got "${v}"`);
-    return n;
-  };
+  const { str, int } = flagReader<keyof typeof options>(values);
   return {
     port: int('port', 0) ?? 8080,
     metricsPort: int('metrics-port', 0) ?? 9090,

@@ -1,8 +1,8 @@
 // The autoscaler's flags, each with a KFN_<FLAG> env fallback (readFlags). Bad values fail
 // start-up with the flag's name; autoscalerConfig() checks the combination.
+import { flagReader } from '../../pkg/shared/flags.js';
 import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
-import { parseDuration } from '../../pkg/shared/duration.js';
 import type { AutoscalerConfig } from '../../pkg/autoscaler/config.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
 
@@ -38,30 +38,8 @@ export interface AutoscalerSettings {
 
 export function autoscalerSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): AutoscalerSettings {
   const { values } = readFlags(argv, options);
-  const str = (name: keyof typeof options): string | undefined => {
-    const v = values[name];
-    return typeof v === 'string' && v !== '' ? v : undefined;
-  };
-  const num = (name: keyof typeof options): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: want a number >= 0, got "${v}"`);
-    return n;
-  };
-  const duration = (name: keyof typeof options): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const ms = parseDuration(v);
-    if (ms === undefined) throw new Error(`--${name}: want a duration such as 60s, got "${v}"`);
-    return ms;
-  };
-  const bool = (name: keyof typeof options): boolean | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    if (v !== 'true' && v !== 'false') throw new Error(`--${name}: want true or false, got "${v}"`);
-    return v === 'true';
-  };
+  const { str, num, bool, duration: durationOf } = flagReader<keyof typeof options>(values);
+  const duration = (name: keyof typeof options): number | undefined => durationOf(name, { allowZero: true, example: '60s' });
   const config: Partial<AutoscalerConfig> = {
     stableWindowMs: duration('stable-window'),
     panicWindowPercentage: num('panic-window-percentage'),

@@ -1,8 +1,8 @@
 // The controller's flags, each with a KFN_<FLAG> env fallback (readFlags), turned into
 // typed settings. Bad values fail start-up with the flag's name.
+import { flagReader } from '../../pkg/shared/flags.js';
 import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
-import { parseDuration } from '../../pkg/shared/duration.js';
 import { reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
@@ -49,24 +49,8 @@ export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
 
 export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerSettings {
   const { values } = readFlags(argv, options);
-  const str = (name: keyof typeof options): string | undefined => {
-    const v = values[name];
-    return typeof v === 'string' && v !== '' ? v : undefined;
-  };
-  const int = (name: keyof typeof options, min: number): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: want an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-  const duration = (name: keyof typeof options): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms <= 0) throw new Error(`--${name}: want a duration such as 15s, got "${v}"`);
-    return ms;
-  };
+  const { str, int, duration: durationOf } = flagReader<keyof typeof options>(values);
+  const duration = (name: keyof typeof options): number | undefined => durationOf(name, { example: '15s' });
   const pull = str('image-pull-policy');
   if (pull !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(pull)) {
     throw new Error(`--image-pull-policy: want Always, IfNotPresent or Never, got "${pull}"`);

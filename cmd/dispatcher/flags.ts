@@ -1,8 +1,8 @@
 // The dispatcher's flags, each with a KFN_<FLAG> env fallback (readFlags); NATS_URL too,
 // as NATS clients spell it. Bad values fail start-up with the flag's name.
+import { flagReader } from '../../pkg/shared/flags.js';
 import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
-import { parseDuration } from '../../pkg/shared/duration.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../pkg/events/dispatcher/stats-kv.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
@@ -43,24 +43,7 @@ export interface DispatcherSettings {
 
 export function dispatcherSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): DispatcherSettings {
   const { values } = readFlags(argv, options);
-  const str = (name: keyof typeof options): string | undefined => {
-    const v = values[name];
-    return typeof v === 'string' && v !== '' ? v : undefined;
-  };
-  const int = (name: keyof typeof options, min: number): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: want an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-  const duration = (name: keyof typeof options): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms <= 0) throw new Error(`--${name}: want a duration such as 30s, got "${v}"`);
-    return ms;
-  };
+  const { str, int, duration } = flagReader<keyof typeof options>(values);
   const url = (name: keyof typeof options, fallback: string, schemes: readonly string[]): string => {
     const v = str(name) ?? (name === 'nats-url' ? env.NATS_URL || undefined : undefined) ?? fallback;
     let parsed: URL;
