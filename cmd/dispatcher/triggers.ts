@@ -3,22 +3,18 @@
 // kfn.dev/trigger finalizer, so its consumer is the controller's to remove) and whose
 // Function exists. Anything else (gone, being deleted, invalid, no Function) is
 // forgotten: its loop stops and its consumer stays, so events wait there.
-import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../pkg/apis/meta.js';
-import { FUNCTION_PLURAL, type KfnFunction } from '../../pkg/apis/function/types.js';
-import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger } from '../../pkg/apis/trigger/types.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KfnFunction } from '../../pkg/apis/function/types.js';
+import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
 import { validateTrigger } from '../../pkg/apis/trigger/validation.js';
 import { runController } from '../../pkg/controller/controller.js';
-import { Informer, type Lister } from '../../pkg/controller/informer.js';
-import { objectKey, parseObjectKey, WorkQueue, type Reconcile } from '../../pkg/controller/queue.js';
+import type { Lister } from '../../pkg/controller/informer.js';
+import { parseObjectKey, WorkQueue, type Reconcile } from '../../pkg/controller/queue.js';
 import type { Dispatcher } from '../../pkg/events/dispatcher/dispatcher.js';
-import { triggersOfFunction, TRIGGER_RETRY_BACKOFF } from '../../pkg/reconciler/trigger/controller.js';
+import { triggerInformers, TRIGGER_RETRY_BACKOFF } from '../../pkg/reconciler/trigger/controller.js';
 import { hasFinalizer } from '../../pkg/reconciler/trigger/names.js';
 import type { BackoffPolicy } from '../../pkg/shared/backoff.js';
 import type { Logger } from '../../pkg/shared/log.js';
-
-type TriggerObject = KfnTrigger & KubernetesObject;
-type FunctionObject = KfnFunction & KubernetesObject;
 
 /** The Function `t` delivers to, when the dispatcher should deliver for `t` at all. */
 export function deliverableTarget(t: KfnTrigger | undefined, functions: Lister<KfnFunction>): KfnFunction | undefined {
@@ -37,31 +33,12 @@ export interface TriggerSyncOptions {
 
 /** Runs until `signal` aborts. A refused upsert (no stream holds the subject yet) is retried with backoff. */
 export async function syncTriggers(opts: TriggerSyncOptions): Promise<void> {
-  const { kubeConfig: kc, log, dispatcher } = opts;
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const common = { kubeConfig: kc, log, ...(opts.informerBackoff ? { restartBackoff: opts.informerBackoff } : {}) };
-  const triggers = new Informer<TriggerObject>({
-    ...common,
-    name: 'triggers',
-    path: `/apis/${GROUP}/${VERSION}/${TRIGGER_PLURAL}`,
-    list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: TRIGGER_PLURAL })) as KubernetesListObject<TriggerObject>,
-  });
-  const functions = new Informer<FunctionObject>({
-    ...common,
-    name: 'functions',
-    path: `/apis/${GROUP}/${VERSION}/${FUNCTION_PLURAL}`,
-    list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: FUNCTION_PLURAL })) as KubernetesListObject<FunctionObject>,
-  });
+  const { log, dispatcher } = opts;
   const queue = new WorkQueue({
     retry: TRIGGER_RETRY_BACKOFF,
     onError: (key, err, retryInMs) => log.warn({ key, err, retryInMs }, 'starting a trigger failed; retrying'),
   });
-  const enqueue = (t: KfnTrigger): void => queue.add(objectKey(TRIGGER_KIND, t.metadata.namespace, t.metadata.name));
-  const enqueueUsers = (fn: KfnFunction): void => {
-    for (const t of triggersOfFunction(triggers.list(fn.metadata.namespace), fn.metadata.namespace, fn.metadata.name)) enqueue(t);
-  };
-  triggers.on('add', enqueue).on('update', enqueue).on('delete', enqueue);
-  functions.on('add', enqueueUsers).on('update', enqueueUsers).on('delete', enqueueUsers);
+  const { triggers, functions } = triggerInformers(opts, queue);
 
   const sync: Reconcile = async (key) => {
     const { namespace, name } = parseObjectKey(key);

@@ -43,8 +43,18 @@ export function triggersOfFunction(triggers: readonly KfnTrigger[], namespace: s
   return triggers.filter((t) => (t.metadata.namespace ?? 'default') === (namespace ?? 'default') && t.spec?.function === name);
 }
 
-/** Runs until `signal` aborts; resolves when every reconcile and watch has stopped. */
-export async function runTriggerController(opts: TriggerControllerOptions): Promise<void> {
+export interface TriggerInformers {
+  triggers: Informer<TriggerObject>;
+  functions: Informer<FunctionObject>;
+  /** Queues a Trigger's key. */
+  enqueue: (t: KfnTrigger) => void;
+}
+
+/**
+ * Informers on every Trigger and Function, wired to `queue`: a Trigger's key on any
+ * change to it, and the keys of a Function's Triggers on any change to the Function.
+ */
+export function triggerInformers(opts: { kubeConfig: KubeConfig; log: Logger; informerBackoff?: BackoffPolicy }, queue: WorkQueue): TriggerInformers {
   const { kubeConfig: kc, log } = opts;
   const custom = kc.makeApiClient(CustomObjectsApi);
   const common = { kubeConfig: kc, log, ...(opts.informerBackoff ? { restartBackoff: opts.informerBackoff } : {}) };
@@ -60,7 +70,18 @@ export async function runTriggerController(opts: TriggerControllerOptions): Prom
     path: `/apis/${GROUP}/${VERSION}/${FUNCTION_PLURAL}`,
     list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: FUNCTION_PLURAL })) as KubernetesListObject<FunctionObject>,
   });
+  const enqueue = (t: KfnTrigger): void => queue.add(objectKey(TRIGGER_KIND, t.metadata.namespace, t.metadata.name));
+  const enqueueUsers = (fn: KfnFunction): void => {
+    for (const t of triggersOfFunction(triggers.list(fn.metadata.namespace), fn.metadata.namespace, fn.metadata.name)) enqueue(t);
+  };
+  triggers.on('add', enqueue).on('update', enqueue).on('delete', enqueue);
+  functions.on('add', enqueueUsers).on('update', enqueueUsers).on('delete', enqueueUsers);
+  return { triggers, functions, enqueue };
+}
 
+/** Runs until `signal` aborts; resolves when every reconcile and watch has stopped. */
+export async function runTriggerController(opts: TriggerControllerOptions): Promise<void> {
+  const { log } = opts;
   const queue = new WorkQueue({
     retry: TRIGGER_RETRY_BACKOFF,
     ...opts.queue,
@@ -69,12 +90,7 @@ export async function runTriggerController(opts: TriggerControllerOptions): Prom
       opts.queue?.onError?.(key, err, retryInMs);
     },
   });
-  const enqueue = (t: KfnTrigger): void => queue.add(objectKey(TRIGGER_KIND, t.metadata.namespace, t.metadata.name));
-  const enqueueUsers = (fn: KfnFunction): void => {
-    for (const t of triggersOfFunction(triggers.list(fn.metadata.namespace), fn.metadata.namespace, fn.metadata.name)) enqueue(t);
-  };
-  triggers.on('add', enqueue).on('update', enqueue).on('delete', enqueue);
-  functions.on('add', enqueueUsers).on('update', enqueueUsers).on('delete', enqueueUsers);
+  const { triggers, functions, enqueue } = triggerInformers(opts, queue);
 
   const resync = setInterval(() => {
     for (const t of triggers.list()) enqueue(t);
@@ -84,7 +100,7 @@ export async function runTriggerController(opts: TriggerControllerOptions): Prom
   const reconcile = newTriggerReconciler({
     triggers,
     functions,
-    client: triggerClient(custom),
+    client: triggerClient(opts.kubeConfig.makeApiClient(CustomObjectsApi)),
     jetstream: opts.jetstream,
     log,
     ...(opts.defaultStream ? { defaultStream: opts.defaultStream } : {}),
