@@ -100,8 +100,10 @@ export async function startDev(manifests: Record<string, string>, flags: string[
     kfn: (...args) => runKfn(args, { ...env, KFN_ADMIN: state.admin }),
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
-      await Promise.race([exited, waitFor('kfn dev to exit', () => false, { timeoutMs: 30_000 })]).catch(() => proc.kill('SIGKILL'));
+      // SIGKILL only if it has not exited in 30 s; the timer must not outlive the exit.
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 30_000);
       await exited;
+      clearTimeout(kill);
       await rm(dir, { recursive: true, force: true });
     },
   };
