@@ -117,19 +117,36 @@ export async function deadLetterStream(jsm: JetStreamManager, subject: string): 
 async function* lettersOf(jsm: JetStreamManager, stream: string, query: DeadLetterQuery): AsyncGenerator<{ msg: StoredMsg; info: DeadLetterInfo }> {
   const state = (await jsm.streams.info(stream)).state;
   let seq = Math.max(1, state.first_seq);
+  // By subject while the server finds them; one by one when it cannot (see below).
+  let walk = false;
   while (seq <= state.last_seq) {
     let msg: StoredMsg;
     try {
-      msg = await jsm.streams.getMessage(stream, nextBySubject(seq, query.deadLetterSubject));
+      msg = await jsm.streams.getMessage(stream, walk ? { seq } : nextBySubject(seq, query.deadLetterSubject));
     } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
+      if (!isNotFound(err)) throw err;
+      if (walk) {
+        seq++;
+        continue;
+      }
+      // nats-server 2.9 can lose track of a subject's next message after some of its
+      // messages were deleted (a redrive deletes them), and answer "no message" while
+      // some are left: if the subject still holds any, walk the rest one by one.
+      if (!(await subjectHolds(jsm, stream, query.deadLetterSubject))) return;
+      walk = true;
+      continue;
     }
     if (msg.seq > state.last_seq) return;
     seq = msg.seq + 1;
+    if (msg.subject !== query.deadLetterSubject) continue;
     const info = readDeadLetter(msg.header);
     if (info?.trigger === query.trigger) yield { msg, info };
   }
+}
+
+async function subjectHolds(jsm: JetStreamManager, stream: string, subject: string): Promise<boolean> {
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  return (info.state.subjects?.[subject] ?? 0) > 0;
 }
 
 /**
