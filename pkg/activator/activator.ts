@@ -16,11 +16,13 @@ import { inspectRequest } from './headers.js';
 import { ActivatorMetrics } from './metrics.js';
 import { ReplicaProxy } from './proxy.js';
 import { RouteTable, type Route } from './routes.js';
+import { BufferBody, BufferedResponse, type CallResult, type ResponseSink } from './sink.js';
 import { FunctionState } from './state.js';
 import { StatReporter } from './stats.js';
 import type { ThrottlerLimits } from './throttler.js';
 
 export { listenActivator, type ListenOptions, type ListeningActivator } from './listen.js';
+export type { CallResult, CollectedResponse } from './sink.js';
 
 export interface ActivatorOptions {
   /** Hosts `<name>.<namespace>.<domain>` route to functions. Default `kfn.local`. */
@@ -60,9 +62,28 @@ export interface FunctionServing {
   timeoutSeconds?: number;
 }
 
+/** A request from a caller in the same process (see `call`). */
+export interface LocalRequest {
+  method: string;
+  /** Origin-form path and query on the function, starting with `/`. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Aborting cuts the request, waiting or in flight, and frees its slot. */
+  signal?: AbortSignal;
+  /** Cut it after this long (as `signal` would), with the error `timeout`. */
+  timeoutMs?: number;
+}
+
 export interface Activator {
   /** The request listener; needs no `this`. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * The same way through the activator as `handle` (route, queue while cold, throttle,
+   * balance, proxy, stats) for a caller in this process, without an HTTP hop: kfn dev's
+   * dispatcher. Errors come back as responses, as they would over HTTP.
+   */
+  readonly call: (key: FunctionKey, req: LocalRequest) => Promise<CallResult>;
   upsertFunction(key: FunctionKey, serving: FunctionServing): void;
   /** Unroutes the function; requests waiting for it get 503. */
   removeFunction(key: FunctionKey): void;
@@ -74,6 +95,10 @@ export interface Activator {
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
+/** The error of a `call` cut by its timeoutMs. */
+export const LOCAL_TIMEOUT = 'timeout';
+/** Set by `call` itself, or meaningless between processes that share no connection. */
+const LOCAL_REPLACED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer']);
 
 export function createActivator(deps: ActivatorDeps): Activator {
   const opts = deps.options ?? {};
@@ -124,7 +149,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     return fn;
   }
 
-  function reject(res: ServerResponse, err: ActivatorError, fn?: FunctionState, closeConnection = false): void {
+  function reject(res: ResponseSink, err: ActivatorError, fn?: FunctionState, closeConnection = false): void {
     if (fn) fn.count(err.status);
     else metrics?.countUnrouted(err.status);
     sendError(res, err, closeConnection);
@@ -153,6 +178,46 @@ export function createActivator(deps: ActivatorDeps): Activator {
     reporter.track(fn.window);
     fn.window.arrive(now);
     new ProxyCall(fn, req, res, out, callDeps, now).start();
+  }
+
+  function call(key: FunctionKey, req: LocalRequest): Promise<CallResult> {
+    const res = new BufferedResponse();
+    if (closing) {
+      reject(res, new ActivatorError('shutting_down', 'the activator is shutting down; retry'));
+      return res.result;
+    }
+    const id = keyOf(key);
+    const route = routes.get(id);
+    if (!route) {
+      reject(res, new ActivatorError('function_not_found', `function ${id} not found`));
+      return res.result;
+    }
+    const fn = stateFor(route.key, route.id, route);
+    if (req.body.length > maxBodyBytes) {
+      reject(res, new ActivatorError('body_too_large', `function ${route.id}: request body of ${req.body.length} bytes is larger than the limit of ${maxBodyBytes} bytes`), fn);
+      return res.result;
+    }
+    const headers = ['Host', `${route.key.name}.${route.key.namespace}.${domain}`, 'Content-Length', String(req.body.length)];
+    for (const name in req.headers) if (!LOCAL_REPLACED_HEADERS.has(name.toLowerCase())) headers.push(name, req.headers[name] as string);
+    const out: Outgoing = { method: req.method, path: req.path, headers, bodyLength: req.body.length };
+    if (req.signal) {
+      const signal = req.signal;
+      const cut = (): void => void res.destroy(`request aborted: ${String(signal.reason)}`);
+      if (signal.aborted) cut();
+      else {
+        signal.addEventListener('abort', cut, { once: true });
+        void res.result.finally(() => signal.removeEventListener('abort', cut));
+      }
+    }
+    if (req.timeoutMs !== undefined) {
+      const timer = setTimeout(() => res.destroy(LOCAL_TIMEOUT), req.timeoutMs);
+      void res.result.finally(() => clearTimeout(timer));
+    }
+    const now = clock.now();
+    reporter.track(fn.window);
+    fn.window.arrive(now);
+    new ProxyCall(fn, new BufferBody(req.body), res, out, callDeps, now).start();
+    return res.result;
   }
 
   function upsertFunction(key: FunctionKey, serving: FunctionServing): void {
@@ -229,6 +294,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
 
   return {
     handle,
+    call,
     upsertFunction,
     removeFunction,
     updateEndpoints,

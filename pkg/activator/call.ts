@@ -8,11 +8,11 @@
 // start, makes the byte bound measure memory actually held, and leaves a complete body
 // that can be replayed if the first replica refuses the connection. Past the queue's byte
 // bound the request gets 503, past maxBodyBytes 413.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../shared/log.js';
 import type { Clock } from '../shared/clock.js';
 import type { Replica } from './breaker.js';
+import type { RequestBody, ResponseSink } from './sink.js';
 import { ActivatorError, errnoCode, sendError, transportError } from './errors.js';
 import type { ReplicaProxy, Upstream } from './proxy.js';
 import type { QueueSlot } from './queue.js';
@@ -66,8 +66,8 @@ export class ProxyCall implements Waiter {
 
   constructor(
     private readonly fn: FunctionState,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: RequestBody,
+    private readonly res: ResponseSink,
     private readonly out: Outgoing,
     private readonly deps: CallDeps,
     private readonly arrivedAt: number,
@@ -81,7 +81,7 @@ export class ProxyCall implements Waiter {
       return;
     }
     if (this.out.bodyLength !== 0) this.startBuffering();
-    this.fn.throttler.enqueue(this, this.remainingMs());
+    this.fn.throttler.enqueue(this, this.remainingMs(), this.fn.timeoutMs);
   }
 
   grant(replica: Replica): void {
@@ -147,7 +147,7 @@ export class ProxyCall implements Waiter {
       this.avoid = replica;
       const next = this.fn.throttler.tryAcquire(replica);
       if (next) this.forward(next);
-      else this.fn.throttler.enqueue(this, this.remainingMs());
+      else this.fn.throttler.enqueue(this, this.remainingMs(), this.fn.timeoutMs);
       return;
     }
     this.fail(transportError(this.fn.id, replica.address, err));

@@ -1,7 +1,7 @@
 // One registry of the activator's error codes: the HTTP status each maps to and the JSON
 // body a caller sees, `{ error: code, message }`. Transport failures towards a replica
 // become typed 502/503/504 errors that keep the socket error as `cause`.
-import type { ServerResponse } from 'node:http';
+import type { ResponseSink } from './sink.js';
 
 export const ERROR_STATUS = {
   bad_request: 400,
@@ -57,7 +57,7 @@ export function errorBody(err: ActivatorError): string {
  * still be uploading a body we will not read (413): keeping the connection would make node
  * read and discard the rest of it.
  */
-export function sendError(res: ServerResponse, err: ActivatorError, closeConnection = false): void {
+export function sendError(res: ResponseSink, err: ActivatorError, closeConnection = false): void {
   if (res.headersSent) {
     // Part of the replica's response is already out: the only honest signal left is
     // cutting the connection, so the client sees a truncated response, not a complete one.

@@ -14,11 +14,11 @@
 //
 // The pools are keyed by the replica's ProxyTarget, one per Replica object: endpoint ids
 // are unique only within a function, and a replica that moves address is a new Replica.
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ProxyTarget } from './breaker.js';
 import { responseHeaders } from './headers.js';
+import type { ResponseSink } from './sink.js';
 
 export interface Forward {
   target: ProxyTarget;
@@ -99,7 +99,7 @@ export class ReplicaProxy {
   }
 
   /** Sends the request to `f.target` and relays the answer to `res`. */
-  forward(res: ServerResponse, f: Forward): Upstream {
+  forward(res: ResponseSink, f: Forward): Upstream {
     const exchange = new Exchange(res, f);
     const opts: Dispatcher.DispatchOptions = {
       method: f.method,
@@ -178,7 +178,7 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
   private readonly onDrain = (): void => this.resume?.();
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: ResponseSink,
     private readonly f: Forward,
   ) {}
 
@@ -247,7 +247,7 @@ function latin1(raw: readonly (Buffer | string)[]): string[] {
   return out;
 }
 
-function relayTrailers(res: ServerResponse, raw: readonly (Buffer | string)[]): void {
+function relayTrailers(res: ResponseSink, raw: readonly (Buffer | string)[]): void {
   const list = latin1(raw);
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < list.length; i += 2) pairs.push([list[i] as string, list[i + 1] as string]);

@@ -90,7 +90,11 @@ export class Throttler {
   }
 
   /** Queues `w` for at most `timeoutMs`, or fails it at once (queue full, activation failed). */
-  enqueue(w: Waiter, timeoutMs: number): void {
+  /**
+   * Queues `w` for `timeoutMs` at most. `limitMs` is the bound a person set (the
+   * function's timeout), named in the error; the wait itself is what is left of it.
+   */
+  enqueue(w: Waiter, timeoutMs: number, limitMs = timeoutMs): void {
     if (this.replicas.length === 0 && this.failure) {
       w.fail(this.activationFailed(this.failure));
       return;
@@ -99,7 +103,7 @@ export class Throttler {
       w.fail(this.queueFullError());
       return;
     }
-    w.waitTimer = setTimeout(() => this.expire(w, timeoutMs), Math.max(1, timeoutMs));
+    w.waitTimer = setTimeout(() => this.expire(w, limitMs), Math.max(1, timeoutMs));
     this.startColdSpellIfCold();
     this.dispatch();
   }
@@ -205,10 +209,10 @@ export class Throttler {
     return replicas[i];
   }
 
-  private expire(w: Waiter, timeoutMs: number): void {
+  private expire(w: Waiter, limitMs: number): void {
     if (!w.queueSlot) return;
     this.queue.remove(w);
-    const within = `${timeoutMs / 1000}s`;
+    const within = `${limitMs / 1000}s`;
     const err =
       this.replicas.length === 0
         ? new ActivatorError('activation_timeout', `function ${this.id} did not become ready within ${within}`)
