@@ -3,7 +3,7 @@
 //
 //   nats-server (JetStream, file store in a temp dir)
 //   the event server: this file run as a script — the activator and the dispatcher in one
-//     process, as `kfn dev` runs them, routed to one replica
+//     process, delivering through it in process, as `kfn dev` runs them, routed to one replica
 //   the replica: the hello sample on the real runtime
 //   this process: publishes events (a NATS client, as any producer), drives wrk, measures
 //
@@ -29,7 +29,8 @@ import { createActivator, listenActivator } from '../pkg/activator/activator.js'
 import type { KfnTrigger } from '../pkg/apis/trigger/types.js';
 import type { StatSink } from '../pkg/autoscaler/stats.js';
 import { Dispatcher } from '../pkg/events/dispatcher/dispatcher.js';
-import { httpDeliverer, type Deliverer } from '../pkg/events/dispatcher/deliver-http.js';
+import type { Deliverer } from '../pkg/events/dispatcher/deliver-http.js';
+import { activatorDeliverer } from '../pkg/events/dispatcher/deliver-local.js';
 import { consumerNameFor } from '../pkg/events/jetstream/consumer.js';
 import { ensureStream } from '../pkg/events/jetstream/stream.js';
 import { quietLogger } from '../pkg/shared/log.js';
@@ -140,7 +141,8 @@ export async function benchEvents(o: EventsOptions): Promise<EventsResult> {
     nc = await connectWhenUp(natsUrl, nats);
     replica = await startReplica();
     const serverOpts: ServerOptions = { natsUrl, replica: `${replica.host}:${replica.port}`, maxInFlight: o.concurrency };
-    server = startChild('event-server', process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(serverOpts)]);
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    server = startChild('event-server', process.execPath, [...profile, fileURLToPath(import.meta.url), JSON.stringify(serverOpts)]);
     const line = await server.waitForJson((l) => l.msg === 'listening', 30_000);
     const activatorUrl = `http://127.0.0.1:${Number(line.port)}`;
     const js = nc.jetstream();
@@ -477,10 +479,11 @@ async function serve(o: ServerOptions): Promise<void> {
   let toDispatcher: number[] = [];
   let delivery: number[] = [];
   let failures = 0;
-  const http = httpDeliverer(`http://127.0.0.1:${server.port}`);
+  // As kfn dev wires it (pkg/dev/dev.ts): deliveries through the activator in this process.
+  const inProcess = activatorDeliverer(activator);
   const deliver: Deliverer = async (req) => {
     const handedAt = preciseNow();
-    const res = await http(req);
+    const res = await inProcess(req);
     if ('error' in res || res.status >= 300) {
       failures++;
       return res;

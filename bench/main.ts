@@ -15,7 +15,7 @@
 //                            BENCH_EVENTS_CONCURRENCY: wrk connections = trigger maxInFlight (32)
 //   BENCH_EVENTS_RATE        events/s for the latency run (1000), BENCH_EVENTS_RATE_S (10) s after
 //                            BENCH_EVENTS_RATE_WARMUP_S (2)
-//   BENCH_CPU_PROF=DIR       write a CPU profile of the data-path activator process to DIR
+//   BENCH_CPU_PROF=DIR       write CPU profiles of the data-path activator and the events server to DIR
 //   BENCH_HEAP_SNAPSHOT=FILE write a heap snapshot of the memory benchmark's activator, all served
 //   BENCH_WAIT_QUIET_S       before each section, wait up to this long for other processes to
 //                            use under 10% of the machine (60); what they used during each

@@ -7,14 +7,14 @@ import { connect, type NatsConnection } from 'nats';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { FunctionKey } from '../apis/meta.js';
-import { createActivator, listenActivator } from '../activator/activator.js';
+import { createActivator, listenActivator, type Activator } from '../activator/activator.js';
 import { Autoscaler } from '../autoscaler/autoscaler.js';
 import { autoscalerConfig, type AutoscalerConfig } from '../autoscaler/config.js';
 import { LocalPlatform } from '../platform/local/index.js';
 import type { Logger } from '../shared/log.js';
 import { systemClock } from '../shared/clock.js';
 import { Dispatcher } from '../events/dispatcher/dispatcher.js';
-import { httpDeliverer } from '../events/dispatcher/deliver-http.js';
+import { activatorDeliverer } from '../events/dispatcher/deliver-local.js';
 import { buildIngress } from '../events/ingress/ingress.js';
 import { buildAdminApp } from './admin.js';
 import { DevController } from './controller.js';
@@ -105,7 +105,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   autoscaler.onDecision((key) => controller.refreshStatus(key));
   controller.start();
 
-  const events = await startEvents(opts, activatorUrl);
+  const events = await startEvents(opts, activator);
   const triggerController = new DevTriggerController({
     functions: store,
     triggers,
@@ -169,7 +169,7 @@ interface Events {
  * NATS (NATS_URL, or a nats-server of our own), the dispatcher and the ingress. Without
  * nats-server installed, functions still serve: triggers say why they are not ready.
  */
-async function startEvents(opts: DevOptions, activatorUrl: string): Promise<Events> {
+async function startEvents(opts: DevOptions, activator: Activator): Promise<Events> {
   const log = opts.log.child({ component: 'events' });
   let server: EmbeddedNats | undefined;
   let url = opts.natsUrl;
@@ -201,7 +201,8 @@ async function startEvents(opts: DevOptions, activatorUrl: string): Promise<Even
   const dispatcher = new Dispatcher({
     nc,
     log: opts.log.child({ component: 'dispatcher' }),
-    deliver: httpDeliverer(activatorUrl),
+    // In-process, through the same activator requests use.
+    deliver: activatorDeliverer(activator),
     streamName: DEV_STREAM,
     registry: opts.metrics,
     ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),

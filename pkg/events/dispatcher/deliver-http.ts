@@ -34,7 +34,9 @@ export function httpDeliverer(activatorUrl: string): Deliverer {
         method: 'POST',
         headers: msg.headers,
         body: msg.body,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        // undici's own timers bound the wait for the answer and each gap in its body: a
+        // timer and a composite signal per event would cost more than the check itself.
+        signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

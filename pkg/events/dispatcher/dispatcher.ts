@@ -9,6 +9,7 @@ import type { KfnTrigger } from '../../apis/trigger/types.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import { DEFAULT_ACK_WAIT_MS, consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../jetstream/consumer.js';
+import { AckBatch } from './ack-batch.js';
 import { emptyCounters, eventsCounter, type Outcome, type TriggerCounters } from './counters.js';
 import type { Deliverer } from './deliver-http.js';
 import { TriggerRunner } from './trigger-runner.js';
@@ -57,6 +58,7 @@ export class Dispatcher {
   private readonly ackWaitMs: number;
   private readonly metric?: Counter<'namespace' | 'trigger' | 'outcome'>;
   private running?: { consuming: AbortSignal; deliveries: AbortSignal };
+  private readonly acks = new AckBatch();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.js = deps.nc.jetstream();
@@ -131,6 +133,7 @@ export class Dispatcher {
     });
     deliveries.abort();
     await Promise.allSettled([...[...this.entries.values()].map((e) => e.done), ...this.retiring]);
+    this.acks.flush();
   }
 
   /** The triggers this dispatcher delivers for. */
@@ -178,6 +181,7 @@ export class Dispatcher {
         streamName: stream,
         ackWaitMs: this.ackWaitMs,
         now: () => this.clock.now(),
+        ack: (msg) => this.acks.ack(msg),
         count: (outcome: Outcome) => {
           state.counters[outcome]++;
           if (outcome === 'delivered') state.lastDeliveredAt = this.clock.now();

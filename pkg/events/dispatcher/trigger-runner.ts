@@ -35,6 +35,8 @@ export interface RunnerDeps {
   ackWaitMs: number;
   now(): number;
   count(outcome: Outcome): void;
+  /** Acknowledges a settled message; batched with others (see AckBatch). */
+  ack(msg: JsMsg): void;
 }
 
 export class TriggerRunner {
@@ -68,6 +70,8 @@ export class TriggerRunner {
         const messages = await consumer.consume({ max_messages: this.delivery.maxInFlight });
         const close = (): void => void messages.close();
         consuming.addEventListener('abort', close, { once: true });
+        // Stopped while the consumer was being fetched: the listener came too late.
+        if (consuming.aborted) close();
         try {
           for await (const msg of messages) {
             failures = 0;
@@ -96,7 +100,7 @@ export class TriggerRunner {
     try {
       if (!redriveAllows(msg.headers, this.name)) {
         // Another trigger's dead letter, republished for it alone: this trigger had it already.
-        msg.ack();
+        this.deps.ack(msg);
         this.deps.count('filtered');
         return;
       }
@@ -109,7 +113,7 @@ export class TriggerRunner {
         return;
       }
       if (!matchesFilter(event, this.trigger.spec.filter)) {
-        msg.ack();
+        this.deps.ack(msg);
         this.deps.count('filtered');
         return;
       }
@@ -170,7 +174,7 @@ export class TriggerRunner {
           msg.nak(backoffDelay(this.delivery.backoff, attempt));
           return;
         }
-        msg.ack();
+        this.deps.ack(msg);
         this.deps.count('delivered');
         return;
       }
