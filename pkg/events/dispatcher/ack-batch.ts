@@ -22,6 +22,13 @@ export class AckBatch {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
-    for (const msg of batch) msg.ack();
+    for (const msg of batch) {
+      try {
+        msg.ack();
+      } catch {
+        // The connection is gone: JetStream hands the event out again after its ack
+        // wait, which at-least-once allows; throwing here would only lose the others.
+      }
+    }
   }
 }
