@@ -8,11 +8,12 @@
 // an older Knative revision keeps serving when a new one fails.
 import { isDeepStrictEqual } from 'node:util';
 import type { CustomObjectsApi, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION, type FieldError } from '../../apis/meta.js';
+import { API_VERSION, type FieldError } from '../../apis/meta.js';
 import { FUNCTION_KIND, FUNCTION_PLURAL, type FunctionStatus, type KfnFunction } from '../../apis/function/types.js';
 import { withDefaults } from '../../apis/function/defaults.js';
 import { validateFunction } from '../../apis/function/validation.js';
 import { markDeploymentNotReady } from '../../apis/function/lifecycle.js';
+import { customObjectClient, type CustomObjectClient } from '../../controller/custom-objects.js';
 import { isConflict, isNotFound } from '../../controller/errors.js';
 import type { Lister } from '../../controller/informer.js';
 import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
@@ -25,28 +26,10 @@ import { functionStatusFromCluster, type ClusterView } from './status.js';
 export const REASON_NOT_OWNED = 'NotOwned';
 
 /** The Function's own API: a fresh read, and the status subresource. */
-export interface FunctionClient {
-  get(namespace: string, name: string): Promise<KfnFunction | undefined>;
-  /** PUT …/status carrying fn.metadata.resourceVersion: a 409 when it is stale. */
-  replaceStatus(fn: KfnFunction): Promise<KfnFunction>;
-}
+export type FunctionClient = Pick<CustomObjectClient<KfnFunction>, 'get' | 'replaceStatus'>;
 
 export function functionClient(api: CustomObjectsApi): FunctionClient {
-  const base = { group: GROUP, version: VERSION, plural: FUNCTION_PLURAL };
-  return {
-    async get(namespace, name) {
-      try {
-        return (await api.getNamespacedCustomObject({ ...base, namespace, name })) as KfnFunction;
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
-    async replaceStatus(fn) {
-      const namespace = fn.metadata.namespace ?? '';
-      return (await api.replaceNamespacedCustomObjectStatus({ ...base, namespace, name: fn.metadata.name, body: fn })) as KfnFunction;
-    },
-  };
+  return customObjectClient<KfnFunction>(api, FUNCTION_PLURAL);
 }
 
 export interface FunctionReconcilerDeps {

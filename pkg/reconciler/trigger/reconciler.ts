@@ -7,11 +7,11 @@
 // while the controller is down) ends with the consumer and its counts removed first.
 import { isDeepStrictEqual } from 'node:util';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../apis/meta.js';
 import type { KfnFunction } from '../../apis/function/types.js';
 import { resolvedDelivery, withTriggerDefaults } from '../../apis/trigger/defaults.js';
 import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger, type TriggerStatus } from '../../apis/trigger/types.js';
 import { validateTrigger } from '../../apis/trigger/validation.js';
+import { customObjectClient, type CustomObjectClient } from '../../controller/custom-objects.js';
 import { isConflict, isNotFound } from '../../controller/errors.js';
 import type { Lister } from '../../controller/informer.js';
 import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
@@ -25,31 +25,10 @@ import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerObservation } from 
 const MAX_CONFLICT_RETRIES = 3;
 
 /** The Trigger's own API: a fresh read, the main resource (finalizers), the status subresource. */
-export interface TriggerClient {
-  get(namespace: string, name: string): Promise<KfnTrigger | undefined>;
-  /** PUT carrying t.metadata.resourceVersion: a 409 when it is stale. */
-  replace(t: KfnTrigger): Promise<KfnTrigger>;
-  replaceStatus(t: KfnTrigger): Promise<KfnTrigger>;
-}
+export type TriggerClient = CustomObjectClient<KfnTrigger>;
 
 export function triggerClient(api: CustomObjectsApi): TriggerClient {
-  const base = { group: GROUP, version: VERSION, plural: TRIGGER_PLURAL };
-  return {
-    async get(namespace, name) {
-      try {
-        return (await api.getNamespacedCustomObject({ ...base, namespace, name })) as KfnTrigger;
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
-    async replace(t) {
-      return (await api.replaceNamespacedCustomObject({ ...base, namespace: t.metadata.namespace ?? '', name: t.metadata.name, body: t })) as KfnTrigger;
-    },
-    async replaceStatus(t) {
-      return (await api.replaceNamespacedCustomObjectStatus({ ...base, namespace: t.metadata.namespace ?? '', name: t.metadata.name, body: t })) as KfnTrigger;
-    },
-  };
+  return customObjectClient<KfnTrigger>(api, TRIGGER_PLURAL);
 }
 
 export interface TriggerReconcilerDeps {
