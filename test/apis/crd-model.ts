@@ -99,23 +99,27 @@ export function loadCrd(file: string): CrdModel {
   const version = crd.spec.versions[0];
   assert.ok(version, 'the CRD has a version');
   const root = version.schema.openAPIV3Schema;
+  return { crd, version, root, crdErrors: crdCheck(root, `${crd.spec.group}/${version.name}`, crd.spec.names.kind) };
+}
+
+/** What the API server says of an object of this apiVersion and kind, given the version's schema. */
+export function crdCheck(root: K8sSchema, apiVersion: string, kind: string): (manifest: unknown) => CrdError[] {
   const apiServerSchema = toJsonSchema(root);
   Object.assign(apiServerSchema.properties as JsonSchema, {
     // The API server routes by apiVersion and kind: a document with others never reaches this CRD.
-    apiVersion: { const: `${crd.spec.group}/${version.name}` },
-    kind: { const: crd.spec.names.kind },
+    apiVersion: { const: apiVersion },
+    kind: { const: kind },
     metadata: objectMeta,
   });
   apiServerSchema.required = ['apiVersion', 'kind', 'metadata', ...((apiServerSchema.required as string[] | undefined) ?? [])];
   const validateSchema = new Ajv({ allErrors: true, strict: true }).compile(apiServerSchema);
-  const crdErrors = (manifest: unknown): CrdError[] => {
+  return (manifest) => {
     const obj = dropNullFields(manifest);
     const errors: CrdError[] = [];
     if (!validateSchema(obj)) errors.push(...(validateSchema.errors ?? []).map(schemaError));
     evaluateRules(root, obj, '', errors);
     return errors;
   };
-  return { crd, version, root, crdErrors };
 }
 
 /** k8s structural schema → JSON Schema: drop x-kubernetes-*, description, format, nullable. */
