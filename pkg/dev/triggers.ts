@@ -19,8 +19,8 @@ export interface TriggerDispatcher {
   upsertTrigger(trigger: KfnTrigger, fn?: KfnFunction): Promise<TriggerState>;
   /** Stops delivering and deletes the consumer. */
   removeTrigger(key: FunctionKey): Promise<void>;
-  /** Stops delivering but keeps the consumer: its events wait. */
-  forgetTrigger(key: FunctionKey): Promise<unknown>;
+  /** Stops delivering but keeps the consumer: its events wait. Returns the last state. */
+  forgetTrigger(key: FunctionKey): Promise<TriggerState | undefined>;
   status(key: FunctionKey): TriggerState | undefined;
 }
 
@@ -45,6 +45,11 @@ export class DevTriggerController {
   /** Subjects each stream must hold: every trigger's subject, reply and dead-letter subjects. */
   private readonly subjects = new Map<string, Set<string>>();
   private stopped = false;
+  /**
+   * Counts of earlier runs of a trigger's loop: the dispatcher starts from zero when a
+   * trigger it let go (its function was deleted) comes back, and status must not.
+   */
+  private readonly carried = new Map<string, Counts>();
 
   constructor(private readonly deps: DevTriggerControllerDeps) {
     this.queue = new KeyedQueue((key, err) => deps.log.error({ trigger: key, err }, 'trigger reconcile failed'));
@@ -77,9 +82,15 @@ export class DevTriggerController {
       const key = keyOfResource(t);
       const state = bus.dispatcher.status(key);
       if (!state) continue;
-      const { delivered, retried, deadLettered } = state.counters;
-      triggers.updateStatus(key, { ...t.status, delivered, retried, deadLettered });
+      triggers.updateStatus(key, { ...t.status, ...this.countsOf(key, state) });
     }
+  }
+
+  private countsOf(key: FunctionKey, state: TriggerState): Counts {
+    const before = this.carried.get(keyOf(key));
+    const { delivered, retried, deadLettered } = state.counters;
+    if (!before) return { delivered, retried, deadLettered };
+    return { delivered: before.delivered + delivered, retried: before.retried + retried, deadLettered: before.deadLettered + deadLettered };
   }
 
   private onTrigger(e: StoreEvent<KfnTrigger>): void {
@@ -121,10 +132,12 @@ export class DevTriggerController {
         await ensureStream(bus.jsm, { name: stream, subjects: this.subjectsFor(stream, trigger), duplicateWindowMs: this.deps.duplicateWindowMs });
         if (fn) {
           const state = await bus.dispatcher.upsertTrigger(trigger, fn);
-          status = markConsumerReady({ ...status, ...countsOf(state) }, state.consumer, now);
+          status = markConsumerReady({ ...status, ...this.countsOf(key, state) }, state.consumer, now);
         } else {
           // Nobody to deliver to: keep the consumer, so its events wait for the function.
-          await bus.dispatcher.forgetTrigger(key);
+          // Its deliveries in flight have finished (and counted) when this returns.
+          const last = await bus.dispatcher.forgetTrigger(key);
+          if (last) this.carried.set(keyOf(key), this.countsOf(key, last));
           const config = consumerConfigFor(trigger, resolvedDelivery(trigger));
           await ensureConsumer(bus.jsm, stream, config);
           status = markConsumerReady(status, consumerNameFor(trigger), now);
@@ -142,6 +155,7 @@ export class DevTriggerController {
   private async remove(trigger: KfnTrigger): Promise<void> {
     const { bus } = this.deps;
     if (!bus.ok) return;
+    this.carried.delete(keyOf(keyOfResource(trigger)));
     await bus.dispatcher.removeTrigger(keyOfResource(trigger));
     // Also when the dispatcher was not running it (its function was missing).
     await removeConsumer(bus.jsm, trigger.spec.stream ?? this.deps.streamName, consumerNameFor(trigger));
@@ -157,10 +171,7 @@ export class DevTriggerController {
   }
 }
 
-function countsOf(state: TriggerState): Pick<TriggerStatus, 'delivered' | 'retried' | 'deadLettered'> {
-  const { delivered, retried, deadLettered } = state.counters;
-  return { delivered, retried, deadLettered };
-}
+type Counts = Required<Pick<TriggerStatus, 'delivered' | 'retried' | 'deadLettered'>>;
 
 function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

@@ -90,6 +90,21 @@ describe('DevTriggerController on a real nats-server', () => {
     });
   });
 
+  it('keeps counting from where it was when its function goes and comes back', async () => {
+    const key = { namespace: 'default', name: 'orders' };
+    stores.functions.delete({ namespace: 'default', name: 'target' });
+    await controller.idle();
+    assert.equal(getTriggerCondition(stores.triggers.get(key)?.status, 'Ready')?.reason, 'FunctionNotFound');
+    assert.equal(stores.triggers.get(key)?.status?.delivered, 1);
+    stores.functions.apply(fn('target'));
+    await publish('orders.created', 'later-1');
+    await waitFor('the later event delivered', () => delivered.includes('later-1'));
+    await waitFor('both deliveries counted', () => {
+      controller.refreshCounts();
+      return stores.triggers.get(key)?.status?.delivered === 2;
+    });
+  });
+
   it('deleting a trigger deletes its consumer', async () => {
     stores.triggers.apply(trigger('gone'));
     await controller.idle();
