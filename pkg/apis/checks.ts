@@ -1,6 +1,7 @@
 // Checks shared by every kfn resource's validator: metadata, mappings, numbers, string
 // maps, unknown fields, and how values are shown in messages.
-import type { FieldError, ObjectMeta } from './meta.js';
+import { DURATION_PATTERN, parseDuration } from '../shared/duration.js';
+import { API_VERSION, type FieldError, type ObjectMeta } from './meta.js';
 
 export type Fields = Record<string, unknown>;
 
@@ -21,6 +22,9 @@ export interface DurationRange {
 export const NAME_MAX_LENGTH = 63;
 
 export const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+/** Longest duration string accepted ("1h30m" is far shorter). */
+export const DURATION_MAX_LENGTH = 32;
+const DURATION_RE = new RegExp(DURATION_PATTERN);
 // Every ObjectMeta field the API server knows, so that `kubectl get -o yaml` output loads.
 export const METADATA_FIELDS = [
   ...Object.keys({
@@ -122,4 +126,39 @@ export function dropNullFields(v: unknown): unknown {
   const out: Fields = {};
   for (const [key, value] of Object.entries(v)) if (value !== null) out[key] = dropNullFields(value);
   return out;
+}
+
+/**
+ * Every problem with `obj` as a kfn resource of `kind`: the envelope (apiVersion, kind,
+ * metadata, no unknown top-level fields, status a mapping) here, the spec by `checkSpec`.
+ * `nameUse` says in messages why the name is constrained.
+ */
+export function validateResource(obj: unknown, kind: string, nameUse: string, checkSpec: (errs: FieldError[], spec: unknown) => void): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!isMapping(obj)) {
+    errs.push({ field: '<root>', message: `must be a mapping with apiVersion, kind, metadata and spec, got ${show(obj)}` });
+    return errs;
+  }
+  rejectUnknownFields(errs, '', obj, TOP_LEVEL_FIELDS);
+  if (obj.apiVersion !== API_VERSION) errs.push({ field: 'apiVersion', message: `must be "${API_VERSION}", got ${show(obj.apiVersion)}` });
+  if (obj.kind !== kind) errs.push({ field: 'kind', message: `must be "${kind}", got ${show(obj.kind)}` });
+  validateMetadata(errs, obj.metadata, nameUse);
+  checkSpec(errs, obj.spec);
+  if (obj.status != null && !isMapping(obj.status)) errs.push({ field: 'status', message: `must be a mapping, got ${show(obj.status)}` });
+  return errs;
+}
+
+/** Milliseconds when valid, undefined when unset, null when invalid (and reported). */
+export function checkDuration(errs: FieldError[], field: string, v: unknown, range: DurationRange): number | undefined | null {
+  if (v == null) return undefined;
+  const ms = typeof v === 'string' && v.length <= DURATION_MAX_LENGTH && DURATION_RE.test(v) ? parseDuration(v) : undefined;
+  if (ms === undefined) {
+    errs.push({ field, message: `must be a duration such as "30s", "1m30s" or "500ms", got ${show(v)}` });
+    return null;
+  }
+  if (ms < (parseDuration(range.min) ?? 0) || ms > (parseDuration(range.max) ?? Infinity)) {
+    errs.push({ field, message: `must be from ${range.min} to ${range.max}, got ${show(v)}` });
+    return null;
+  }
+  return ms;
 }

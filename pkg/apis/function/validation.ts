@@ -2,9 +2,8 @@
 // them (config/200-crd-function.yaml); local mode has no API server, so they are written
 // once more here. test/apis/crd-agreement.test.ts runs both over the same fixtures and
 // fails when they disagree, so change the two together.
-export { NAME_MAX_LENGTH, type DurationRange, type NumberRange } from '../checks.js';
-import { API_VERSION, formatFieldErrors, type FieldError } from '../meta.js';
-import { DURATION_PATTERN, parseDuration } from '../../shared/duration.js';
+export { DURATION_MAX_LENGTH, NAME_MAX_LENGTH, type DurationRange, type NumberRange } from '../checks.js';
+import { formatFieldErrors, type FieldError } from '../meta.js';
 import {
   checkNumber,
   checkStringMap,
@@ -14,8 +13,8 @@ import {
   rejectUnknownFields,
   requireMapping,
   show,
-  TOP_LEVEL_FIELDS,
-  validateMetadata,
+  validateResource,
+  checkDuration,
   type DurationRange,
   type Fields,
   type NumberRange,
@@ -30,7 +29,6 @@ type KeysOfType<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : ne
 export const ENV_MAX_ITEMS = 100;
 export const ENV_NAME_MAX_LENGTH = 128;
 // Same reason: duration strings are matched by a CEL regex, which needs a bounded length.
-export const DURATION_MAX_LENGTH = 32;
 
 export const SPEC_NUMBER_RANGES: Record<KeysOfType<FunctionSpec, number>, NumberRange> = {
   port: { integer: true, min: 1, max: 65535 },
@@ -76,23 +74,11 @@ const RESOURCES_FIELDS = ['requests', 'limits'];
 const PROBE_FIELDS = ['httpGet', 'tcpSocket', ...Object.keys(PROBE_NUMBER_RANGES)];
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DURATION_RE = new RegExp(DURATION_PATTERN);
 
 
 /** Every problem with `obj` as a Function manifest; empty when it is valid. */
 export function validateFunction(obj: unknown): FieldError[] {
-  const errs: FieldError[] = [];
-  if (!isMapping(obj)) {
-    errs.push({ field: '<root>', message: `must be a mapping with apiVersion, kind, metadata and spec, got ${show(obj)}` });
-    return errs;
-  }
-  rejectUnknownFields(errs, '', obj, TOP_LEVEL_FIELDS);
-  if (obj.apiVersion !== API_VERSION) errs.push({ field: 'apiVersion', message: `must be "${API_VERSION}", got ${show(obj.apiVersion)}` });
-  if (obj.kind !== FUNCTION_KIND) errs.push({ field: 'kind', message: `must be "${FUNCTION_KIND}", got ${show(obj.kind)}` });
-  validateMetadata(errs, obj.metadata, 'it becomes a DNS label');
-  validateSpec(errs, obj.spec);
-  if (obj.status != null && !isMapping(obj.status)) errs.push({ field: 'status', message: `must be a mapping, got ${show(obj.status)}` });
-  return errs;
+  return validateResource(obj, FUNCTION_KIND, 'it becomes a DNS label', validateSpec);
 }
 
 export class FunctionValidationError extends Error {
@@ -215,15 +201,6 @@ function checkNumbers(errs: FieldError[], path: string, obj: Fields, ranges: Rec
   for (const [key, range] of Object.entries(ranges)) checkNumber(errs, `${path}.${key}`, obj[key], range);
 }
 
-function checkDuration(errs: FieldError[], field: string, v: unknown, range: DurationRange): void {
-  if (v == null) return;
-  const ms = typeof v === 'string' && v.length <= DURATION_MAX_LENGTH && DURATION_RE.test(v) ? parseDuration(v) : undefined;
-  if (ms === undefined) {
-    errs.push({ field, message: `must be a duration such as "30s", "1m30s" or "500ms", got ${show(v)}` });
-  } else if (ms < (parseDuration(range.min) ?? 0) || ms > (parseDuration(range.max) ?? Infinity)) {
-    errs.push({ field, message: `must be from ${range.min} to ${range.max}, got ${show(v)}` });
-  }
-}
 
 function checkStringList(errs: FieldError[], field: string, v: unknown): void {
   if (v == null) return;

@@ -2,9 +2,8 @@
 // validation.ts): the CRD schema and its CEL rules enforce them on a cluster
 // (config/210-crd-trigger.yaml), this file in local mode, and
 // test/apis/trigger/crd-agreement.test.ts fails when the two disagree.
-import { API_VERSION, formatFieldErrors, type FieldError } from '../meta.js';
-import { DURATION_PATTERN, parseDuration } from '../../shared/duration.js';
-import { DURATION_MAX_LENGTH } from '../function/validation.js';
+import { formatFieldErrors, type FieldError } from '../meta.js';
+import { parseDuration } from '../../shared/duration.js';
 import {
   checkNumber,
   dropNullFields,
@@ -15,8 +14,8 @@ import {
   rejectUnknownFields,
   requireMapping,
   show,
-  TOP_LEVEL_FIELDS,
-  validateMetadata,
+  validateResource,
+  checkDuration,
   type DurationRange,
   type NumberRange,
 } from '../checks.js';
@@ -71,23 +70,11 @@ const BACKOFF_FIELDS = Object.keys({ policy: true, delay: true, maxDelay: true }
 
 const ATTRIBUTE_NAME_RE = new RegExp(ATTRIBUTE_NAME_PATTERN);
 const STREAM_NAME_RE = new RegExp(STREAM_NAME_PATTERN);
-const DURATION_RE = new RegExp(DURATION_PATTERN);
 
 
 /** Every problem with `obj` as a Trigger manifest; empty when it is valid. */
 export function validateTrigger(obj: unknown): FieldError[] {
-  const errs: FieldError[] = [];
-  if (!isMapping(obj)) {
-    errs.push({ field: '<root>', message: `must be a mapping with apiVersion, kind, metadata and spec, got ${show(obj)}` });
-    return errs;
-  }
-  rejectUnknownFields(errs, '', obj, TOP_LEVEL_FIELDS);
-  if (obj.apiVersion !== API_VERSION) errs.push({ field: 'apiVersion', message: `must be "${API_VERSION}", got ${show(obj.apiVersion)}` });
-  if (obj.kind !== TRIGGER_KIND) errs.push({ field: 'kind', message: `must be "${TRIGGER_KIND}", got ${show(obj.kind)}` });
-  validateMetadata(errs, obj.metadata, 'it names a JetStream consumer');
-  validateSpec(errs, obj.spec);
-  if (obj.status != null && !isMapping(obj.status)) errs.push({ field: 'status', message: `must be a mapping, got ${show(obj.status)}` });
-  return errs;
+  return validateResource(obj, TRIGGER_KIND, 'it names a JetStream consumer', validateSpec);
 }
 
 export class TriggerValidationError extends Error {
@@ -233,19 +220,5 @@ function checkSubject(errs: FieldError[], field: string, v: unknown, wildcards: 
   return true;
 }
 
-/** Milliseconds when valid, undefined when unset, null when invalid (and reported). */
-function checkDuration(errs: FieldError[], field: string, v: unknown, range: DurationRange): number | undefined | null {
-  if (v == null) return undefined;
-  const ms = typeof v === 'string' && v.length <= DURATION_MAX_LENGTH && DURATION_RE.test(v) ? parseDuration(v) : undefined;
-  if (ms === undefined) {
-    errs.push({ field, message: `must be a duration such as "30s", "1m30s" or "500ms", got ${show(v)}` });
-    return null;
-  }
-  if (ms < (parseDuration(range.min) ?? 0) || ms > (parseDuration(range.max) ?? Infinity)) {
-    errs.push({ field, message: `must be from ${range.min} to ${range.max}, got ${show(v)}` });
-    return null;
-  }
-  return ms;
-}
 
 /** Kubectl's strict field validation rejects unknown fields; so do we, since a typo would otherwise be ignored. */
