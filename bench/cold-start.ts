@@ -4,7 +4,9 @@
 // start (node's start → listening, as the runtime reports it) and the platform's share
 // (everything else), and the platform's share into its phases, from the platform's
 // replica timings. Between runs the function goes back to zero and the autoscaler
-// forgets it, so every run is a first activation.
+// forgets it, so every run is a first activation. Two series: as kfn dev runs by default,
+// with a warm runtime to take (the replica's own start is then from its assignment to
+// listening), and with every replica a fresh process.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
@@ -38,6 +40,8 @@ export interface ColdStartRun {
   totalMs: number;
   replicaOwnMs: number;
   platformShareMs: number;
+  /** The replica was a warm runtime. */
+  warm: boolean;
   phases: Phases;
 }
 
@@ -46,11 +50,11 @@ export interface Phases {
   requestToScheduled: number;
   /** Picking a free port. */
   portPick: number;
-  /** The spawn() call (fork + exec of the command). */
+  /** The spawn() call (fork + exec of the command), or writing a warm runtime its assignment. */
   spawnCall: number;
-  /** spawn() returned → node's own clock starts (`#!/usr/bin/env node`, loading node). */
+  /** spawn() returned → node's own clock starts (`#!/usr/bin/env node`, loading node), or the warm runtime read its assignment. */
   execToNodeStart: number;
-  /** The replica's own start: node's start → listening. Not the platform's share. */
+  /** The replica's own start: node's start (a warm runtime's assignment) → listening. Not the platform's share. */
   replicaOwn: number;
   /** Listening → readiness probe passed and seen. */
   listeningToReady: number;
@@ -58,19 +62,31 @@ export interface Phases {
   readyToResponse: number;
 }
 
-export interface ColdStartResult {
-  options: ColdStartOptions;
+/** Cold starts of one platform configuration. */
+export interface ColdStartSeries {
+  /** Warm runtimes the local platform kept (kfn dev's default is 1; 0: every replica a fresh process). */
+  warmRuntimes: number;
+  /** Runs whose replica was a warm runtime. */
+  warmRuns: number;
   total: Summary;
   replicaOwn: Summary;
   platformShare: Summary;
   phases: Record<keyof Phases, Summary>;
   /** The same request through the activator right after, with the replica ready: the floor of the path. */
   warmRequest: Summary;
-  /** The runtime's first request after listening, direct (no platform): part of readyToResponse that is the replica's. */
-  replicaFirstRequest: Summary;
   runs: ColdStartRun[];
   /** Other processes' CPU use during the measured cold starts. */
   othersDuringMeasurement?: MachineLoad;
+}
+
+export interface ColdStartResult {
+  options: ColdStartOptions;
+  /** As `kfn dev` runs by default: with a warm runtime to take. The target is measured on this. */
+  warm: ColdStartSeries;
+  /** Every replica a fresh process, for comparison. */
+  fresh: ColdStartSeries;
+  /** The runtime's first request after listening, direct (no platform), in a fresh process. */
+  replicaFirstRequest: Summary;
 }
 
 const key = { namespace: 'default', name: 'hello' };
@@ -99,9 +115,15 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
 }
 
 export async function benchColdStart(o: ColdStartOptions): Promise<ColdStartResult> {
+  const warm = await coldStarts(o, 1);
+  const fresh = await coldStarts(o, 0);
+  return { options: o, warm, fresh, replicaFirstRequest: summarize(await replicaFirstRequests(o.firstRequestRuns, o.gate)) };
+}
+
+async function coldStarts(o: ColdStartOptions, warmRuntimes: number): Promise<ColdStartSeries> {
   const log = quietLogger();
   const metrics = new Registry();
-  const platform = new LocalPlatform({ log, runtimeBinDir: `${repoRoot}/bin`, options: { drainTimeoutMs: 5000 } });
+  const platform = new LocalPlatform({ log, runtimeBinDir: `${repoRoot}/bin`, options: { drainTimeoutMs: 5000, warmRuntimes } });
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(),
     scaleWriter: platform,
@@ -174,6 +196,7 @@ export async function benchColdStart(o: ColdStartOptions): Promise<ColdStartResu
           totalMs: round(totalMs, 3),
           replicaOwnMs: t.listeningAfterMs,
           platformShareMs: round(totalMs - t.listeningAfterMs, 3),
+          warm: t.warm,
           phases: {
             requestToScheduled: round(t.scheduledAt - t0, 3),
             portPick: round(t.spawnedAt - t.scheduledAt, 3),
@@ -212,13 +235,13 @@ export async function benchColdStart(o: ColdStartOptions): Promise<ColdStartResu
   const load = meter.result();
   return {
     ...(load ? { othersDuringMeasurement: load } : {}),
-    options: o,
+    warmRuntimes,
+    warmRuns: runs.filter((r) => r.warm).length,
     total: summarize(runs.map((r) => r.totalMs)),
     replicaOwn: summarize(runs.map((r) => r.replicaOwnMs)),
     platformShare: summarize(runs.map((r) => r.platformShareMs)),
     phases,
     warmRequest: summarize(warm),
-    replicaFirstRequest: summarize(await replicaFirstRequests(o.firstRequestRuns, o.gate)),
     runs,
   };
 }

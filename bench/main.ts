@@ -173,7 +173,7 @@ async function main(): Promise<number> {
   // Where a section measured in windows (between waits for a quiet machine), what others
   // used during those windows is the figure that matters.
   if (r.dataPath?.othersDuringMeasurement) r.otherLoad.dataPath = r.dataPath.othersDuringMeasurement;
-  if (r.coldStart?.othersDuringMeasurement) r.otherLoad.coldStart = r.coldStart.othersDuringMeasurement;
+  if (r.coldStart?.warm.othersDuringMeasurement) r.otherLoad.coldStart = r.coldStart.warm.othersDuringMeasurement;
   if (r.events?.othersDuringMeasurement) r.otherLoad.events = r.events.othersDuringMeasurement;
 
   const results: BenchResults = { ...r, targets: evaluate(r) };

@@ -40,6 +40,8 @@ export interface DevOptions {
   autoscaler: Partial<AutoscalerConfig>;
   /** Requests the activator buffers per function while it has no free replica. */
   queueDepth?: number;
+  /** kfn-node-runtime processes the local platform keeps warm for cold starts. */
+  warmRuntimes: number;
   scanIntervalMs: number;
   /** NATS with JetStream to use; undefined = start nats-server with its data under stateDir. */
   natsUrl?: string;
@@ -75,7 +77,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const { log, metrics, signal } = opts;
   const store = new FunctionStore();
   const triggers = new TriggerStore();
-  const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir });
+  const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir, options: { warmRuntimes: opts.warmRuntimes } });
   const readyReplicas = (key: FunctionKey): number => platform.workloadStatus(key)?.readyReplicas ?? 0;
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(opts.autoscaler),

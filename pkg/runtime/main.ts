@@ -6,7 +6,37 @@ import { pathToFileURL } from 'node:url';
 import { pickHandler } from './handler.js';
 import { errorFields, newRuntimeLog } from './log.js';
 import { createRuntimeServer } from './server.js';
+import { become, readAssignment, warmUp } from './warm.js';
 
+/**
+ * A warm runtime of the local platform's pool waits here until it is told which replica
+ * to become. Returns when this replica's own start began (performance.now()).
+ */
+async function waitForAssignment(): Promise<number> {
+  const poolLog = newRuntimeLog(process.env.KFN_LOG_LEVEL);
+  // Nothing to drain yet: a signal ends a waiting runtime at once. Ctrl-C is the
+  // platform's business, as for replicas; if the platform dies, stdin ends.
+  const quit = (): never => process.exit(0);
+  const ignore = (): void => {};
+  process.on('SIGTERM', quit);
+  process.on('SIGINT', ignore);
+  await warmUp();
+  poolLog('info', 'warm', { pid: process.pid, warmAfterMs: round(performance.now()) });
+  try {
+    const assignment = await readAssignment(process.stdin);
+    const assignedAt = performance.now();
+    become(assignment);
+    process.off('SIGTERM', quit);
+    process.off('SIGINT', ignore);
+    return assignedAt;
+  } catch (err) {
+    poolLog('info', `not assigned: ${(err as Error).message}`);
+    process.exit(0);
+  }
+}
+
+// When this replica's own start began: node's start, or a warm runtime's assignment.
+const startedAt = process.env.KFN_RUNTIME_POOL === '1' ? await waitForAssignment() : 0;
 const log = newRuntimeLog(process.env.KFN_LOG_LEVEL);
 
 function round(ms: number): number {
@@ -50,11 +80,13 @@ runtime.server.listen(port, process.env.KFN_HOST || undefined, () => {
     handler: modulePath,
     form: handler.form,
     pid: process.pid,
-    // From node's own start, so a benchmark can tell the replica's start-up apart from
-    // the platform's share of a cold start; epoch ms, sub-ms, comparable across processes.
-    listeningAfterMs: round(performance.now()),
-    startedAt: round(performance.timeOrigin),
+    // From node's own start (a warm runtime's: from its assignment), so a benchmark can
+    // tell the replica's start-up apart from the platform's share of a cold start; epoch
+    // ms, sub-ms, comparable across processes.
+    listeningAfterMs: round(performance.now() - startedAt),
+    startedAt: round(performance.timeOrigin + startedAt),
     listeningAt: round(performance.timeOrigin + performance.now()),
+    ...(startedAt > 0 ? { warm: true } : {}),
   });
 });
 

@@ -24,6 +24,7 @@ const options = {
   'events-port': { type: 'string' },
   'ack-wait': { type: 'string' },
   'max-event-bytes': { type: 'string' },
+  'warm-runtimes': { type: 'string' },
 } as const;
 
 export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this machine (dir: manifests, default samples/)
@@ -38,6 +39,8 @@ export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this
   --tick D                   autoscaler tick (default 2s)
   --scan-interval D          how often dir is rescanned for changes (default 500ms)
   --queue-depth N            requests buffered per function while it starts (default 10000)
+  --warm-runtimes N          kfn-node-runtime processes kept started for cold starts to take
+                             (default 1; 0: every replica starts a fresh process)
   --nats-url URL             NATS with JetStream for Triggers (also NATS_URL); default: start
                              nats-server with its data in $KFN_HOME/nats
   --nats-server PATH         the nats-server binary to start (default: found on PATH)
@@ -73,6 +76,7 @@ export async function devCommand(argv: string[]): Promise<void> {
         autoscaler,
         scanIntervalMs: duration(values['scan-interval'], 'scan-interval') ?? 500,
         queueDepth: numberFlag(values['queue-depth'], 'queue-depth'),
+        warmRuntimes: numberFlag(values['warm-runtimes'], 'warm-runtimes') ?? 1,
         stateDir: kfnHome(),
         eventsPort: numberFlag(values['events-port'], 'events-port') ?? 8082,
         ...optional('natsUrl', str(values['nats-url']) ?? nonEmpty(process.env.NATS_URL)),

@@ -12,11 +12,13 @@ export interface ReplicaTiming {
   scheduledAt: number;
   /** Just before spawn() was called. */
   spawnedAt: number;
-  /** The spawn() call itself (fork and exec, synchronous in node). */
+  /** The spawn() call itself (fork and exec, synchronous in node), or handing a warm runtime its assignment. */
   spawnCallMs: number;
+  /** A warm runtime became this replica (no spawn; its own start counts from its assignment). */
+  warm: boolean;
   /** When the platform read the runtime's `listening` line (kfn-node-runtime only). */
   listeningSeenAt?: number;
-  /** The runtime's own figure: node's process start → listening (kfn-node-runtime only). */
+  /** The runtime's own figure: node's process start (a warm runtime's assignment) → listening (kfn-node-runtime only). */
   listeningAfterMs?: number;
   /** From the runtime's line (kfn-node-runtime only): node's process start and its listen, same clock as ours. */
   processStartedAt?: number;

@@ -19,6 +19,10 @@ export interface LocalPlatformOptions {
   startFailureThreshold?: number;
   /** Longest drain before SIGKILL. Default the function's spec.timeoutSeconds (300 s). */
   drainTimeoutMs?: number;
+  /** kfn-node-runtime processes kept started and warm for replicas to take. Default 0. */
+  warmRuntimes?: number;
+  /** A taken warm runtime is replaced this long after. Default 200 ms. */
+  warmRefillDelayMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<LocalPlatformOptions, 'drainTimeoutMs'>> & { drainTimeoutMs?: number };
@@ -32,6 +36,8 @@ export function resolveOptions(o: LocalPlatformOptions = {}): ResolvedOptions {
     restartBackoff: o.restartBackoff ?? { kind: 'exponential', baseMs: 100, maxMs: 10_000 },
     backoffResetAfterMs: o.backoffResetAfterMs ?? 10_000,
     startFailureThreshold: o.startFailureThreshold ?? 3,
+    warmRuntimes: o.warmRuntimes ?? 0,
+    warmRefillDelayMs: o.warmRefillDelayMs ?? 200,
   };
   if (o.drainTimeoutMs !== undefined) resolved.drainTimeoutMs = o.drainTimeoutMs;
   return resolved;

@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/log.js';
 import type { EndpointsUpdate, Platform, WorkloadStatus } from '../types.js';
 import { resolveOptions, type LocalPlatformOptions, type ResolvedOptions } from './options.js';
 import type { LocalWorkloadInfo, ReplicaTiming } from './info.js';
+import { WarmPool } from './warm-pool.js';
 import { Workload } from './workload.js';
 
 export interface LocalPlatformDeps {
@@ -33,10 +34,12 @@ export class LocalPlatform implements Platform {
   private readonly options: ResolvedOptions;
   private readonly clock: Clock;
   private readonly baseEnv: Record<string, string>;
+  private readonly warmPool: WarmPool | undefined;
   private closed = false;
   // Nothing of ours may outlive us: if the process exits without close(), the children go too.
   private readonly killAll = (): void => {
     for (const w of [...this.workloads.values(), ...this.closing.keys()]) w.killNow();
+    this.warmPool?.killNow();
   };
 
   constructor(private readonly deps: LocalPlatformDeps) {
@@ -48,6 +51,16 @@ export class LocalPlatform implements Platform {
       if (v !== undefined) this.baseEnv[name] = v;
     }
     process.on('exit', this.killAll);
+    if (this.options.warmRuntimes > 0) {
+      this.warmPool = new WarmPool({
+        size: this.options.warmRuntimes,
+        env: { ...this.baseEnv, KFN_HOST: this.options.host, KFN_PARENT_PID: String(process.pid) },
+        cwd: path.resolve(deps.runtimeBinDir),
+        refillDelayMs: this.options.warmRefillDelayMs,
+        maxFailures: 3,
+        log: deps.log.child({ component: 'warm-runtimes' }),
+      });
+    }
   }
 
   applyFunction(fn: KfnFunction, signal?: AbortSignal): Promise<void> {
@@ -67,6 +80,7 @@ export class LocalPlatform implements Platform {
         clock: this.clock,
         options: this.options,
         baseEnv: this.baseEnv,
+        ...(this.warmPool ? { warmPool: this.warmPool } : {}),
         onEndpoints: (u) => this.emit(this.endpointListeners, u),
         onStatus: () => this.emit(this.statusListeners, key),
         onTiming: (t) => this.emit(this.timingListeners, t),
@@ -120,6 +134,11 @@ export class LocalPlatform implements Platform {
     return () => this.timingListeners.delete(listener);
   }
 
+  /** Local only: the runtimes waiting to be taken (warm), or getting ready to. */
+  warmRuntimes(): { pid: number; warm: boolean }[] {
+    return this.warmPool?.list() ?? [];
+  }
+
   /** Local only: the replicas of a function and its last termination. */
   describe(key: FunctionKey): LocalWorkloadInfo | undefined {
     return this.workloads.get(keyOf(key))?.info();
@@ -131,6 +150,7 @@ export class LocalPlatform implements Platform {
     this.workloads.clear();
     await Promise.all(workloads.map((w) => this.closeWorkload(w)));
     while (this.closing.size > 0) await Promise.allSettled([...this.closing.values()]);
+    await this.warmPool?.close();
     process.off('exit', this.killAll);
   }
 

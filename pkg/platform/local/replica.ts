@@ -7,6 +7,7 @@ import { deferred } from '../../shared/abort.js';
 import type { LaunchSpec } from './launch.js';
 import { forEachLine, lineSummary, logLine, parseLine, type OutputStream } from './output.js';
 import { probeOnce } from './probe.js';
+import type { WarmRuntime } from './warm-pool.js';
 
 export type ReplicaState = 'starting' | 'ready' | 'unready' | 'draining' | 'exited';
 
@@ -33,8 +34,10 @@ export function preciseNow(): number {
 export interface ReplicaTimes {
   /** Just before spawn() was called. */
   spawnedAt: number;
-  /** How long the spawn() call itself took (fork and exec, synchronous in node). */
+  /** How long the spawn() call itself took (fork and exec, synchronous in node), or handing a warm runtime its assignment. */
   spawnCallMs: number;
+  /** A warm runtime became this replica: no spawn, and its own start began at its assignment. */
+  warm: boolean;
   /** When the platform read the runtime's `listening` line. */
   listeningSeenAt?: number;
   /** From the runtime's own line: node's process start → listening. */
@@ -79,6 +82,8 @@ export interface ReplicaOptions {
   log: Logger;
   probe: ReplicaProbeTuning;
   events: ReplicaEvents;
+  /** Become this warm runtime instead of spawning (only for a launch that fitsWarmRuntime). */
+  warm?: WarmRuntime;
 }
 
 export class Replica {
@@ -121,17 +126,19 @@ export class Replica {
     this.probeInterval = opts.probe.startIntervalMs;
 
     const spawnedAt = preciseNow();
-    // Not detached: the replica stays in our process group, and `close()` or the exit
-    // hook of the platform kills what is left.
-    this.child = spawn(opts.launch.command, opts.launch.args, {
-      cwd: opts.launch.cwd,
-      env: opts.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: false,
-    });
-    this.times = { spawnedAt, spawnCallMs: preciseNow() - spawnedAt };
-    if (this.child.stdout) forEachLine(this.child.stdout, (l) => this.onOutput(l, 'stdout'));
-    if (this.child.stderr) forEachLine(this.child.stderr, (l) => this.onOutput(l, 'stderr'));
+    const { warm, launch } = opts;
+    if (warm) {
+      this.child = warm.child;
+      warm.attach((l, stream) => this.onOutput(l, stream));
+      warm.assign(launch.args, launch.cwd, opts.env);
+    } else {
+      // Not detached: the replica stays in our process group, and `close()` or the exit
+      // hook of the platform kills what is left.
+      this.child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+      if (this.child.stdout) forEachLine(this.child.stdout, (l) => this.onOutput(l, 'stdout'));
+      if (this.child.stderr) forEachLine(this.child.stderr, (l) => this.onOutput(l, 'stderr'));
+    }
+    this.times = { spawnedAt, spawnCallMs: preciseNow() - spawnedAt, warm: warm !== undefined };
 
     let exitCode: number | null = null;
     let exitSignal: NodeJS.Signals | null = null;
@@ -199,11 +206,22 @@ export class Replica {
       const { startedAt, listeningAt } = parsed.fields;
       if (typeof startedAt === 'number') this.times.processStartedAt = startedAt;
       if (typeof listeningAt === 'number') this.times.listeningAt = listeningAt;
-      // The runtime says it listens: check at once instead of at the next tick.
-      if (this.state === 'starting') this.probeSoon();
+      if (this.state === 'starting') this.onListening(parsed.fields.port);
       if (this.everReady) this.reportTimes();
     }
     logLine(this.opts.log, parsed);
+  }
+
+  /** The runtime says it listens: a pass of a TCP check, else a reason to check at once. */
+  private onListening(port: unknown): void {
+    const { readiness } = this.opts.launch;
+    // Its listen callback ran, so connecting now could only confirm what it says.
+    if (readiness.check.kind === 'tcp' && readiness.initialDelayMs === 0 && port === this.port) {
+      this.onProbe(true);
+      if (!this.probing) this.scheduleProbe(this.nextProbeDelay());
+      return;
+    }
+    this.probeSoon();
   }
 
   private probeSoon(): void {

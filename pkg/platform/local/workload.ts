@@ -1,5 +1,6 @@
 // One function's replicas: keeps as many as the scale asks for, replaces the ones that
 // die (with backoff), rolls them when the spec changes, and publishes the ready ones.
+import { existsSync } from 'node:fs';
 import type { FunctionKey } from '../../apis/meta.js';
 import type { KfnFunction } from '../../apis/function/types.js';
 import { backoffDelay } from '../../shared/backoff.js';
@@ -12,6 +13,7 @@ import { planReplicas, type PlannedReplica } from './plan.js';
 import { freePort } from './ports.js';
 import type { LocalWorkloadInfo, ReplicaTiming, TerminationInfo } from './info.js';
 import { preciseNow, Replica, type ReplicaExit } from './replica.js';
+import { fitsWarmRuntime, type WarmPool } from './warm-pool.js';
 
 export interface WorkloadDeps {
   key: FunctionKey;
@@ -21,6 +23,8 @@ export interface WorkloadDeps {
   options: ResolvedOptions;
   /** PATH, HOME and the like; spec.env and PORT go on top. */
   baseEnv: Record<string, string>;
+  /** Warm runtimes to take for replicas that run kfn-node-runtime, if the platform keeps some. */
+  warmPool?: WarmPool;
   onEndpoints(update: EndpointsUpdate): void;
   onStatus(): void;
   onTiming(t: ReplicaTiming): void;
@@ -229,8 +233,11 @@ export class Workload {
   }
 
   private newReplica(p: PendingReplica, port: number, launch: LaunchSpec): Replica {
-    const { options, log } = this.deps;
+    const { options, log, warmPool } = this.deps;
+    // A missing folder is left to spawn(), whose error says so.
+    const warm = warmPool && fitsWarmRuntime(launch) && existsSync(launch.cwd) ? warmPool.take() : undefined;
     return new Replica({
+      ...(warm ? { warm } : {}),
       id: p.id,
       seq: p.seq,
       revision: p.revision,
@@ -285,6 +292,7 @@ export class Workload {
       scheduledAt: this.scheduled.get(r.seq) ?? spawnedAt,
       spawnedAt,
       spawnCallMs,
+      warm: r.times.warm,
       readyAt,
     };
     if (listeningSeenAt !== undefined) timing.listeningSeenAt = listeningSeenAt;
