@@ -22,17 +22,24 @@ async function waitForAssignment(): Promise<number> {
   process.on('SIGINT', ignore);
   await warmUp();
   poolLog('info', 'warm', { pid: process.pid, warmAfterMs: round(performance.now()) });
+  let assignment;
   try {
-    const assignment = await readAssignment(process.stdin);
-    const assignedAt = performance.now();
-    become(assignment);
-    process.off('SIGTERM', quit);
-    process.off('SIGINT', ignore);
-    return assignedAt;
+    assignment = await readAssignment(process.stdin);
   } catch (err) {
+    // The platform let us go (its stdin closed) or sent something we cannot use.
     poolLog('info', `not assigned: ${(err as Error).message}`);
     process.exit(0);
   }
+  const assignedAt = performance.now();
+  try {
+    become(assignment);
+  } catch (err) {
+    poolLog('fatal', `cannot become the replica: ${(err as Error).message}`, errorFields(err));
+    process.exit(1);
+  }
+  process.off('SIGTERM', quit);
+  process.off('SIGINT', ignore);
+  return assignedAt;
 }
 
 // When this replica's own start began: node's start, or a warm runtime's assignment.
