@@ -302,8 +302,8 @@ export function detailsMarkdown(r: BenchResults): string {
             row('empty activator', m.empty),
             row('routed, no traffic', m.routed),
             row(`${num(m.options.sample)} served once`, m.sampled),
-            row('all served once (a pooled socket to each)', m.allServed),
-            row(`all served, ${m.options.idleWaitMs / 1000} s later (idle sockets closed)`, m.allServedIdle),
+            row('all served once (idle connections to replicas kept, at most 1,000)', m.allServed),
+            row(`all served, ${m.options.idleWaitMs / 1000} s later`, m.allServedIdle),
           ],
         ),
     );

@@ -10,8 +10,28 @@ export type ToChild =
 export type FromChild =
   | { type: 'listening'; port: number }
   | { type: 'routed'; functions: number; endpoints: number; ms: number }
-  | { type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }
+  | { type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; detail: MemoryDetail }
   | { type: 'snapshot'; file: string };
+
+/**
+ * Where the RSS goes, to explain what the heap does not: bytes, by V8 heap space
+ * (committed, and used), by kind of mapping (from /proc/self/smaps), and sockets open.
+ */
+export interface MemoryDetail {
+  /** Per V8 space: bytes committed (resident or not) and used. */
+  heapSpaces: Record<string, { committed: number; used: number }>;
+  /**
+   * Resident bytes by mapping: `node` (the executable's code and data), `libraries`
+   * (other files mapped), `anonymous` (V8's heap pages, malloc, wasm memory), `brk` (the
+   * [heap] malloc arena), `stack`; empty where /proc is not there.
+   */
+  rssByMapping: Record<string, number>;
+  /**
+   * Sockets open in the process: connections to replicas and from clients, the listening
+   * socket, the IPC channel; -1 where /proc is not there.
+   */
+  sockets: number;
+}
 
 /** Function i: `fn-i` in namespace `team-(i mod 50)`. */
 export function functionKey(i: number): { namespace: string; name: string } {

@@ -17,7 +17,7 @@ import { ActivatorMetrics } from './metrics.js';
 import { ReplicaProxy } from './proxy.js';
 import { RouteTable, type Route } from './routes.js';
 import { BufferBody, BufferedResponse, type CallResult, type ResponseSink } from './sink.js';
-import { FunctionState } from './state.js';
+import { FunctionState, type FunctionEvents } from './state.js';
 import { StatReporter } from './stats.js';
 import type { ThrottlerLimits } from './throttler.js';
 
@@ -42,7 +42,9 @@ export interface ActivatorOptions {
   /** How long close() lets waiting and in-flight requests finish. Default 30 s. */
   drainTimeoutMs?: number;
   /** Connections to a replica nobody called for this long are closed. Default 60 s. */
-  idlePoolMs?: number;
+  idleConnectionMs?: number;
+  /** Idle connections to replicas kept over all; past this, the least recently used is closed. Default 1,000. */
+  maxIdleConnections?: number;
   /** In [0, 1); for power-of-two-choices. Default Math.random. */
   random?: () => number;
 }
@@ -114,7 +116,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
   const domain = opts.domain ?? 'kfn.local';
   const routes = new RouteTable(domain);
   const states = new Map<string, FunctionState>();
-  const proxy = new ReplicaProxy(opts.idlePoolMs === undefined ? {} : { idlePoolMs: opts.idlePoolMs });
+  const proxy = new ReplicaProxy({ idleConnectionMs: opts.idleConnectionMs, maxIdleConnections: opts.maxIdleConnections });
   const metrics = deps.metrics ? new ActivatorMetrics(deps.metrics, () => states.values()) : undefined;
   const reporter = new StatReporter({
     sink: deps.statSink,
@@ -126,26 +128,29 @@ export function createActivator(deps: ActivatorDeps): Activator {
   const callDeps: CallDeps = { proxy, clock, maxBodyBytes, log };
   let closing = false;
 
+  const events: FunctionEvents = {
+    poke: (fn) => {
+      log.debug({ fn: fn.id }, 'no ready replica: poking the autoscaler');
+      try {
+        deps.statSink.poke(fn.key);
+      } catch (err) {
+        log.warn({ fn: fn.id, err }, 'poke failed');
+      }
+    },
+    coldStartServed: (fn, ms) => {
+      log.debug({ fn: fn.id, ms }, 'cold start served');
+      metrics?.coldStart(fn.key, ms / 1000);
+    },
+    now: () => clock.now(),
+  };
+
   function stateFor(key: FunctionKey, id: string, route: Route | undefined): FunctionState {
     let fn = states.get(id);
     if (fn) return fn;
-    const fnKey = { namespace: key.namespace, name: key.name };
-    fn = new FunctionState(fnKey, id, route?.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000, route?.containerConcurrency ?? 0, limits, {
-      poke: () => {
-        log.debug({ fn: id }, 'no ready replica: poking the autoscaler');
-        try {
-          deps.statSink.poke(fnKey);
-        } catch (err) {
-          log.warn({ fn: id, err }, 'poke failed');
-        }
-      },
-      coldStartServed: (ms) => {
-        log.debug({ fn: id, ms }, 'cold start served');
-        metrics?.coldStart(fnKey, ms / 1000);
-      },
-      now: () => clock.now(),
-    });
-    states.set(id, fn);
+    // The route's own key and id when there is one, rather than copies per function.
+    const fnKey = route?.key ?? { namespace: key.namespace, name: key.name };
+    fn = new FunctionState(fnKey, route?.id ?? id, route?.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000, route?.containerConcurrency ?? 0, limits, events);
+    states.set(fn.id, fn);
     return fn;
   }
 
@@ -237,7 +242,8 @@ export function createActivator(deps: ActivatorDeps): Activator {
     const fn = states.get(id);
     if (!fn) return;
     states.delete(id);
-    reporter.forget(fn.window);
+    const window = fn.windowIfAny;
+    if (window) reporter.forget(window);
     metrics?.forget(fn.key);
     fn.throttler.failAll(new ActivatorError('function_removed', `function ${id} was removed`));
     // Requests in flight to its replicas finish; the connections close behind them.
@@ -265,7 +271,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
   /** Requests waiting or proxied, over all functions. */
   function requestsInFlight(): number {
     let n = 0;
-    for (const fn of states.values()) n += fn.window.inFlight;
+    for (const fn of states.values()) n += fn.inFlight;
     return n;
   }
 

@@ -4,33 +4,53 @@
 import type { ReadyEndpoint } from '../platform/types.js';
 import type { Candidate } from './lb.js';
 
-/** What the proxy needs to reach the replica; built once, not per request. */
+/**
+ * What the proxy needs to reach a replica. Its identity names the replica: connections
+ * are kept per target object.
+ */
 export interface ProxyTarget {
-  protocol: 'http:';
-  host: string;
-  port: number;
-  /** `http://host:port`, bracketed for IPv6. */
-  origin: string;
+  readonly host: string;
+  readonly port: number;
 }
 
-export class Replica implements Candidate {
+/**
+ * A ready replica, and its own proxy target. Nothing is derived from the endpoint up front
+ * (address strings, a target object): an activator routing 10,000 functions holds a
+ * Replica for every endpoint, and most of them are never called.
+ */
+export class Replica implements Candidate, ProxyTarget {
   inFlight = 0;
   /** Set when the replica left the endpoint set: it gets no new requests, in-flight ones finish. */
   removed = false;
-  readonly target: ProxyTarget;
-  /** `host:port`, for error messages. */
-  readonly address: string;
 
   constructor(
     readonly endpoint: ReadyEndpoint,
     public capacity: number,
-  ) {
-    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-    this.address = `${host}:${endpoint.port}`;
-    this.target = { protocol: 'http:', host: endpoint.host, port: endpoint.port, origin: `http://${this.address}` };
+  ) {}
+
+  get host(): string {
+    return this.endpoint.host;
+  }
+
+  get port(): number {
+    return this.endpoint.port;
+  }
+
+  get target(): ProxyTarget {
+    return this;
+  }
+
+  /** `host:port`, for error messages. */
+  get address(): string {
+    return hostPort(this);
   }
 
   sameAddress(e: ReadyEndpoint): boolean {
     return this.endpoint.host === e.host && this.endpoint.port === e.port;
   }
+}
+
+/** `host:port`, the host bracketed when it is IPv6. */
+export function hostPort(t: ProxyTarget): string {
+  return t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 }

@@ -12,11 +12,21 @@
 // `request()`/`stream()`: those add a Readable or a Writable per request, a promise or
 // callback, and a parse of the response head into an object, which a relay does without.
 //
-// The pools are keyed by the replica's ProxyTarget, one per Replica object: endpoint ids
+// Connections, not pools: an undici Pool costs ~19 KB even with one connection (its wait
+// queue preallocates 2,048 slots, 16 KB, which a pool with no connection cap never uses;
+// it opens a second, unconnected Client as soon as the first is busy; it builds its own
+// connector), so with 10,000 functions served once the pools were 190 MB of the
+// activator's 290 MB of heap. Here a replica's connections are a plain array of Clients
+// sharing one connector, a replica with no open connection has no entry at all, and
+// connections nobody uses are closed: idle past the keep-alive timeout, and past
+// `maxIdleConnections` the least recently used idle one, as Knative's activator bounds
+// its idle proxy connections (MaxIdleProxyConns, 1,000).
+//
+// Connections are keyed by the replica's ProxyTarget, one per Replica object: endpoint ids
 // are unique only within a function, and a replica that moves address is a new Replica.
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
-import type { ProxyTarget } from './breaker.js';
+import { buildConnector, Client, errors, type Dispatcher } from 'undici';
+import { hostPort, type ProxyTarget } from './breaker.js';
 import { responseHeaders } from './headers.js';
 import type { ResponseSink } from './sink.js';
 
@@ -56,42 +66,77 @@ export interface Upstream {
 export interface ReplicaProxyOptions {
   /**
    * Idle keep-alive connections are closed after this long when the replica does not say
-   * how long it keeps them (`Keep-Alive: timeout=N`); when it does, a second before that
-   * (the kfn runtime says 65 s), so that we rarely reuse a connection as it closes it.
-   * Below node's default server keepAliveTimeout (5 s).
+   * how long it keeps them (`Keep-Alive: timeout=N`). Below node's default server
+   * keepAliveTimeout (5 s). Default 4 s.
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * A connection idle for this long is closed even if the replica would keep it longer.
+   * When the replica says how long it keeps them, we close a second before that (the kfn
+   * runtime says 65 s), so that we rarely reuse a connection as it closes it. Default 60 s.
+   */
+  idleConnectionMs?: number;
+  /**
+   * Idle connections kept over all replicas; past this, the least recently used one is
+   * closed. An idle connection costs ~5 KB of heap (socket, parser, Client), so a burst of
+   * one request to each of 10,000 functions would otherwise pin ~50 MB for a minute.
+   * Connections in use count against nothing: the throttler bounds those. Default 1,000.
+   */
+  maxIdleConnections?: number;
   /** Connecting to a replica may take this long. */
   connectTimeoutMs?: number;
-  /**
-   * A replica's pool unused for this long (and with nothing in flight) is closed. An
-   * undici Pool costs ~20-30 KB even when idle, so with thousands of functions routed,
-   * keeping the pools of replicas nobody calls would dominate the activator's memory.
-   * A later request simply opens a new pool. Default 60 s.
-   */
-  idlePoolMs?: number;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/**
+ * One keep-alive connection to a replica, given one request at a time. A Client with our
+ * fields on it rather than a wrapper, so that one listener function serves all of them.
+ */
+class Connection extends Client {
+  /** A request is on it. */
+  busy = false;
+  /** Closed or closing: never given a request again. */
+  retired = false;
+
+  constructor(
+    readonly owner: ReplicaProxy,
+    readonly target: ProxyTarget,
+    options: Client.Options,
+  ) {
+    super(`http://${hostPort(target)}`, options);
+  }
+}
+
+/**
+ * The socket closed. Idle, it timed out or the replica closed it. Busy, the request on it
+ * failed (undici fails it before saying so) and its release retired the connection already,
+ * unless a retry took the connection again: then it reconnects for that request.
+ */
+function onDisconnect(this: Connection): void {
+  if (!this.busy) this.owner.retire(this);
+}
+
 export class ReplicaProxy {
-  private readonly pools = new Map<ProxyTarget, Pool>();
-  /** Pools used since the last sweep. */
-  private readonly used = new Set<Pool>();
-  private readonly poolOptions: Pool.Options;
-  private readonly sweeper: NodeJS.Timeout;
+  /** The connections of each replica that has one. */
+  private readonly connections = new Map<ProxyTarget, Connection[]>();
+  /** Connections with nothing on them, least recently used first. */
+  private readonly idle = new Set<Connection>();
+  private readonly maxIdle: number;
+  private readonly clientOptions: Client.Options;
   private closed = false;
 
   constructor(opts: ReplicaProxyOptions = {}) {
-    this.sweeper = setInterval(() => this.sweepIdlePools(), opts.idlePoolMs ?? 60_000);
-    this.sweeper.unref();
-    this.poolOptions = {
-      // No cap: the throttler bounds requests in flight per replica (containerConcurrency).
-      connections: null,
+    const idleMs = opts.idleConnectionMs ?? 60_000;
+    this.maxIdle = opts.maxIdleConnections ?? 1000;
+    this.clientOptions = {
+      // One connector for all: undici builds one per Client otherwise, each with a TLS
+      // session cache that plain HTTP never uses.
+      connect: buildConnector({ timeout: opts.connectTimeoutMs ?? 10_000 }),
       pipelining: 1,
-      keepAliveTimeout: opts.keepAliveTimeoutMs ?? 4000,
+      keepAliveTimeout: Math.min(opts.keepAliveTimeoutMs ?? 4000, idleMs),
+      keepAliveMaxTimeout: idleMs,
       keepAliveTimeoutThreshold: 1000,
-      connectTimeout: opts.connectTimeoutMs ?? 10_000,
       // Each request sets its own (its function's timeout, less the time it waited).
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -100,7 +145,14 @@ export class ReplicaProxy {
 
   /** Sends the request to `f.target` and relays the answer to `res`. */
   forward(res: ResponseSink, f: Forward): Upstream {
-    const exchange = new Exchange(res, f);
+    if (this.closed) {
+      // After close() the request still gets an answer (a 502), and nothing is opened.
+      const refused = new Exchange(res, f, undefined);
+      refused.onError(new errors.ClientDestroyedError());
+      return refused;
+    }
+    const conn = this.acquire(f.target);
+    const exchange = new Exchange(res, f, conn);
     const opts: Dispatcher.DispatchOptions = {
       method: f.method,
       path: f.path,
@@ -109,53 +161,85 @@ export class ReplicaProxy {
       headersTimeout: f.timeoutMs,
       bodyTimeout: f.timeoutMs,
     };
-    // A request that was refused (invalid header, closed pool) fails inside dispatch(),
-    // through the handler: the caller sees onError either way.
-    const pool = this.poolFor(f.target);
-    this.used.add(pool);
-    pool.dispatch(opts, exchange);
+    // A request that was refused (invalid header) fails inside dispatch(), through the
+    // handler: the caller sees onError either way.
+    conn.dispatch(opts, exchange);
     return exchange;
   }
 
   /**
-   * Closes the pool of a replica that left: connections close as their requests end, so
-   * requests in flight on it finish.
+   * Closes the connections of a replica that left: idle ones now, busy ones as their
+   * requests end, so requests in flight on it finish.
    */
   forget(target: ProxyTarget): void {
-    const pool = this.pools.get(target);
-    if (!pool) return;
-    this.pools.delete(target);
-    this.used.delete(pool);
-    pool.close().catch(() => {});
+    const list = this.connections.get(target);
+    if (!list) return;
+    for (const conn of [...list]) this.retire(conn);
   }
 
   /** Cuts every connection, in flight or idle; call after in-flight requests are done. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.sweeper);
-    this.used.clear();
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+    const all: Connection[] = [];
+    for (const list of this.connections.values()) all.push(...list);
+    this.connections.clear();
+    this.idle.clear();
+    await Promise.all(
+      all.map((conn) => {
+        conn.retired = true;
+        return conn.destroy().catch(() => {});
+      }),
+    );
   }
 
-  private sweepIdlePools(): void {
-    for (const [target, pool] of this.pools) {
-      const { running, pending } = pool.stats;
-      if (!this.used.has(pool) && running === 0 && pending === 0) this.forget(target);
+  /** The request on `conn` ended: keep the connection for the next one, or close it. */
+  release(conn: Connection, reusable: boolean): void {
+    conn.busy = false;
+    if (conn.retired) return;
+    // A failed request leaves its connection cut or in doubt; a new one is cheap.
+    if (!reusable) return this.retire(conn);
+    this.idle.add(conn);
+    if (this.idle.size > this.maxIdle) {
+      const oldest = this.idle.values().next().value;
+      if (oldest) this.retire(oldest);
     }
-    this.used.clear();
   }
 
-  private poolFor(target: ProxyTarget): Pool {
-    let pool = this.pools.get(target);
-    if (pool) return pool;
-    pool = new Pool(target.origin, this.poolOptions);
-    // After close() the request still gets an answer (ClientDestroyedError, a 502), and
-    // nothing is left open.
-    if (this.closed) void pool.destroy();
-    else this.pools.set(target, pool);
-    return pool;
+  /** Takes `conn` out of use for good: closed now if idle, else once its request ends. */
+  retire(conn: Connection): void {
+    if (conn.retired) return;
+    conn.retired = true;
+    this.idle.delete(conn);
+    const list = this.connections.get(conn.target);
+    if (list) {
+      const i = list.indexOf(conn);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.connections.delete(conn.target);
+    }
+    (conn.busy ? conn.close() : conn.destroy()).catch(() => {});
+  }
+
+  /** A connection to `target` for one request: an idle one if there is one, else a new one. */
+  private acquire(target: ProxyTarget): Connection {
+    let list = this.connections.get(target);
+    if (list) {
+      for (let i = 0; i < list.length; i++) {
+        const conn = list[i] as Connection;
+        if (conn.busy) continue;
+        conn.busy = true;
+        this.idle.delete(conn);
+        return conn;
+      }
+    } else {
+      list = [];
+      this.connections.set(target, list);
+    }
+    // No cap: the throttler bounds requests in flight per replica (containerConcurrency).
+    const conn = new Connection(this, target, this.clientOptions);
+    conn.on('disconnect', onDisconnect);
+    conn.busy = true;
+    list.push(conn);
+    return conn;
   }
 }
 
@@ -180,6 +264,8 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
   constructor(
     private readonly res: ResponseSink,
     private readonly f: Forward,
+    /** The connection it is on, until it ends. */
+    private conn: Connection | undefined,
   ) {}
 
   destroy(err?: Error): void {
@@ -222,6 +308,7 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
 
   onComplete(trailers: Buffer[] | string[] | null): void {
     this.finished = true;
+    this.releaseConnection(true);
     if (trailers && trailers.length > 0) relayTrailers(this.res, trailers);
     this.res.end();
   }
@@ -229,11 +316,20 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (this.finished) return;
     this.finished = true;
+    // Before the caller hears of it: a retry must not be given this connection.
+    this.releaseConnection(false);
     this.res.off('drain', this.onDrain);
     // The replica cut the response short: so must we, or the client would take it as whole.
     if (this.relaying) this.res.destroy();
     if (TIMEOUT_CODES.has((err as { code?: string }).code ?? '')) this.f.onTimeout();
     else this.f.onError(err);
+  }
+
+  private releaseConnection(reusable: boolean): void {
+    const conn = this.conn;
+    if (!conn) return;
+    this.conn = undefined;
+    conn.owner.release(conn, reusable);
   }
 }
 

@@ -1,17 +1,31 @@
 // Everything the activator keeps for one function that has seen traffic or endpoints:
 // its throttler, its concurrency window and its response counts. Created on first use,
-// so 10,000 routed but idle functions cost a route entry each and nothing more.
+// so 10,000 routed functions with no endpoints cost a route entry each and nothing more.
+// A function with endpoints but no traffic holds its throttler and replicas only: the
+// window and the counts come with its first request, and the throttler's hooks are this
+// object's methods over one FunctionEvents for all, not closures per function.
 import type { FunctionKey } from '../apis/meta.js';
 import type { FunctionMetricsView } from './metrics.js';
 import { ConcurrencyWindow } from './stats.js';
 import { Throttler, type ThrottlerHooks, type ThrottlerLimits } from './throttler.js';
 
-export class FunctionState implements FunctionMetricsView {
+/** What the functions' throttlers tell the activator, shared by all of them. */
+export interface FunctionEvents {
+  /** `fn` has a request waiting and no ready replica. */
+  poke(fn: FunctionState): void;
+  /** `fn`'s cold spell ended `ms` after its first request started waiting. */
+  coldStartServed(fn: FunctionState, ms: number): void;
+  now(): number;
+}
+
+const NO_RESPONSES: ReadonlyMap<number, number> = new Map();
+
+export class FunctionState implements FunctionMetricsView, ThrottlerHooks {
   readonly throttler: Throttler;
-  readonly window: ConcurrencyWindow;
-  readonly responses = new Map<number, number>();
   /** The activation failure last logged, so repeated endpoint updates log it once. */
   reportedFailure: string | undefined;
+  private concurrency: ConcurrencyWindow | undefined;
+  private counts: Map<number, number> | undefined;
 
   constructor(
     readonly key: FunctionKey,
@@ -20,17 +34,48 @@ export class FunctionState implements FunctionMetricsView {
     public timeoutMs: number,
     containerConcurrency: number,
     limits: ThrottlerLimits,
-    hooks: ThrottlerHooks,
+    private readonly events: FunctionEvents,
   ) {
-    this.throttler = new Throttler(id, containerConcurrency, limits, hooks);
-    this.window = new ConcurrencyWindow(key, hooks.now());
+    this.throttler = new Throttler(id, containerConcurrency, limits, this);
+  }
+
+  /** Its concurrency window, made on first use. */
+  get window(): ConcurrencyWindow {
+    return (this.concurrency ??= new ConcurrencyWindow(this.key, this.events.now()));
+  }
+
+  /** Requests waiting or proxied. */
+  get inFlight(): number {
+    return this.concurrency?.inFlight ?? 0;
+  }
+
+  /** The window, if a request ever made one. */
+  get windowIfAny(): ConcurrencyWindow | undefined {
+    return this.concurrency;
   }
 
   get queueDepth(): number {
     return this.throttler.queueDepth;
   }
 
+  get responses(): ReadonlyMap<number, number> {
+    return this.counts ?? NO_RESPONSES;
+  }
+
   count(status: number): void {
-    this.responses.set(status, (this.responses.get(status) ?? 0) + 1);
+    const counts = (this.counts ??= new Map());
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+
+  poke(): void {
+    this.events.poke(this);
+  }
+
+  coldStartServed(ms: number): void {
+    this.events.coldStartServed(this, ms);
+  }
+
+  now(): number {
+    return this.events.now();
   }
 }

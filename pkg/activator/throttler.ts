@@ -37,7 +37,8 @@ export interface ThrottlerHooks {
 
 export class Throttler {
   private replicas: Replica[] = [];
-  private readonly queue: WaitQueue<Waiter>;
+  /** Made when the first request has to wait: most functions never queue one. */
+  private queue: WaitQueue<Waiter> | undefined;
   private failure: ActivationFailure | undefined;
   private containerConcurrency: number;
   private policy: PolicyName;
@@ -51,17 +52,16 @@ export class Throttler {
     private readonly limits: ThrottlerLimits,
     private readonly hooks: ThrottlerHooks,
   ) {
-    this.queue = new WaitQueue(limits.maxQueue, limits.maxQueueBytes);
     this.containerConcurrency = containerConcurrency;
     this.policy = policyFor(containerConcurrency);
   }
 
   get queueDepth(): number {
-    return this.queue.count;
+    return this.queue?.count ?? 0;
   }
 
   get queuedBytes(): number {
-    return this.queue.bytes;
+    return this.queue?.bytes ?? 0;
   }
 
   get readyReplicas(): readonly Replica[] {
@@ -70,7 +70,7 @@ export class Throttler {
 
   /** Whether nothing here needs keeping: no replicas, nobody waiting, no failure to report. */
   get idle(): boolean {
-    return this.replicas.length === 0 && this.queue.count === 0 && this.failure === undefined;
+    return this.replicas.length === 0 && this.queueDepth === 0 && this.failure === undefined;
   }
 
   configure(containerConcurrency: number): void {
@@ -83,7 +83,7 @@ export class Throttler {
 
   /** A replica with its slot taken, if one is free and nobody is waiting ahead. */
   tryAcquire(avoid?: Replica): Replica | undefined {
-    if (this.queue.count > 0 || this.replicas.length === 0) return undefined;
+    if (this.replicas.length === 0 || this.queueDepth > 0) return undefined;
     const r = this.pick(avoid);
     if (r) r.inFlight++;
     return r;
@@ -99,6 +99,7 @@ export class Throttler {
       w.fail(this.activationFailed(this.failure));
       return;
     }
+    this.queue ??= new WaitQueue(this.limits.maxQueue, this.limits.maxQueueBytes);
     if (!this.queue.push(w)) {
       w.fail(this.queueFullError());
       return;
@@ -110,13 +111,15 @@ export class Throttler {
 
   /** Counts `n` more buffered body bytes for a waiting request; false when past the bound. */
   grow(w: Waiter, n: number): boolean {
-    return this.queue.grow(w, n);
+    if (this.queue) return this.queue.grow(w, n);
+    w.bytes += n;
+    return true;
   }
 
   /** Forgets a waiting request (its client went away). */
   cancel(w: Waiter): void {
     if (!w.queueSlot) return;
-    this.queue.remove(w);
+    this.queue?.remove(w);
     clearTimeout(w.waitTimer);
     this.endColdSpellIfEmpty();
   }
@@ -135,16 +138,15 @@ export class Throttler {
   setEndpoints(endpoints: readonly ReadyEndpoint[], failure: ActivationFailure | undefined): void {
     const previous = new Map<string, Replica>();
     for (const r of this.replicas) previous.set(r.endpoint.id, r);
-    const next: Replica[] = [];
-    for (const e of endpoints) {
+    // map(), not push(): an array grown by push() from empty reserves 17 slots.
+    const next = endpoints.map((e) => {
       const kept = previous.get(e.id);
       if (kept && kept.sameAddress(e)) {
         previous.delete(e.id);
-        next.push(kept);
-      } else {
-        next.push(new Replica(e, this.containerConcurrency));
+        return kept;
       }
-    }
+      return new Replica(e, this.containerConcurrency);
+    });
     for (const gone of previous.values()) gone.removed = true;
     this.replicas = next;
     this.failure = failure;
@@ -159,7 +161,7 @@ export class Throttler {
 
   /** Fails everyone waiting with `err`. */
   failAll(err: ActivatorError): void {
-    const waiting = this.queue.drain();
+    const waiting = this.queue?.drain() ?? [];
     this.coldSince = undefined;
     for (const w of waiting) {
       clearTimeout(w.waitTimer);
@@ -168,12 +170,14 @@ export class Throttler {
   }
 
   private dispatch(): void {
-    while (this.queue.count > 0) {
-      const w = this.queue.peek();
+    const queue = this.queue;
+    if (!queue) return;
+    while (queue.count > 0) {
+      const w = queue.peek();
       if (!w) return;
       const r = this.pick(w.avoid);
       if (!r) return;
-      this.queue.remove(w);
+      queue.remove(w);
       clearTimeout(w.waitTimer);
       r.inFlight++;
       if (this.coldSince !== undefined) {
@@ -211,7 +215,7 @@ export class Throttler {
 
   private expire(w: Waiter, limitMs: number): void {
     if (!w.queueSlot) return;
-    this.queue.remove(w);
+    this.queue?.remove(w);
     const within = `${limitMs / 1000}s`;
     const err =
       this.replicas.length === 0
@@ -225,14 +229,14 @@ export class Throttler {
   }
 
   private startColdSpellIfCold(): void {
-    if (this.replicas.length > 0 || this.queue.count === 0 || this.coldSince !== undefined) return;
+    if (this.replicas.length > 0 || this.queueDepth === 0 || this.coldSince !== undefined) return;
     this.coldSince = this.hooks.now();
     this.hooks.poke();
   }
 
   private endColdSpellIfEmpty(): void {
     // The next request after an abandoned cold spell starts a new one, and pokes again.
-    if (this.queue.count === 0) this.coldSince = undefined;
+    if (this.queueDepth === 0) this.coldSince = undefined;
   }
 
   queueFullError(): ActivatorError {

@@ -1,5 +1,5 @@
-// The connections to replicas: one pool per replica, closed when the replica leaves,
-// when its function is removed and when the activator closes; what travels over them
+// The connections to replicas: kept alive per replica, closed when the replica leaves,
+// when its function is removed, when idle too long or too many, and when the activator closes; what travels over them
 // (repeated headers, trailers, 1xx) and how a connection lost or gone silent is handled.
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -213,14 +213,41 @@ describe('connections to replicas', () => {
     h.act.updateEndpoints({ key: hello, endpoints: [{ id: 's', host: '127.0.0.1', port: s.port }] });
     await assert.rejects(send(h.port, { path: '/default/hello/' }), /aborted|ECONNRESET|socket hang up/);
   });
-  it('closes the pool of a replica nobody called for the idle period, and reopens it on the next request', async () => {
+  it('closes the connection to a replica nobody called for the idle period, and opens one on the next request', async () => {
     await h.close();
-    h = await startActivator({ idlePoolMs: 50 });
+    h = await startActivator({ idleConnectionMs: 50 });
     h.act.upsertFunction(hello, {});
     const r1 = await replica('r1');
     h.act.updateEndpoints({ key: hello, endpoints: [r1.endpoint()] });
     assert.equal((await send(h.port, { path: '/default/hello/' })).status, 200);
     await waitFor('the idle pool to be closed', async () => (await r1.connections()) === 0, promptly);
     assert.equal((await send(h.port, { path: '/default/hello/' })).status, 200);
+  });
+
+  it('keeps at most maxIdleConnections idle connections over all replicas, closing the least recently used', async () => {
+    await h.close();
+    h = await startActivator({ maxIdleConnections: 1 });
+    const other = { namespace: 'default', name: 'other' };
+    const [r1, r2] = [await replica('r1'), await replica('r2')];
+    h.act.upsertFunction(hello, {});
+    h.act.upsertFunction(other, {});
+    h.act.updateEndpoints({ key: hello, endpoints: [r1.endpoint()] });
+    h.act.updateEndpoints({ key: other, endpoints: [r2.endpoint()] });
+    assert.equal((await send(h.port, { path: '/default/hello/' })).status, 200);
+    assert.equal(await r1.connections(), 1, 'one idle connection is within the bound');
+    assert.equal((await send(h.port, { path: '/default/other/' })).status, 200);
+    await waitFor("r1's connection, now the older idle one, to be closed", async () => (await r1.connections()) === 0, promptly);
+    assert.equal(await r2.connections(), 1);
+    assert.equal((await send(h.port, { path: '/default/hello/' })).status, 200, 'a new connection for the next request');
+  });
+
+  it('opens a second connection to a replica only while the first is busy, and reuses the first after', async () => {
+    h.act.upsertFunction(hello, {});
+    const r1 = await replica('r1');
+    h.act.updateEndpoints({ key: hello, endpoints: [r1.endpoint()] });
+    await warm(2);
+    assert.equal(await r1.connections(), 2, 'two requests at once, two connections');
+    for (let i = 0; i < 5; i++) assert.equal((await send(h.port, { path: '/default/hello/' })).status, 200);
+    assert.equal(await r1.connections(), 2, 'requests one at a time open no more');
   });
 });
