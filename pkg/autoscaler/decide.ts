@@ -5,14 +5,25 @@ import type { ScalingParams } from './config.js';
 
 export type ScaleMode = 'stable' | 'panic';
 
-/** What one function's decider remembers between decisions. Never mutated: `decide` returns a new one when anything in it changes. */
+/**
+ * What one function's decider remembers between decisions. `decide` never changes the
+ * one it is given; `decideInto` writes the next one into a separate, caller-owned
+ * ScalerStateBuffer.
+ *
+ * A time that has not happened is -Infinity, not undefined: V8 keeps a field that only
+ * ever holds numbers as a double and overwrites it in place, but boxes every new time
+ * stored in a field that may hold undefined into a fresh heap number: 16 bytes per
+ * function with traffic per tick, half of what a tick still allocated. The checks compare with
+ * the literal -Infinity for the same reason: a module constant is not known to be a
+ * number where it is read, so comparing with it boxes too.
+ */
 export interface ScalerState {
   /** When the function was registered: the initial-scale phase, and the idle clock until traffic is seen, start here. */
   readonly createdAt: number;
-  /** Last decision that saw traffic (a non-zero panic-window average, or a cold-start poke). */
-  readonly lastTrafficAt: number | undefined;
-  /** Last time panic-window demand crossed the threshold; undefined in stable mode. */
-  readonly panicAt: number | undefined;
+  /** Last decision that saw traffic (a non-zero panic-window average, or a cold-start poke); -Infinity before that. */
+  readonly lastTrafficAt: number;
+  /** Last time panic-window demand crossed the threshold; -Infinity in stable mode. */
+  readonly panicAt: number;
   /** Highest count asked for since panic began; panic never asks for less. */
   readonly maxPanicReplicas: number;
   /**
@@ -20,6 +31,16 @@ export interface ScalerState {
    * later one (a monotonic queue), so the first is the maximum over the delay.
    */
   readonly recent: readonly Recommendation[];
+}
+
+/** A ScalerState that `decideInto` may overwrite with the next state. */
+export interface ScalerStateBuffer extends ScalerState {
+  createdAt: number;
+  lastTrafficAt: number;
+  panicAt: number;
+  maxPanicReplicas: number;
+  /** Rewritten in place, entries too: a buffer's entries are its own, never another state's. */
+  recent: { time: number; desired: number }[];
 }
 
 export interface Recommendation {
@@ -42,10 +63,16 @@ export interface DecideInput {
 
 export interface Decision {
   desired: number;
-  state: ScalerState;
+  /** A new object, the caller's to keep or to hand to decideInto as `next`. */
+  state: ScalerStateBuffer;
   mode: ScaleMode;
-  /** One line a person can read in `kfn status`: which rule set the number, with its inputs. Formatted when first read. */
-  readonly reason: string;
+  /** One line a person can read in `kfn status`: which rule set the number, with its inputs. */
+  reason: string;
+}
+
+/** Where `decideInto` puts the reason, when asked for one. */
+export interface Explanation {
+  reason: string;
 }
 
 /**
@@ -54,18 +81,38 @@ export interface Decision {
  * panic holding that count, so an empty window does not shed replicas that are
  * serving traffic; it leaves panic a stable window later, once the window is full.
  */
-export function initialScalerState(now: number, readyReplicas = 0): ScalerState {
+export function initialScalerState(now: number, readyReplicas = 0): ScalerStateBuffer {
   const panicking = readyReplicas > 1;
   return {
     createdAt: now,
-    lastTrafficAt: undefined,
-    panicAt: panicking ? now : undefined,
+    lastTrafficAt: -Infinity,
+    panicAt: panicking ? now : -Infinity,
     maxPanicReplicas: panicking ? readyReplicas : 0,
     recent: [],
   };
 }
 
+export function modeOf(state: ScalerState): ScaleMode {
+  return state.panicAt === -Infinity ? 'stable' : 'panic';
+}
+
+/** The decision with its reason, in new objects. For status, logs and tests; the tick uses decideInto. */
 export function decide(p: ScalingParams, state: ScalerState, input: DecideInput): Decision {
+  const next = initialScalerState(state.createdAt);
+  const why: Explanation = { reason: '' };
+  const desired = decideInto(p, state, input, next, why);
+  return { desired, state: next, mode: modeOf(next), reason: why.reason };
+}
+
+/**
+ * The decision: returns the replicas wanted and writes the state that follows into
+ * `next`, which must not be `state` nor share its `recent` array or entries. The tick
+ * calls this for every function every few seconds, so it allocates nothing once the
+ * buffers have grown, and formats the reason only when `explain` is given: formatting
+ * numbers for 10,000 functions every tick would cost more than deciding.
+ */
+export function decideInto(p: ScalingParams, state: ScalerState, input: DecideInput, next: ScalerStateBuffer, explain?: Explanation): number {
+  if (next === state || next.recent === state.recent) throw new Error('decideInto: next must not share state with the state it follows');
   const { stableAverage, panicAverage, readyReplicas, currentScale, now } = input;
   const poked = input.poked === true;
   // With nothing ready yet, rates and the panic ratio are taken against 1, as Knative
@@ -96,20 +143,17 @@ export function decide(p: ScalingParams, state: ScalerState, input: DecideInput)
   let maxPanic = state.maxPanicReplicas;
   if (overThreshold) {
     panicAt = now;
-  } else if (panicAt !== undefined && now - panicAt > p.stableWindowMs) {
+  } else if (panicAt !== -Infinity && now - panicAt > p.stableWindowMs) {
     // A stable window after the last surge the surge is fully inside the stable
     // average, which can take over again.
-    panicAt = undefined;
+    panicAt = -Infinity;
     maxPanic = 0;
   }
 
   let desired: number;
-  // Reasons are built only when someone reads them (status, a listener, a log line):
-  // formatting numbers for 10,000 functions every tick would cost more than deciding.
-  let why: () => string;
-  if (panicAt === undefined) {
+  if (panicAt === -Infinity) {
     desired = stableDesired;
-    why = stableWhy(stableAverage, p.targetPerReplica, stableWant, desired, maxUp, maxDown);
+    if (explain) explain.reason = stableWhy(stableAverage, p.targetPerReplica, stableWant, desired, maxUp, maxDown);
   } else {
     // Panic provisions for the higher of the two windows and only ever grows: a burst
     // that just ended is likely to come back, and shedding replicas mid-surge is what
@@ -118,29 +162,31 @@ export function decide(p: ScalingParams, state: ScalerState, input: DecideInput)
     const held = want < maxPanic;
     maxPanic = Math.max(maxPanic, want);
     desired = maxPanic;
-    why = panicWhy(panicAverage, panicWant, readyReplicas, held, Math.max(stableWant, panicWant), desired, maxUp, maxDown, p.stableWindowMs);
+    if (explain) {
+      explain.reason = panicWhy(panicAverage, panicWant, readyReplicas, held, Math.max(stableWant, panicWant), desired, maxUp, maxDown, p.stableWindowMs);
+    }
   }
 
   // Scale-down delay: use the highest recommendation of the last `scaleDownDelay`, so a
   // dip shorter than the delay does not cost replicas that must then cold-start again.
-  let recent: readonly Recommendation[] = state.recent;
   if (p.scaleDownDelayMs > 0) {
-    recent = pushRecommendation(recent, now, desired, p.scaleDownDelayMs);
-    const delayed = recent[0]?.desired ?? desired;
+    pushRecommendation(state.recent, now, desired, p.scaleDownDelayMs, next.recent);
+    const delayed = next.recent[0]?.desired ?? desired;
     if (delayed > desired) {
-      why = delayWhy(delayed, p.scaleDownDelayMs, desired);
+      if (explain) explain.reason = delayWhy(delayed, p.scaleDownDelayMs, desired);
       desired = delayed;
     }
-  } else if (recent.length > 0) {
-    recent = [];
+  } else if (next.recent.length > 0) {
+    // Checked first: setting an array's length is a call into the runtime, not a store.
+    next.recent.length = 0;
   }
 
   // Initial scale, until traffic shows up or a window passes without any. With no
   // traffic the window averages are 0, so this is what keeps a new function up.
-  const initialPhase = lastTrafficAt === undefined && now - state.createdAt < p.stableWindowMs;
+  const initialPhase = lastTrafficAt === -Infinity && now - state.createdAt < p.stableWindowMs;
   if (initialPhase && desired < p.initial) {
     desired = p.initial;
-    why = initialWhy(p.initial, p.stableWindowMs);
+    if (explain) explain.reason = initialWhy(p.initial, p.stableWindowMs);
   }
 
   // Scale to zero: the stable window must have emptied (which it does a window after
@@ -148,16 +194,14 @@ export function decide(p: ScalingParams, state: ScalerState, input: DecideInput)
   // stableWindow + grace after the last request (60 s + 30 s by default). Until then
   // the last replica stays. Only held, never started: at zero already, 0 stays 0.
   if (desired === 0 && p.enableScaleToZero) {
-    const idleSince = lastTrafficAt ?? state.createdAt;
+    const idleSince = lastTrafficAt === -Infinity ? state.createdAt : lastTrafficAt;
     const idleMs = now - idleSince;
     const zeroAfter = p.stableWindowMs + p.scaleToZeroGracePeriodMs;
     if (idleMs < zeroAfter && currentScale > 0) {
       desired = 1;
-      why = graceWhy(idleMs, zeroAfter);
-    } else if (currentScale > 0) {
-      why = zeroWhy(idleMs);
-    } else {
-      why = initialPhase ? initialWhy(p.initial, p.stableWindowMs) : IDLE_AT_ZERO;
+      if (explain) explain.reason = graceWhy(idleMs, zeroAfter);
+    } else if (explain) {
+      explain.reason = currentScale > 0 ? zeroWhy(idleMs) : initialPhase ? initialWhy(p.initial, p.stableWindowMs) : 'idle at zero';
     }
   }
 
@@ -165,49 +209,28 @@ export function decide(p: ScalingParams, state: ScalerState, input: DecideInput)
   // to catch up (they will, from the queued request's concurrency).
   if (poked && readyReplicas === 0 && desired < 1) {
     desired = 1;
-    why = COLD_START;
+    if (explain) explain.reason = 'cold start: a request is waiting and no replica is ready';
   }
 
   const lower = p.enableScaleToZero ? p.min : Math.max(1, p.min);
   if (desired < lower) {
     desired = lower;
-    why = bounded('min', lower, why);
+    if (explain) explain.reason = `at min scale ${lower} (${explain.reason})`;
   }
   if (p.max > 0 && desired > p.max) {
     desired = p.max;
-    why = bounded('max', p.max, why);
+    if (explain) explain.reason = `at max scale ${p.max} (${explain.reason})`;
   }
 
-  // An idle or steady function's state often does not change: hand the same object
-  // back rather than a copy every tick (the autoscaler keeps one per function).
-  const unchanged =
-    lastTrafficAt === state.lastTrafficAt && panicAt === state.panicAt && maxPanic === state.maxPanicReplicas && recent === state.recent;
-  return new ScaleDecision(
-    desired,
-    unchanged ? state : { createdAt: state.createdAt, lastTrafficAt, panicAt, maxPanicReplicas: maxPanic, recent },
-    panicAt === undefined ? 'stable' : 'panic',
-    why,
-  );
+  next.createdAt = state.createdAt;
+  next.lastTrafficAt = lastTrafficAt;
+  next.panicAt = panicAt;
+  next.maxPanicReplicas = maxPanic;
+  return desired;
 }
 
-class ScaleDecision implements Decision {
-  private text: string | undefined;
-  constructor(
-    readonly desired: number,
-    readonly state: ScalerState,
-    readonly mode: ScaleMode,
-    private readonly why: () => string,
-  ) {}
-  get reason(): string {
-    return (this.text ??= this.why());
-  }
-}
-
-// Reason builders take every value as an argument: a closure over decide's `let`s would
-// read their final values, not the ones the rule saw; and with no closure inside it,
-// decide allocates no scope object per call.
-function stableWhy(avg: number, perReplica: number, want: number, got: number, maxUp: number, maxDown: number): () => string {
-  return () => `stable: average concurrency ${fmt(avg)} / ${fmt(perReplica)} per replica wants ${want}${rateNote(want, got, maxUp, maxDown)}`;
+function stableWhy(avg: number, perReplica: number, want: number, got: number, maxUp: number, maxDown: number): string {
+  return `stable: average concurrency ${fmt(avg)} / ${fmt(perReplica)} per replica wants ${want}${rateNote(want, got, maxUp, maxDown)}`;
 }
 
 function panicWhy(
@@ -220,34 +243,28 @@ function panicWhy(
   maxUp: number,
   maxDown: number,
   windowMs: number,
-): () => string {
-  return () =>
+): string {
+  return (
     `panic: panic-window concurrency ${fmt(avg)} wants ${panicWant} for ${ready} ready` +
     (held ? `; holding ${got}, no scale-down while panicking` : rateNote(want, got, maxUp, maxDown)) +
-    ` (until ${fmtMs(windowMs)} after the last surge)`;
+    ` (until ${fmtMs(windowMs)} after the last surge)`
+  );
 }
 
-const IDLE_AT_ZERO = (): string => 'idle at zero';
-const COLD_START = (): string => 'cold start: a request is waiting and no replica is ready';
-
-function delayWhy(held: number, delayMs: number, instead: number): () => string {
-  return () => `scale-down delay: holding ${held} (the highest in the last ${fmtMs(delayMs)}) instead of ${instead}`;
+function delayWhy(held: number, delayMs: number, instead: number): string {
+  return `scale-down delay: holding ${held} (the highest in the last ${fmtMs(delayMs)}) instead of ${instead}`;
 }
 
-function initialWhy(initial: number, windowMs: number): () => string {
-  return () => `initial scale ${initial} until traffic is seen or ${fmtMs(windowMs)} pass without any`;
+function initialWhy(initial: number, windowMs: number): string {
+  return `initial scale ${initial} until traffic is seen or ${fmtMs(windowMs)} pass without any`;
 }
 
-function graceWhy(idleMs: number, zeroAfterMs: number): () => string {
-  return () => `no traffic for ${fmtMs(idleMs)}; keeping the last replica until ${fmtMs(zeroAfterMs)} (window + grace period)`;
+function graceWhy(idleMs: number, zeroAfterMs: number): string {
+  return `no traffic for ${fmtMs(idleMs)}; keeping the last replica until ${fmtMs(zeroAfterMs)} (window + grace period)`;
 }
 
-function zeroWhy(idleMs: number): () => string {
-  return () => `scaled to zero: no traffic for ${fmtMs(idleMs)}`;
-}
-
-function bounded(bound: 'min' | 'max', n: number, inner: () => string): () => string {
-  return () => `at ${bound} scale ${n} (${inner()})`;
+function zeroWhy(idleMs: number): string {
+  return `scaled to zero: no traffic for ${fmtMs(idleMs)}`;
 }
 
 /**
@@ -260,15 +277,38 @@ export function replicasFor(average: number, perReplica: number): number {
   return Math.max(1, Math.ceil(average / perReplica - 1e-6));
 }
 
-/** Appends `desired` at `now` and drops what the delay no longer covers or a larger, later value dominates. */
-function pushRecommendation(recent: readonly Recommendation[], now: number, desired: number, delayMs: number): Recommendation[] {
+/**
+ * Writes into `out` the queue `recent` becomes once `desired` is appended at `now`:
+ * without what the delay no longer covers or a larger, later value dominates.
+ */
+function pushRecommendation(
+  recent: readonly Recommendation[],
+  now: number,
+  desired: number,
+  delayMs: number,
+  out: { time: number; desired: number }[],
+): void {
   let end = recent.length;
   while (end > 0 && recent[end - 1]!.desired <= desired) end--;
   let start = 0;
   while (start < end && now - recent[start]!.time >= delayMs) start++;
-  const next = recent.slice(start, end);
-  next.push({ time: now, desired });
-  return next;
+  // Copied into the entries `out` already has, then the length set: emptying the
+  // array first would drop its backing store, and new entries would be garbage a
+  // decision later.
+  const count = end - start + 1;
+  for (let i = 0; i < count; i++) {
+    const from = i < count - 1 ? recent[start + i]! : undefined;
+    const time = from ? from.time : now;
+    const want = from ? from.desired : desired;
+    const entry = out[i];
+    if (entry) {
+      entry.time = time;
+      entry.desired = want;
+    } else {
+      out[i] = { time, desired: want };
+    }
+  }
+  if (out.length !== count) out.length = count;
 }
 
 function rateNote(want: number, got: number, maxUp: number, maxDown: number): string {

@@ -351,6 +351,61 @@ describe('Autoscaler', () => {
     assert.equal(writer.writes.length, after);
   });
 
+  test('run() on abort waits for the write in flight and for the newer value written after it', async () => {
+    const { autoscaler, writer, clock, report } = setup({ tickIntervalMs: 5 });
+    writer.gate = deferred<void>();
+    autoscaler.upsert(hello, spec({ target: 10, targetUtilization: 100 }));
+    clock.advance(S);
+    report(35);
+    const ac = new AbortController();
+    let stopped = false;
+    const running = autoscaler.run(ac.signal).then(() => (stopped = true));
+    await waitFor('the loop to decide 4 while 1 is still being written', () => autoscaler.status(hello)?.desiredReplicas === 4);
+    ac.abort();
+    await settle();
+    assert.equal(stopped, false);
+    // 1 is written; 4 starts after it and is held too.
+    const first = writer.gate;
+    writer.gate = deferred<void>();
+    first.resolve();
+    await waitFor('4 to be written', () => writer.values().length === 2);
+    await settle();
+    assert.equal(stopped, false);
+    writer.gate.resolve();
+    await running;
+    assert.deepEqual(writer.values(), [1, 4]);
+    assert.equal(writer.concurrent, 0);
+  });
+
+  test('a writer that throws instead of rejecting is logged and retried on the next tick', async () => {
+    const { log, lines } = captureLog();
+    const clock = new FakeClock(0);
+    const writes: number[] = [];
+    let broken = true;
+    const autoscaler = new Autoscaler({
+      config: autoscalerConfig(),
+      scaleWriter: {
+        setScale(_key, n) {
+          if (broken) throw new Error('no client');
+          writes.push(n);
+          return Promise.resolve();
+        },
+      },
+      readyReplicas: () => 0,
+      clock,
+      log,
+    });
+    autoscaler.upsert(hello, spec());
+    await settle();
+    assert.equal(lines.find((l) => l.msg === 'writing the scale failed; retrying on the next tick')?.fn, 'default/hello');
+    broken = false;
+    clock.advance(2 * S);
+    autoscaler.tick();
+    await settle();
+    assert.deepEqual(writes, [1]);
+    assert.equal(autoscaler.status(hello)?.lastScaleTime, 2 * S);
+  });
+
   test('rejects a bad config up front', () => {
     assert.throws(
       () =>

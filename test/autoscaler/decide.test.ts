@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FunctionSpec, ScaleSpec } from '../../pkg/apis/function/types.js';
 import { autoscalerConfig, scalingParams, type AutoscalerConfig } from '../../pkg/autoscaler/config.js';
-import { decide, initialScalerState, replicasFor, type ScaleMode, type ScalerState } from '../../pkg/autoscaler/decide.js';
+import {
+  decide,
+  decideInto,
+  initialScalerState,
+  modeOf,
+  replicasFor,
+  type Explanation,
+  type ScaleMode,
+  type ScalerState,
+} from '../../pkg/autoscaler/decide.js';
 import { FakeClock } from '../../pkg/shared/clock.js';
 
 type SpecOption = (s: FunctionSpec) => void;
@@ -366,6 +375,61 @@ describe('decide', () => {
       }
     });
   }
+
+  test('decideInto, with two state buffers taking turns as the tick uses them, decides every row as decide does', () => {
+    for (const row of rows) {
+      const params = scalingParams(row.spec ?? fn(), autoscalerConfig(row.cfg));
+      let state: ScalerState = row.state ?? initialScalerState(0);
+      // The tick's buffers: one holds the state, the other takes the next one.
+      let held = { ...state, recent: state.recent.map((r) => ({ ...r })) };
+      let spare = initialScalerState(0);
+      let current = row.current ?? row.steps[0]?.ready ?? 0;
+      for (const step of row.steps) {
+        const input = { stableAverage: step.stable, panicAverage: step.panic, readyReplicas: step.ready, currentScale: current, now: step.at, poked: step.poked };
+        const want = decide(params, state, input);
+        const why: Explanation = { reason: '' };
+        const got = decideInto(params, held, input, spare, why);
+        const at = `${row.name} at ${step.at / 1000}s`;
+        assert.equal(got, want.desired, `desired, ${at}`);
+        assert.equal(modeOf(spare), want.mode, `mode, ${at}`);
+        assert.equal(why.reason, want.reason, `reason, ${at}`);
+        assert.deepEqual({ ...spare, recent: [...spare.recent] }, { ...want.state, recent: [...want.state.recent] }, `state, ${at}`);
+        [held, spare] = [spare, held];
+        state = want.state;
+        current = want.desired;
+      }
+    }
+  });
+
+  test('decideInto, over an hour of changing load with a scale-down delay, keeps matching decide', () => {
+    const params = scalingParams(fn(withTarget(10), withScaleDownDelay('30s')), autoscalerConfig());
+    let state: ScalerState = initialScalerState(0);
+    let held = initialScalerState(0);
+    let spare = initialScalerState(0);
+    let current = 0;
+    const seen = new Set<string>();
+    for (let t = 0; t < 3600; t += 2) {
+      // Bursts, a swing and quiet spells, so panic, the delay queue and scale to zero all take part.
+      const load = t % 600 < 300 ? (t % 120 < 10 ? 400 : 50 * (1 + Math.sin(t / 30))) : 0;
+      const input = { stableAverage: load * 0.8, panicAverage: load, readyReplicas: current, currentScale: current, now: t * S };
+      const want = decide(params, state, input);
+      assert.equal(decideInto(params, held, input, spare), want.desired, `desired at ${t}s`);
+      assert.deepEqual({ ...spare, recent: [...spare.recent] }, { ...want.state, recent: [...want.state.recent] }, `state at ${t}s`);
+      [held, spare] = [spare, held];
+      state = want.state;
+      current = want.desired;
+      seen.add(want.reason.replace(/:.*/, ''));
+    }
+    for (const rule of ['stable', 'panic', 'scale-down delay', 'scaled to zero']) assert.ok(seen.has(rule), `never decided by ${rule}: ${[...seen].join(', ')}`);
+  });
+
+  test('decideInto refuses a next state that is, or shares its queue with, the one it follows', () => {
+    const params = scalingParams(fn(), autoscalerConfig());
+    const state = initialScalerState(0);
+    const input = { stableAverage: 1, panicAverage: 1, readyReplicas: 1, currentScale: 1, now: 0 };
+    assert.throws(() => decideInto(params, state, input, state), /must not share/);
+    assert.throws(() => decideInto(params, state, input, { ...initialScalerState(0), recent: state.recent }), /must not share/);
+  });
 
   test('is pure: the same inputs give the same decision and the given state is not changed', () => {
     const params = scalingParams(fn(withTarget(10, 70)), autoscalerConfig());

@@ -200,6 +200,25 @@ describe('ConcurrencyWindow', () => {
     }
   });
 
+  test('averages into a given object: the same numbers as a fresh read, from every kind of read', () => {
+    const w = new ConcurrencyWindow(10 * S);
+    const out = { stable: -1, panic: -1, hasData: true };
+    // No data yet.
+    assert.equal(w.averages(0, 10 * S, 2 * S, out), out);
+    assert.deepEqual(out, { stable: 0, panic: 0, hasData: false });
+    for (let t = 0; t < 30; t++) w.record(t * S, 'a', t);
+    // Running sums (the whole ring), a narrower window (a scan), and a read from before
+    // the newest sample (a scan).
+    for (const [now, stableMs] of [
+      [30 * S, 10 * S],
+      [30 * S, 4 * S],
+      [25 * S, 10 * S],
+    ] as const) {
+      assert.equal(w.averages(now, stableMs, 2 * S, out), out);
+      assert.deepEqual(out, w.averages(now, stableMs, 2 * S), `at ${now} over ${stableMs}`);
+    }
+  });
+
   test('rejects a window or bucket that is not positive', () => {
     assert.throws(() => new ConcurrencyWindow(0), /must be positive/);
     assert.throws(() => new ConcurrencyWindow(1000, 0), /must be positive/);
