@@ -9,16 +9,9 @@ import { after, describe, it } from 'node:test';
 import { connect } from 'nats';
 import { NatsServerMissingError, startEmbeddedNats, type EmbeddedNats } from '../../pkg/dev/nats-server.js';
 import { quietLogger } from '../../pkg/shared/log.js';
+import { alive } from '../util/process.js';
 import { waitFor } from '../util/wait.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('startEmbeddedNats', () => {
   const started: EmbeddedNats[] = [];

@@ -16,6 +16,7 @@ import { LocalPlatform, type LocalPlatformOptions, type ReplicaTiming } from '..
 import { LOCAL_DIR_ANNOTATION } from '../../pkg/platform/local/launch.js';
 import type { EndpointsUpdate, ReadyEndpoint } from '../../pkg/platform/types.js';
 import { quietLogger, type Logger } from '../../pkg/shared/log.js';
+import { alive } from '../util/process.js';
 import { waitFor } from '../util/wait.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,19 +85,6 @@ function call(ep: ReadyEndpoint, pathname = '/'): Promise<Reply> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An orphan nobody has reaped yet is a zombie: gone for every purpose here.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 function pids(h: Harness): number[] {
   return (h.platform.describe(key)?.replicas ?? []).map((r) => r.pid).filter((p): p is number => p !== undefined);

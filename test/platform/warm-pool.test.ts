@@ -15,6 +15,7 @@ import { LOCAL_DIR_ANNOTATION } from '../../pkg/platform/local/launch.js';
 import { fitsWarmRuntime } from '../../pkg/platform/local/warm-pool.js';
 import type { EndpointsUpdate, ReadyEndpoint } from '../../pkg/platform/types.js';
 import { quietLogger } from '../../pkg/shared/log.js';
+import { alive } from '../util/process.js';
 import { waitFor } from '../util/wait.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -99,14 +100,6 @@ describe('warm runtimes', () => {
     return waitFor('a warm runtime', () => p.warmRuntimes().find((r) => r.warm)?.pid);
   }
 
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   function whoami(ep: ReadyEndpoint): Promise<{ pid: number; cwd: string; args: string[]; env: Record<string, string>; stackTraceLimit: number }> {
     return new Promise((resolve, reject) => {
