@@ -4,18 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { DevState } from '../../cmd/kfn/client.js';
 import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
 import { kfnBin } from '../util/dev.js';
 import { waitFor } from '../util/wait.js';
-
-/** What `kfn dev` writes to $KFN_HOME/dev.json. */
-export interface DevState {
-  pid: number;
-  activator: string;
-  admin: string;
-  nats?: string;
-  ingress?: string;
-}
 
 export function triggerManifest(name: string, spec: Record<string, unknown>): string {
   const t = { apiVersion: 'kfn.dev/v1alpha1', kind: 'Trigger', metadata: { name, namespace: 'default' }, spec };

@@ -6,7 +6,6 @@
 // An invalid Function gets Ready=False/InvalidSpec naming the fields, and nothing is
 // created or changed for it: children built from an earlier valid spec keep running, as
 // an older Knative revision keeps serving when a new one fails.
-import { isDeepStrictEqual } from 'node:util';
 import type { CustomObjectsApi, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, type FieldError } from '../../apis/meta.js';
 import { FUNCTION_KIND, FUNCTION_PLURAL, type FunctionStatus, type KfnFunction } from '../../apis/function/types.js';
@@ -14,12 +13,12 @@ import { withDefaults } from '../../apis/function/defaults.js';
 import { validateFunction } from '../../apis/function/validation.js';
 import { markDeploymentNotReady } from '../../apis/function/lifecycle.js';
 import { customObjectClient, type CustomObjectClient } from '../../controller/custom-objects.js';
-import { isConflict, isNotFound } from '../../controller/errors.js';
 import type { Lister } from '../../controller/informer.js';
+import { writeStatus } from '../../controller/write-status.js';
 import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
 import type { Logger } from '../../shared/log.js';
 import type { ReconcilerConfig } from './config.js';
-import { applyChildren, MAX_CONFLICT_RETRIES, NotOwnedError, type ChildApis, type ChildCache } from './apply.js';
+import { applyChildren, NotOwnedError, type ChildApis, type ChildCache } from './apply.js';
 import { deploymentName, LABEL_FUNCTION } from './names.js';
 import { functionStatusFromCluster, type ClusterView } from './status.js';
 
@@ -83,7 +82,7 @@ export function newFunctionReconciler(deps: FunctionReconcilerDeps): Reconcile {
       if (notOwned) status = markDeploymentNotReady(status, REASON_NOT_OWNED, notOwned.message, at);
       return status;
     };
-    await writeStatus(deps.client, stored, statusOf, log);
+    await writeStatus(deps.client, stored, statusOf, `${stored.metadata.namespace ?? ''}/${stored.metadata.name}`, log);
     // The status says what is wrong; the error makes the queue try again with backoff.
     if (notOwned) throw notOwned;
   };
@@ -95,32 +94,3 @@ function statusInput(fn: KfnFunction, invalid: readonly FieldError[]): KfnFuncti
   return { ...fn, apiVersion: API_VERSION, kind: FUNCTION_KIND, spec: { image: '' } };
 }
 
-/**
- * Writes `statusOf(fn)` when it differs from fn.status. On a 409 the Function is read
- * fresh and the status recomputed on it, unless its spec moved on (a new generation),
- * whose own reconcile is already queued by the watch.
- */
-async function writeStatus(client: FunctionClient, stored: KfnFunction, statusOf: (fn: KfnFunction) => FunctionStatus, log: Logger): Promise<void> {
-  let current: KfnFunction | undefined = stored;
-  for (let attempt = 0; attempt <= MAX_CONFLICT_RETRIES && current; attempt++) {
-    const status = statusOf(current);
-    if (sameStatus(current.status, status)) return;
-    try {
-      await client.replaceStatus({ ...current, status });
-      log.debug({ ready: status.conditions?.find((c) => c.type === 'Ready')?.status }, 'status written');
-      return;
-    } catch (err) {
-      // Deleted meanwhile: nothing left to report on.
-      if (isNotFound(err)) return;
-      if (!isConflict(err)) throw new Error(`write status of ${stored.metadata.namespace ?? ''}/${stored.metadata.name}`, { cause: err });
-    }
-    current = await client.get(stored.metadata.namespace ?? '', stored.metadata.name);
-    if (current && current.metadata.generation !== stored.metadata.generation) return;
-  }
-  if (current) throw new Error(`write status of ${stored.metadata.namespace ?? ''}/${stored.metadata.name}: still conflicting after ${MAX_CONFLICT_RETRIES} retries`);
-}
-
-/** Compared as JSON, the way it is stored: an unset field and an undefined one are the same. */
-function sameStatus(a: FunctionStatus | undefined, b: FunctionStatus): boolean {
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
-}

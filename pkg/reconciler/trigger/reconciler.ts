@@ -5,24 +5,21 @@
 // The controller owns consumers; the dispatchers only consume. A Trigger carries the
 // kfn.dev/trigger finalizer from the moment its consumer may exist, so deleting it (even
 // while the controller is down) ends with the consumer and its counts removed first.
-import { isDeepStrictEqual } from 'node:util';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { KfnFunction } from '../../apis/function/types.js';
 import { resolvedDelivery, withTriggerDefaults } from '../../apis/trigger/defaults.js';
-import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger, type TriggerStatus } from '../../apis/trigger/types.js';
+import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger } from '../../apis/trigger/types.js';
 import { validateTrigger } from '../../apis/trigger/validation.js';
 import { customObjectClient, type CustomObjectClient } from '../../controller/custom-objects.js';
-import { isConflict, isNotFound } from '../../controller/errors.js';
+import { isNotFound } from '../../controller/errors.js';
 import type { Lister } from '../../controller/informer.js';
+import { writeStatus } from '../../controller/write-status.js';
 import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
 import { consumerConfigFor, consumerNameFor, DEFAULT_ACK_WAIT_MS } from '../../events/jetstream/consumer.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
 import { hasFinalizer, streamOf, streamSubjectsOf, withFinalizer, DEFAULT_STREAM } from './names.js';
 import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerObservation } from './status.js';
-
-/** Status writes retried on a 409 before the reconcile fails and the queue retries it. */
-const MAX_CONFLICT_RETRIES = 3;
 
 /** The Trigger's own API: a fresh read, the main resource (finalizers), the status subresource. */
 export type TriggerClient = CustomObjectClient<KfnTrigger>;
@@ -64,12 +61,12 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     const invalid = validateTrigger(stored);
     if (invalid.length > 0) {
       log.warn({ invalid }, 'invalid spec; no consumer made or changed for it');
-      await writeStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log);
+      await writeTriggerStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log);
       return;
     }
     const fn = deps.functions.get(namespace, stored.spec.function);
     if (!fn || fn.metadata.deletionTimestamp) {
-      await writeStatus(deps.client, stored, { kind: 'functionNotFound' }, now, log);
+      await writeTriggerStatus(deps.client, stored, { kind: 'functionNotFound' }, now, log);
       return;
     }
 
@@ -91,7 +88,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
       failure = err;
       seen = { kind: 'natsUnavailable', message: describeError(err) };
     }
-    await writeStatus(deps.client, current, seen, now, log);
+    await writeTriggerStatus(deps.client, current, seen, now, log);
     // The status says what is wrong; the error makes the queue try again with backoff.
     if (failure) throw new Error(`${REASON_NATS_UNAVAILABLE}: trigger ${namespace}/${name}`, { cause: failure });
   };
@@ -114,34 +111,9 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
   }
 }
 
-/**
- * Writes the status for `seen` when it differs from the stored one. On a 409 the Trigger
- * is read fresh and the status recomputed on it, unless its spec moved on (its own
- * reconcile is queued by the watch).
- */
-async function writeStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger): Promise<void> {
-  const ref = `${stored.metadata.namespace ?? ''}/${stored.metadata.name}`;
-  let current: KfnTrigger | undefined = stored;
-  for (let attempt = 0; attempt <= MAX_CONFLICT_RETRIES && current; attempt++) {
-    const status = triggerStatus(current, seen, now());
-    if (sameStatus(current.status, status)) return;
-    try {
-      await client.replaceStatus({ ...current, status });
-      log.debug({ ready: status.conditions?.find((c) => c.type === 'Ready')?.status }, 'status written');
-      return;
-    } catch (err) {
-      if (isNotFound(err)) return;
-      if (!isConflict(err)) throw new Error(`write status of trigger ${ref}`, { cause: err });
-    }
-    current = await client.get(stored.metadata.namespace ?? '', stored.metadata.name);
-    if (current && current.metadata.generation !== stored.metadata.generation) return;
-  }
-  if (current) throw new Error(`write status of trigger ${ref}: still conflicting after ${MAX_CONFLICT_RETRIES} retries`);
-}
-
-/** Compared as JSON, the way it is stored. */
-function sameStatus(a: TriggerStatus | undefined, b: TriggerStatus): boolean {
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
+/** Writes the status for `seen` when it differs from the stored one (see writeStatus). */
+function writeTriggerStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger): Promise<void> {
+  return writeStatus(client, stored, (t) => triggerStatus(t, seen, now()), `trigger ${stored.metadata.namespace ?? ''}/${stored.metadata.name}`, log);
 }
 
 /** `stream KFN: create: subjects overlap with an existing stream`: the message and its causes, for a person. */
