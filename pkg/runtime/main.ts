@@ -6,13 +6,14 @@ import { pathToFileURL } from 'node:url';
 import { pickHandler } from './handler.js';
 import { errorFields, newRuntimeLog } from './log.js';
 import { createRuntimeServer } from './server.js';
-import { become, readAssignment, warmUp } from './warm.js';
+import { become, readAssignment, reservePort, servesOnReserved, warmUp, type ReservedPort } from './warm.js';
 
 /**
- * A warm runtime of the local platform's pool waits here until it is told which replica
- * to become. Returns when this replica's own start began (performance.now()).
+ * A warm runtime of the local platform's pool waits here, holding a port, until it is
+ * told which replica to become. Returns when this replica's own start began
+ * (performance.now()) and the port it holds.
  */
-async function waitForAssignment(): Promise<number> {
+async function waitForAssignment(): Promise<{ assignedAt: number; reserved: ReservedPort }> {
   const poolLog = newRuntimeLog(process.env.KFN_LOG_LEVEL);
   // Nothing to drain yet: a signal ends a waiting runtime at once. Ctrl-C is the
   // platform's business, as for replicas; if the platform dies, stdin ends.
@@ -21,7 +22,14 @@ async function waitForAssignment(): Promise<number> {
   process.on('SIGTERM', quit);
   process.on('SIGINT', ignore);
   await warmUp();
-  poolLog('info', 'warm', { pid: process.pid, warmAfterMs: round(performance.now()) });
+  let reserved;
+  try {
+    reserved = await reservePort(process.env.KFN_HOST ?? '');
+  } catch (err) {
+    poolLog('fatal', `cannot reserve a port: ${(err as Error).message}`, errorFields(err));
+    process.exit(1);
+  }
+  poolLog('info', 'warm', { pid: process.pid, port: reserved.port, warmAfterMs: round(performance.now()) });
   let assignment;
   try {
     assignment = await readAssignment(process.stdin);
@@ -39,11 +47,12 @@ async function waitForAssignment(): Promise<number> {
   }
   process.off('SIGTERM', quit);
   process.off('SIGINT', ignore);
-  return assignedAt;
+  return { assignedAt, reserved };
 }
 
-// When this replica's own start began: node's start, or a warm runtime's assignment.
-const startedAt = process.env.KFN_RUNTIME_POOL === '1' ? await waitForAssignment() : 0;
+// When this replica's own start began (node's start, or a warm runtime's assignment), and
+// the port a warm runtime holds.
+const { assignedAt: startedAt, reserved } = process.env.KFN_RUNTIME_POOL === '1' ? await waitForAssignment() : { assignedAt: 0, reserved: undefined };
 const log = newRuntimeLog(process.env.KFN_LOG_LEVEL);
 
 function round(ms: number): number {
@@ -75,12 +84,21 @@ if (!handler) {
 }
 
 const port = envInt('PORT', 8080);
-const runtime = createRuntimeServer({ handler, log, maxBodyBytes: envInt('KFN_MAX_BODY_BYTES', 32 * 1024 * 1024) });
+const host = process.env.KFN_HOST || undefined;
+// A warm runtime assigned the port it holds serves there as it is; else it lets that go.
+const onReserved = reserved !== undefined && servesOnReserved(reserved, process.env);
+if (reserved && !onReserved) reserved.server.close();
+const runtime = createRuntimeServer({
+  handler,
+  log,
+  maxBodyBytes: envInt('KFN_MAX_BODY_BYTES', 32 * 1024 * 1024),
+  ...(onReserved ? { server: reserved.server } : {}),
+});
 runtime.server.on('error', (err) => {
   log('fatal', `cannot listen on port ${port}: ${err.message}`, errorFields(err));
   process.exit(1);
 });
-runtime.server.listen(port, process.env.KFN_HOST || undefined, () => {
+const listening = (): void => {
   const addr = runtime.server.address();
   log('info', 'listening', {
     port: typeof addr === 'object' && addr ? addr.port : port,
@@ -95,7 +113,9 @@ runtime.server.listen(port, process.env.KFN_HOST || undefined, () => {
     listeningAt: round(performance.timeOrigin + performance.now()),
     ...(startedAt > 0 ? { warm: true } : {}),
   });
-});
+};
+if (onReserved) listening();
+else runtime.server.listen(port, host, listening);
 
 // Only the same signal twice means "stop now": Ctrl-C reaches the whole process group,
 // and a supervisor may follow it with SIGTERM while the drain is under way.

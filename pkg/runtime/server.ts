@@ -9,6 +9,11 @@ export interface RuntimeServerOptions {
   log: RuntimeLog;
   /** Larger request bodies get 413 without reaching a plain handler. */
   maxBodyBytes: number;
+  /**
+   * Serve on this server, already listening, instead of a new one: a warm runtime's
+   * reserved port (see reservePort). Its placeholder answer is replaced.
+   */
+  server?: Server;
 }
 
 export interface RuntimeServer {
@@ -26,7 +31,7 @@ export function createRuntimeServer(opts: RuntimeServerOptions): RuntimeServer {
   let draining = false;
   let onIdle: (() => void) | undefined;
 
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     active.add(res);
     // While draining, a request that still arrives on a kept-alive connection is served,
     // and the connection closes after it.
@@ -40,7 +45,10 @@ export function createRuntimeServer(opts: RuntimeServerOptions): RuntimeServer {
     });
     if (opts.handler.form === 'raw') runRaw(opts, req, res);
     else readBody(opts, req, res);
-  });
+  };
+  const server = opts.server ?? createServer();
+  server.removeAllListeners('request');
+  server.on('request', serve);
   // Keep-alive from the activator must outlive its idle timeout so its pooled
   // connections are not closed under it mid-request.
   server.keepAliveTimeout = 65_000;

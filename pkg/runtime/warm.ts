@@ -3,7 +3,7 @@
 // on stdin for the replica it is to become. Taking one skips fork, exec, node's start and
 // the slow first request of a fresh process (node compiles its HTTP internals lazily, on
 // first use: ~10 ms measured on a 2-core machine) from a cold start.
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Handler } from './handler.js';
 import { createRuntimeServer } from './server.js';
@@ -51,6 +51,43 @@ function exchange(agent: Agent, port: number, method: string, path: string, body
     req.once('error', reject);
     req.end(body);
   });
+}
+
+/** The port a warm runtime holds for the replica it will become. */
+export interface ReservedPort {
+  /** Listening, and answering 503 until the replica's handler takes it over. */
+  server: Server;
+  port: number;
+  /** What it listens on: KFN_HOST as the pool set it ('' for every address, as node's default). */
+  host: string;
+}
+
+/**
+ * Listens on a port of the kernel's choosing before the runtime is assigned, and tells
+ * the platform which: the replica it becomes serves there, so a cold start neither picks
+ * a free port nor binds one, and no other process can take the port in between. Until
+ * the handler is loaded, whatever connects is told to come back (an httpGet readiness
+ * probe fails, as for a process still starting); the platform does not take a connection
+ * to this port as a sign of readiness.
+ */
+export function reservePort(host: string): Promise<ReservedPort> {
+  const server = createServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
+    res.end('{"error":"the function is starting"}');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host || undefined, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, port, host });
+    });
+  });
+}
+
+/** Whether the replica, as assigned, listens where the runtime already does. */
+export function servesOnReserved(reserved: Pick<ReservedPort, 'port' | 'host'>, env: NodeJS.ProcessEnv): boolean {
+  return env.PORT === String(reserved.port) && (env.KFN_HOST ?? '') === reserved.host;
 }
 
 /** Reads the assignment, the first line on `input`. */

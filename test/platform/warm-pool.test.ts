@@ -1,6 +1,7 @@
 // Warm runtimes of the local platform, with real processes: a replica that takes one sees
 // exactly what a freshly spawned replica sees, the pool refills and closes cleanly, and
-// specs that a warm runtime cannot honour get a fresh process.
+// specs that a warm runtime cannot honour get a fresh process; a warm replica serves on
+// the port its runtime held, and is ready only once its handler is.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { KfnFunction } from '../../pkg/apis/function/types.js';
+import type { KfnFunction, Probe } from '../../pkg/apis/function/types.js';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
 import { LocalPlatform, type ReplicaTiming } from '../../pkg/platform/local/index.js';
 import { LOCAL_DIR_ANNOTATION } from '../../pkg/platform/local/launch.js';
@@ -58,6 +59,9 @@ describe('warm runtimes', () => {
 }
 `,
     );
+    // Loads for a while: a replica that took connections to its port as readiness would
+    // be sent requests before this is done.
+    writeFileSync(path.join(dir, 'slow.mjs'), `await new Promise((r) => setTimeout(r, 400));\nexport default () => 'loaded';\n`);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => {
@@ -65,7 +69,7 @@ describe('warm runtimes', () => {
     open.clear();
   });
 
-  function fn(name: string, env: Record<string, string> = {}): KfnFunction {
+  function fn(name: string, env: Record<string, string> = {}, module = 'whoami.mjs', readinessProbe?: Probe): KfnFunction {
     return {
       apiVersion: 'kfn.dev/v1alpha1',
       kind: 'Function',
@@ -73,9 +77,10 @@ describe('warm runtimes', () => {
       spec: {
         image: 'whoami',
         command: ['kfn-node-runtime'],
-        args: ['whoami.mjs'],
+        args: [module],
         env: Object.entries(env).map(([n, value]) => ({ name: n, value })),
         scale: { initial: 0 },
+        ...(readinessProbe ? { readinessProbe } : {}),
       },
     };
   }
@@ -101,16 +106,20 @@ describe('warm runtimes', () => {
   }
 
 
-  function whoami(ep: ReadyEndpoint): Promise<{ pid: number; cwd: string; args: string[]; env: Record<string, string>; stackTraceLimit: number }> {
+  function text(ep: ReadyEndpoint): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = request({ host: ep.host, port: ep.port, path: '/', agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve(JSON.parse(text) as never));
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(res.statusCode === 200 ? body : `status ${res.statusCode}: ${body}`));
       });
       req.on('error', reject);
       req.end();
     });
+  }
+
+  async function whoami(ep: ReadyEndpoint): Promise<{ pid: number; cwd: string; args: string[]; env: Record<string, string>; stackTraceLimit: number }> {
+    return JSON.parse(await text(ep)) as never;
   }
 
   it('a replica of kfn-node-runtime is a warm runtime, with the folder, environment and arguments a fresh process gets', async () => {
@@ -177,6 +186,33 @@ describe('warm runtimes', () => {
     assert.notEqual(me.pid, pid);
     assert.equal(me.stackTraceLimit, 7);
     assert.ok(w.platform.warmRuntimes().some((r) => r.pid === pid), 'the warm runtime is still waiting');
+  });
+
+  it('serves a warm replica on the port its runtime held, and not before its handler is loaded', async () => {
+    const w = platform(1);
+    const key = { namespace: 'default', name: 'slow' };
+    const held = await waitFor('a warm runtime holding a port', () => w.platform.warmRuntimes().find((r) => r.warm));
+    await w.platform.applyFunction(fn('slow', {}, 'slow.mjs'));
+    await w.platform.setScale(key, 1);
+    const ep = await w.ready(key);
+    assert.equal(ep.port, held.port);
+    // Sent the moment it is ready, as the activator sends the requests it holds.
+    assert.equal(await text(ep), 'loaded');
+  });
+
+  it('waits out initialDelaySeconds even when the runtime says it listens', async () => {
+    const w = platform(1);
+    const key = { namespace: 'default', name: 'delayed' };
+    const timings: ReplicaTiming[] = [];
+    w.platform.watchReplicaTimings((t) => timings.push(t));
+    await warmPid(w.platform);
+    await w.platform.applyFunction(fn('delayed', {}, 'whoami.mjs', { tcpSocket: {}, initialDelaySeconds: 1 }));
+    await w.platform.setScale(key, 1);
+    await w.ready(key);
+    const t = await waitFor('a replica timing', () => timings[0]);
+    assert.equal(t.warm, true);
+    assert.ok(t.listeningSeenAt !== undefined && t.listeningSeenAt - t.spawnedAt < 1000, 'it listened well before the delay');
+    assert.ok(t.readyAt - t.spawnedAt >= 1000, `ready ${Math.round(t.readyAt - t.spawnedAt)} ms after the start, not before the 1 s delay`);
   });
 
   it('replaces a warm runtime that dies while it waits', async () => {

@@ -8,7 +8,7 @@ import type { Logger } from '../../shared/log.js';
 import type { EndpointsUpdate, Platform, WorkloadStatus } from '../types.js';
 import { resolveOptions, type LocalPlatformOptions, type ResolvedOptions } from './options.js';
 import type { LocalWorkloadInfo, ReplicaTiming } from './info.js';
-import { WarmPool } from './warm-pool.js';
+import { WarmPool, type WaitingRuntime } from './warm-pool.js';
 import { Workload } from './workload.js';
 
 export interface LocalPlatformDeps {
@@ -135,7 +135,7 @@ export class LocalPlatform implements Platform {
   }
 
   /** Local only: the runtimes waiting to be taken (warm), or getting ready to. */
-  warmRuntimes(): { pid: number; warm: boolean }[] {
+  warmRuntimes(): WaitingRuntime[] {
     return this.warmPool?.list() ?? [];
   }
 

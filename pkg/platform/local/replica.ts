@@ -113,6 +113,13 @@ export class Replica {
   private probeNow = false;
   private probeInterval: number;
   private probeStartedAt: number | undefined;
+  /** performance.now() at spawn (or assignment): initial delays count from here. */
+  private readonly startedMs = performance.now();
+  /**
+   * A warm runtime listens before it is this replica (reservePort): a connection to its
+   * port proves nothing until its `listening` line, so TCP checks start there.
+   */
+  private readonly preBound: boolean;
   private passes = 0;
   private failures = 0;
 
@@ -124,6 +131,7 @@ export class Replica {
     this.host = opts.host;
     this.port = opts.port;
     this.probeInterval = opts.probe.startIntervalMs;
+    this.preBound = opts.warm !== undefined;
 
     const spawnedAt = preciseNow();
     const { warm, launch } = opts;
@@ -154,7 +162,8 @@ export class Replica {
     });
     this.child.once('close', () => this.finish(exitCode, exitSignal));
 
-    if (this.child.pid !== undefined) this.scheduleProbe(opts.launch.readiness.initialDelayMs);
+    const { readiness } = opts.launch;
+    if (this.child.pid !== undefined && !(this.preBound && readiness.check.kind === 'tcp')) this.scheduleProbe(readiness.initialDelayMs);
   }
 
   get pid(): number | undefined {
@@ -212,11 +221,20 @@ export class Replica {
     logLine(this.opts.log, parsed);
   }
 
-  /** The runtime says it listens: a pass of a TCP check, else a reason to check at once. */
+  /**
+   * The runtime says it listens: a pass of a TCP check, else a reason to check at once;
+   * but no check before the initial delay.
+   */
   private onListening(port: unknown): void {
     const { readiness } = this.opts.launch;
+    const delayLeft = readiness.initialDelayMs - (performance.now() - this.startedMs);
+    if (delayLeft > 0) {
+      // The delay's own timer probes then; a warm runtime's TCP check has none yet.
+      if (this.preBound && readiness.check.kind === 'tcp') this.scheduleProbe(delayLeft);
+      return;
+    }
     // Its listen callback ran, so connecting now could only confirm what it says.
-    if (readiness.check.kind === 'tcp' && readiness.initialDelayMs === 0 && port === this.port) {
+    if (readiness.check.kind === 'tcp' && port === this.port) {
       this.onProbe(true);
       if (!this.probing) this.scheduleProbe(this.nextProbeDelay());
       return;

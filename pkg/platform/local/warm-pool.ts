@@ -23,14 +23,22 @@ export function fitsWarmRuntime(launch: Pick<LaunchSpec, 'command' | 'env'>): bo
   return Object.keys(launch.env).every((name) => !START_TIME_ENV.some((re) => re.test(name)));
 }
 
-/** A warm runtime handed to a replica: its process, its output, and how to assign it. */
+/** A warm runtime handed to a replica: its process, its port, its output, and how to assign it. */
 export interface WarmRuntime {
   readonly child: ChildProcess;
+  /**
+   * The port it already listens on (answering 503 until assigned): the replica's port.
+   * Connecting to it says nothing about readiness; its `listening` line does.
+   */
+  readonly port: number;
   /** Sends the runtime's output here from now on, instead of the pool's log. */
   attach(onLine: (line: string, stream: OutputStream) => void): void;
   /** Makes it the replica: the same arguments, folder and environment a spawn would get. */
   assign(args: string[], cwd: string, env: Record<string, string>): void;
 }
+
+/** A runtime in the pool, as `list()` shows it. */
+export type WaitingRuntime = { pid: number; warm: true; port: number } | { pid: number; warm: false };
 
 export interface WarmPoolOptions {
   /** Warm runtimes kept waiting. */
@@ -49,6 +57,8 @@ export interface WarmPoolOptions {
 interface Entry {
   child: ChildProcess;
   warm: boolean;
+  /** The port it holds, from its `warm` line. */
+  port: number;
   onLine: (line: string, stream: OutputStream) => void;
   lastOutput?: string;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
@@ -73,6 +83,7 @@ export class WarmPool {
       this.refillSoon();
       return {
         child: e.child,
+        port: e.port,
         attach: (onLine) => (e.onLine = onLine),
         assign: (args, cwd, env) => e.child.stdin?.end(JSON.stringify({ args, cwd, env }) + '\n'),
       };
@@ -80,9 +91,9 @@ export class WarmPool {
     return undefined;
   }
 
-  /** The runtimes waiting: warm, or still warming. */
-  list(): { pid: number; warm: boolean }[] {
-    return [...this.entries].flatMap((e) => (e.child.pid === undefined ? [] : [{ pid: e.child.pid, warm: e.warm }]));
+  /** The runtimes waiting: warm (with the port each holds), or still warming. */
+  list(): WaitingRuntime[] {
+    return [...this.entries].flatMap((e) => (e.child.pid === undefined ? [] : [e.warm ? { pid: e.child.pid, warm: true, port: e.port } : { pid: e.child.pid, warm: false }]));
   }
 
   /** Stops the waiting runtimes and resolves when they are gone. */
@@ -132,6 +143,7 @@ export class WarmPool {
     const entry: Entry = {
       child,
       warm: false,
+      port: 0,
       onLine: (line, stream) => this.onPoolLine(entry, line, stream),
       onExit: (code, signal) => this.onExit(entry, code, signal),
     };
@@ -151,8 +163,17 @@ export class WarmPool {
     const parsed = parseLine(line, stream);
     e.lastOutput = lineSummary(parsed);
     if (parsed.msg === 'warm' && !e.warm) {
-      e.warm = true;
-      this.failures = 0;
+      const port = parsed.fields.port;
+      if (typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536) {
+        e.port = port;
+        e.warm = true;
+        this.failures = 0;
+      } else {
+        // Not a runtime we can use (a different kfn-node-runtime on PATH?): it counts as
+        // one that died before warming.
+        e.lastOutput = `its warm line named no port: ${line.slice(0, 200)}`;
+        e.child.kill('SIGKILL');
+      }
     }
     logLine(this.opts.log, { ...parsed, level: parsed.level === 'info' ? 'debug' : parsed.level });
   }

@@ -13,7 +13,7 @@ import { planReplicas, type PlannedReplica } from './plan.js';
 import { freePort } from './ports.js';
 import type { LocalWorkloadInfo, ReplicaTiming, TerminationInfo } from './info.js';
 import { preciseNow, Replica, type ReplicaExit } from './replica.js';
-import { fitsWarmRuntime, type WarmPool } from './warm-pool.js';
+import { fitsWarmRuntime, type WarmPool, type WarmRuntime } from './warm-pool.js';
 
 export interface WorkloadDeps {
   key: FunctionKey;
@@ -207,21 +207,28 @@ export class Workload {
 
   private async spawn(p: PendingReplica): Promise<void> {
     const { options, log } = this.deps;
+    // A warm runtime brings the port it listens on; only a fresh process needs one picked.
+    // With a warm runtime nothing below awaits, so it is used in the turn it was taken.
+    const warm = this.takeWarm();
     let port: number;
-    try {
-      port = await freePort(options.host);
-    } catch (err) {
-      this.pending.delete(p.id);
-      log.error({ err }, 'cannot pick a free port for a replica');
-      this.startFailed(p.id, { code: null, signal: null, spawnError: String(err), wasReady: false, wasStopped: false, addressInUse: false });
-      return;
+    if (warm) {
+      port = warm.port;
+    } else {
+      try {
+        port = await freePort(options.host);
+      } catch (err) {
+        this.pending.delete(p.id);
+        log.error({ err }, 'cannot pick a free port for a replica');
+        this.startFailed(p.id, { code: null, signal: null, spawnError: String(err), wasReady: false, wasStopped: false, addressInUse: false });
+        return;
+      }
     }
     this.pending.delete(p.id);
     if (p.cancelled || this.closed || !this.launch.ok || p.revision !== this.revision) return;
     const launch = this.launch.launch;
     let replica: Replica;
     try {
-      replica = this.newReplica(p, port, launch);
+      replica = this.newReplica(p, port, launch, warm);
     } catch (err) {
       this.startFailed(p.id, { code: null, signal: null, spawnError: String(err), wasReady: false, wasStopped: false, addressInUse: false });
       return;
@@ -232,10 +239,17 @@ export class Workload {
     this.publish();
   }
 
-  private newReplica(p: PendingReplica, port: number, launch: LaunchSpec): Replica {
-    const { options, log, warmPool } = this.deps;
+  /** A warm runtime to become a replica of the current launch, when it can be one and the pool has one. */
+  private takeWarm(): WarmRuntime | undefined {
+    const { warmPool } = this.deps;
+    if (!warmPool || !this.launch.ok) return undefined;
+    const launch = this.launch.launch;
     // A missing folder is left to spawn(), whose error says so.
-    const warm = warmPool && fitsWarmRuntime(launch) && existsSync(launch.cwd) ? warmPool.take() : undefined;
+    return fitsWarmRuntime(launch) && existsSync(launch.cwd) ? warmPool.take() : undefined;
+  }
+
+  private newReplica(p: PendingReplica, port: number, launch: LaunchSpec, warm: WarmRuntime | undefined): Replica {
+    const { options, log } = this.deps;
     return new Replica({
       ...(warm ? { warm } : {}),
       id: p.id,
