@@ -274,7 +274,7 @@ export function detailsMarkdown(r: BenchResults): string {
   if (cs) {
     const label: Record<keyof Phases, string> = {
       requestToScheduled: 'request → activator → autoscaler decision → replica scheduled',
-      portPick: 'free port picked',
+      portPick: 'free port picked (a warm runtime: taken, with the port it holds)',
       spawnCall: 'spawn() call, or the assignment written to a warm runtime',
       execToNodeStart: 'spawn() returned → node started (env, node binary), or the warm runtime read its assignment',
       replicaOwn: "replica's own start (node's start, or the assignment → listening)",

@@ -1,5 +1,6 @@
 // One GET with a deadline, for sanity checks and single timed requests.
 import http from 'node:http';
+import type { Client } from 'undici';
 
 export interface Answer {
   status: number;
@@ -19,4 +20,14 @@ export function getOnce(port: number, hostHeader: string, path = '/', agent?: ht
     req.once('error', reject);
     req.end();
   });
+}
+
+/**
+ * One GET over `client`'s keep-alive connection, the body read to its end. For timed
+ * requests: undici's client costs less per request than node's, and a connection opened
+ * beforehand keeps connecting out of the time.
+ */
+export async function getVia(client: Client, hostHeader: string, path = '/', timeoutMs = 30_000): Promise<Answer> {
+  const { statusCode, body } = await client.request({ method: 'GET', path, headers: { host: hostHeader }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  return { status: statusCode, body: await body.text() };
 }
