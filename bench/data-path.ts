@@ -33,7 +33,8 @@ export interface DataPathOptions {
   cpuProfileDir?: string;
 }
 
-export type TargetName = 'direct' | 'activator' | 'nginx';
+/** `node-relay`: the floor of any proxy in node (bench/node-relay.ts), for comparison. */
+export type TargetName = 'direct' | 'activator' | 'nginx' | 'node-relay';
 
 export interface Throughput {
   requestsPerSecond: number;
@@ -74,6 +75,7 @@ export async function benchDataPath(o: DataPathOptions): Promise<DataPathResult>
   if (missingWrk) throw new Error(missingWrk);
   let replica: RunningReplica | undefined;
   let activator: Child | undefined;
+  let relay: Child | undefined;
   let nginx: RunningNginx | undefined;
   const result: DataPathResult = { options: o, replicaListeningAfterMs: 0, targets: [] };
   try {
@@ -87,6 +89,11 @@ export async function benchDataPath(o: DataPathOptions): Promise<DataPathResult>
     });
     const line = await activator.waitForJson((l) => l.msg === 'listening', 15_000);
     targets.push({ name: 'activator', port: Number(line.port), hostHeader: 'hello.default.kfn.local' });
+    relay = startChild('node-relay', process.execPath, [path.join(benchDist, 'node-relay.js')], {
+      env: { ...process.env, BENCH_REPLICA: `${replica.host}:${replica.port}` },
+    });
+    const relayLine = await relay.waitForJson((l) => l.msg === 'listening', 15_000);
+    targets.push({ name: 'node-relay', port: Number(relayLine.port), hostHeader: 'hello.default.kfn.local' });
 
     const noNginx = await nginxUnavailable();
     if (!noNginx) {
@@ -169,6 +176,7 @@ export async function benchDataPath(o: DataPathOptions): Promise<DataPathResult>
     await nginx?.stop();
     // SIGTERM, not SIGKILL: node writes the --cpu-prof profile on a clean exit.
     await activator?.stop('SIGTERM', 10_000);
+    await relay?.stop('SIGTERM', 5000);
     await replica?.child.stop('SIGTERM', 5000);
   }
 }

@@ -69,6 +69,7 @@ function target(dp: DataPathResult | undefined, name: string): TargetResult | un
 }
 
 const num = (n: number): string => n.toLocaleString('en-US');
+const signed = (ms: number): string => `${ms >= 0 ? '+' : '−'}${round(Math.abs(ms), 3)}`;
 
 export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
   const rows: TargetRow[] = [];
@@ -78,6 +79,7 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
   const act = target(dp, 'activator');
   const ngx = target(dp, 'nginx');
   const dir = target(dp, 'direct');
+  const floor = target(dp, 'node-relay');
   {
     const id = 'throughput';
     const what = 'Activator throughput vs nginx (32 keep-alive connections)';
@@ -89,7 +91,11 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
         id,
         what,
         target: goal,
-        measured: `${round(ratio)}× (${num(act.throughput.requestsPerSecond)} vs ${num(ngx.throughput.requestsPerSecond)} req/s)`,
+        measured:
+          `${round(ratio)}× (${num(act.throughput.requestsPerSecond)} vs ${num(ngx.throughput.requestsPerSecond)} req/s)` +
+          (floor?.throughput && floor.errors.length === 0
+            ? `; a bare node relay: ${round(floor.throughput.requestsPerSecond / ngx.throughput.requestsPerSecond)}× (${num(floor.throughput.requestsPerSecond)} req/s)`
+            : ''),
         verdict: verdict(ok),
         ...(ok ? {} : { note: `${num(Math.ceil(LIMITS.throughputRatio * ngx.throughput.requestsPerSecond - act.throughput.requestsPerSecond))} req/s short` }),
       });
@@ -110,7 +116,9 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
         id,
         what,
         target: goal,
-        measured: `${added >= 0 ? '+' : '−'}${round(Math.abs(added), 3)} ms (${act.fixedRate.latencyMs[p]} vs ${dir.fixedRate.latencyMs[p]} ms)`,
+        measured:
+          `${signed(added)} ms (${act.fixedRate.latencyMs[p]} vs ${dir.fixedRate.latencyMs[p]} ms)` +
+          (floor?.fixedRate && floor.fixedRate.errors === 0 ? `; a bare node relay adds ${signed(floor.fixedRate.latencyMs[p] - dir.fixedRate.latencyMs[p])} ms` : ''),
         verdict: verdict(ok),
         ...(ok ? {} : { note: `${round(added - limit, 3)} ms over` }),
       });
@@ -266,7 +274,8 @@ export function detailsMarkdown(r: BenchResults): string {
       `Data path: the hello sample on the real runtime, one replica. wrk: ${o.wrkThreads} thread, ${o.connections} connections, ${o.durationS} s per path ` +
         `in rounds of ${o.roundS} s taking turns, after ${o.warmupS} s of warm-up (p50: median of the rounds, p99: worst round). ` +
         `Fixed rate: ${num(o.rate)} req/s, open loop, ${o.rateDurationS} s per path in ${o.rateSliceMs} ms slices taking turns, after ${o.rateWarmupS} s; ` +
-        `latency from the write to the last byte.\n\n` +
+        `latency from the write to the last byte. node-relay: node's HTTP server relaying over undici and nothing else (bench/node-relay.ts), ` +
+        `the floor of a proxy written in node.\n\n` +
         table(['path', 'req/s (wrk)', 'wrk p50 / p99 ms', `at ${num(o.rate)} req/s p50 / p99 / p99.9 ms`, 'notes'], rows),
     );
   }
