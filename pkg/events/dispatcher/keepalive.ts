@@ -4,12 +4,26 @@
 import type { JsMsg } from 'nats';
 
 /**
- * Sends an in-progress ack now and every `everyMs` until the returned stop function is
- * called. Now too: the ack wait started when JetStream sent the event, which may have
- * waited in the client's buffer since.
+ * Sends in-progress acks for an event held since now, until the returned stop function
+ * is called: the first a tenth of the ack wait from now, then every third of it.
+ *
+ * The first comes early because the ack wait started when JetStream sent the event, a
+ * little before we were given it; it does not come at once because an in-progress ack is
+ * a message to nats-server, and most events are settled long before a tenth of the ack
+ * wait: one for every event cost ~25 µs of nats-server's CPU and ~30 µs of ours per
+ * event, about a sixth of the event throughput.
  */
-export function keepAlive(msg: Pick<JsMsg, 'working'>, everyMs: number): () => void {
-  msg.working();
-  const timer = setInterval(() => msg.working(), Math.max(50, everyMs));
-  return () => clearInterval(timer);
+export function keepAlive(msg: Pick<JsMsg, 'working'>, ackWaitMs: number): () => void {
+  let interval: NodeJS.Timeout | undefined;
+  const first = setTimeout(
+    () => {
+      msg.working();
+      interval = setInterval(() => msg.working(), Math.max(50, ackWaitMs / 3));
+    },
+    Math.max(20, ackWaitMs / 10),
+  );
+  return () => {
+    clearTimeout(first);
+    if (interval) clearInterval(interval);
+  };
 }

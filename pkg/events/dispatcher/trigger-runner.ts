@@ -96,7 +96,7 @@ export class TriggerRunner {
   }
 
   private async handle(msg: JsMsg, signal: AbortSignal): Promise<void> {
-    const stop = keepAlive(msg, this.deps.ackWaitMs / 3);
+    const stop = keepAlive(msg, this.deps.ackWaitMs);
     try {
       if (!redriveAllows(msg.headers, this.name)) {
         // Another trigger's dead letter, republished for it alone: this trigger had it already.
