@@ -30,7 +30,7 @@ import { benchDataPath } from './data-path.js';
 import { benchEvents } from './events.js';
 import { benchMemory } from './memory.js';
 import { resultsDir } from './lib/paths.js';
-import { LoadMeter, sampleLoad, type MachineLoad } from './lib/load.js';
+import { LoadMeter, lostPercent, sampleLoad, type MachineLoad } from './lib/load.js';
 import { runToEnd } from './lib/proc.js';
 import { detailsMarkdown, evaluate, targetsMarkdown, type BenchResults, type Machine } from './report.js';
 
@@ -71,8 +71,8 @@ const QUIET_PERCENT = 10;
 async function waitForQuiet(maxS: number, sampleMs = 1000, say = true): Promise<MachineLoad | undefined> {
   const until = Date.now() + maxS * 1000;
   let load = await sampleLoad(sampleMs);
-  while (load && load.othersBusyPercent > QUIET_PERCENT && Date.now() < until) {
-    if (say) console.error(`bench: waiting for the machine to be quiet (${load.othersBusyPercent}% busy with other processes)…`);
+  while (load && lostPercent(load) > QUIET_PERCENT && Date.now() < until) {
+    if (say) console.error(`bench: waiting for the machine to be quiet (${load.othersBusyPercent}% busy with other processes, ${load.stealPercent}% stolen by the host)…`);
     load = await sampleLoad(sampleMs);
   }
   return load;
@@ -101,8 +101,8 @@ async function main(): Promise<number> {
       return undefined;
     }
     const before = await waitForQuiet(quietWaitS);
-    if (before && before.othersBusyPercent > QUIET_PERCENT) {
-      console.error(`bench: warning: other processes keep ${before.othersBusyPercent}% of the machine busy; ${name} figures will suffer`);
+    if (before && lostPercent(before) > QUIET_PERCENT) {
+      console.error(`bench: warning: others keep ${lostPercent(before)}% of the machine (processes and the host's steal); ${name} figures will suffer`);
     }
     const t0 = Date.now();
     console.error(`bench: ${name}…`);

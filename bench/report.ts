@@ -5,7 +5,7 @@ import type { ColdStartResult, ColdStartSeries, Phases } from './cold-start.js';
 import type { DataPathResult, TargetResult } from './data-path.js';
 import type { EventsResult } from './events.js';
 import type { MemoryResult } from './memory.js';
-import type { MachineLoad } from './lib/load.js';
+import { lostPercent, type MachineLoad } from './lib/load.js';
 import { round, type Summary } from './lib/stats.js';
 
 export type Verdict = 'pass' | 'MISS' | 'n/a';
@@ -346,12 +346,15 @@ export function detailsMarkdown(r: BenchResults): string {
   }
   const loads = Object.entries(r.otherLoad).filter(([, l]) => l !== undefined);
   if (loads.length > 0) {
-    parts.push(`Other processes' share of the CPU while each section measured: ${loads.map(([k, l]) => `${k} ${l?.othersBusyPercent}%`).join(', ')}.`);
+    parts.push(
+      "The CPU while each section measured, other processes' share (interrupts, mostly our own loopback traffic; steal by the VM's host): " +
+        `${loads.map(([k, l]) => `${k} ${l?.othersBusyPercent}% (${l?.interruptsPercent ?? '?'}%; ${l?.stealPercent ?? '?'}%)`).join(', ')}.`,
+    );
   }
-  const busy = loads.filter(([, l]) => l && l.othersBusyPercent > 5);
+  const busy = loads.filter(([, l]) => l && lostPercent(l) > 5);
   if (busy.length > 0) {
     parts.push(
-      `Warning: other processes used the machine while sections measured (${busy.map(([k, l]) => `${l?.othersBusyPercent}% of the CPU during ${k}`).join(', ')}); ` +
+      `Warning: others used the machine while sections measured (${busy.map(([k, l]) => `${l ? lostPercent(l) : 0}% of the CPU during ${k}`).join(', ')}); ` +
         'figures measured while sharing two cores are pessimistic. Run again on a quiet machine.',
     );
   }
