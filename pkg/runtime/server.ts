@@ -138,7 +138,8 @@ function failed(opts: RuntimeServerOptions, req: IncomingMessage, res: ServerRes
   sendError(res, status, status >= 500 ? 'internal error in the function; see its logs' : (err as Error).message);
 }
 
-function sendError(res: ServerResponse, status: number, message: string): void {
+/** A JSON error answer, unless an answer was already begun. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent || res.destroyed) return;
   const body = JSON.stringify({ error: message });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });

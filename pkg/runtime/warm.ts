@@ -6,7 +6,7 @@
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Handler } from './handler.js';
-import { createRuntimeServer } from './server.js';
+import { createRuntimeServer, sendError } from './server.js';
 
 /** What the platform sends, as one JSON line: what a spawned replica would have been given. */
 export interface Assignment {
@@ -72,8 +72,9 @@ export interface ReservedPort {
  */
 export function reservePort(host: string): Promise<ReservedPort> {
   const server = createServer((_req, res) => {
-    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
-    res.end('{"error":"the function is starting"}');
+    res.setHeader('retry-after', '1');
+    res.setHeader('connection', 'close');
+    sendError(res, 503, 'the function is starting');
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
