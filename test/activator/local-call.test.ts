@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { CallResult, CollectedResponse } from '../../pkg/activator/activator.js';
-import { buildEvent } from '../../pkg/events/cloudevents/event.js';
+import { makeEvent } from '../../pkg/events/cloudevents/event.js';
 import { activatorDeliverer } from '../../pkg/events/dispatcher/deliver-local.js';
 import { waitFor } from '../util/wait.js';
 import { hello, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
@@ -78,7 +78,7 @@ describe('activator.call', () => {
     const r1 = await replica('r1');
     h.act.updateEndpoints({ key: hello, endpoints: [r1.endpoint()] });
     const deliver = activatorDeliverer(h.act);
-    const event = buildEvent({ specversion: '1.0', id: 'e-1', type: 't', source: 's' }, { n: 1 });
+    const event = makeEvent({ specversion: '1.0', id: 'e-1', type: 't', source: 's' }, Buffer.from('{"n":1}'));
     const signal = new AbortController().signal;
     const delivered = await deliver({ key: hello, path: '/hook', event, timeoutMs: 5000, signal });
     assert.ok('status' in delivered && delivered.status === 200);

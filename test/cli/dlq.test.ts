@@ -63,7 +63,7 @@ describe('kfn dlq', () => {
     assert.match(lines[0]!, /^SEQ\s+TIME\s+ID\s+TYPE\s+REASON\s+STATUS\s+ATTEMPTS\s+ERROR$/);
     assert.equal(lines.length, 3, res.stdout);
     for (const e of events) {
-      assert.match(res.stdout, new RegExp(`\\d+\\s+\\S+\\s+${e.id}\\s+shop\\.order\\.created\\s+retries-exhausted\\s+503\\s+3\\s+function answered 503: database down`));
+      assert.match(res.stdout, new RegExp(`\\d+\\s+\\S+\\s+${e.attributes.id}\\s+shop\\.order\\.created\\s+retries-exhausted\\s+503\\s+3\\s+function answered 503: database down`));
     }
   });
 
@@ -71,7 +71,7 @@ describe('kfn dlq', () => {
     const res = await kfn(['dlq', 'list', t.metadata.name, '-o', 'json', '--nats', s.nats.url, '--admin', adminUrl], { home });
     assert.equal(res.code, 0, res.stderr);
     const entries = JSON.parse(res.stdout) as Array<Record<string, unknown>>;
-    assert.deepEqual(entries.map((e) => e.id).sort(), events.map((e) => e.id).sort());
+    assert.deepEqual(entries.map((e) => e.id).sort(), events.map((e) => e.attributes.id).sort());
     for (const e of entries) {
       assert.equal(e.subject, SUBJECT);
       assert.equal(e.reason, 'retries-exhausted');
@@ -111,7 +111,7 @@ describe('kfn dlq', () => {
     assert.match(res.stdout, new RegExp(`redriven 2 dead letters of trigger default/${t.metadata.name}`));
     await waitFor('the trigger to deliver both', () => counters(t).delivered === delivered + 2);
     await waitFor('the other trigger to skip both', () => counters(other).filtered === filtered + 2);
-    for (const e of events) assert.equal(s.fn.forId(e.id).filter((r) => r.path.endsWith('/other')).length, 3, 'only the 3 failed attempts at the other trigger');
+    for (const e of events) assert.equal(s.fn.forId(e.attributes.id).filter((r) => r.path.endsWith('/other')).length, 3, 'only the 3 failed attempts at the other trigger');
 
     const empty = await dlq('list', t.metadata.name, '--subject', DLQ);
     assert.equal(empty.code, 0, empty.stderr);

@@ -7,7 +7,7 @@ import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
 import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
 import { getTriggerCondition } from '../../pkg/apis/trigger/lifecycle.js';
-import { buildEvent } from '../../pkg/events/cloudevents/event.js';
+import { makeEvent } from '../../pkg/events/cloudevents/event.js';
 import { msgIdFor, toNatsMessage } from '../../pkg/events/cloudevents/nats.js';
 import { Dispatcher } from '../../pkg/events/dispatcher/dispatcher.js';
 import type { Deliverer } from '../../pkg/events/dispatcher/deliver-http.js';
@@ -42,7 +42,7 @@ describe('DevTriggerController on a real nats-server', () => {
     nc = await connect({ servers: nats.url });
     jsm = await nc.jetstreamManager();
     const deliver: Deliverer = ({ event }) => {
-      delivered.push(event.id);
+      delivered.push(event.attributes.id);
       return Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) });
     };
     const dispatcher = new Dispatcher({ nc, log: quietLogger(), deliver, streamName: STREAM });
@@ -63,7 +63,7 @@ describe('DevTriggerController on a real nats-server', () => {
   });
 
   const publish = async (subject: string, id: string): Promise<void> => {
-    const event = buildEvent({ specversion: '1.0', id, type: 'test', source: 'test' }, { id });
+    const event = makeEvent({ specversion: '1.0', id, type: 'test', source: 'test' }, Buffer.from(JSON.stringify({ id })));
     const msg = toNatsMessage(event);
     await nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
   };

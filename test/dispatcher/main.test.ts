@@ -165,15 +165,15 @@ describe('cmd/dispatcher', () => {
     try {
       await first.ingressPort();
       for (const e of events) await publish(js, 'kill.orders', e);
-      await waitFor('some deliveries before the kill', () => events.filter((e) => fn.forId(e.id).length > 0).length >= 40, { timeoutMs: 30_000 });
+      await waitFor('some deliveries before the kill', () => events.filter((e) => fn.forId(e.attributes.id).length > 0).length >= 40, { timeoutMs: 30_000 });
       await stop(first, 'SIGKILL');
-      const deliveredBefore = events.filter((e) => fn.forId(e.id).length > 0).length;
+      const deliveredBefore = events.filter((e) => fn.forId(e.attributes.id).length > 0).length;
       assert.ok(deliveredBefore < events.length, `killed mid-stream (${deliveredBefore} of ${events.length} delivered)`);
       // What the killed process last wrote; deliveries since its last write are not in it.
       const countedAtKill = (await readTriggerStats(kv, { namespace: 'kill', name: 'orders' })).delivered;
 
       second = start('dispatcher-kill');
-      await waitFor('every event delivered', () => events.every((e) => fn.forId(e.id).length >= 1), { timeoutMs: 60_000 });
+      await waitFor('every event delivered', () => events.every((e) => fn.forId(e.attributes.id).length >= 1), { timeoutMs: 60_000 });
       // Acks of the events in flight at the kill were lost; those come back after the ack wait, once more.
       await waitFor('nothing left pending on the consumer', async () => {
         const info = await jsm.consumers.info(STREAM, 'kfn_kill_orders');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { parseAllDocuments } from 'yaml';
 import { helloManifest, repoRoot, startDev, type DevProcess } from '../util/dev.js';
 import { startNatsServer } from '../util/nats.js';
@@ -438,4 +438,52 @@ test('kfn dev killed with SIGKILL mid-stream and started again on the same folde
     await nats.stop();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+// Publishers that are not kfn: the `nats` package used raw, sending exactly what the
+// CloudEvents NATS binding describes. 1.0.2 knows only structured mode ("the NATS message
+// payload MUST be the JSON event format", no headers: what the Go SDK sends); 1.0.3 adds
+// binary mode with `ce-` headers. A filter and an orderingKey must see their attributes.
+test('raw NATS publishers: a header-less structured event and a binary-mode one reach the function with their attributes and exact data', async () => {
+  const manifests = {
+    ...recorder('raw'),
+    'raw-trigger.yaml': triggerManifest('raw-events', { subject: 'e2e.raw.>', function: 'raw', filter: { prefix: { type: 'com.example.raw.' } }, orderingKey: 'orderkey' }),
+  };
+  await withDev(manifests, async ({ dev, nats, deliveries }) => {
+    await waitTriggersReady(dev.admin, ['raw-events']);
+    const nc = await natsClient(nats);
+    try {
+      const data = '{"n": 12345678901234567890, "f": 1.10, "nested": [ {"deep": true} ] }\n';
+      // Filtered out by type, published first so they are settled before the others arrive:
+      // a structured event of another type, and a plain message.
+      nc.publish('e2e.raw.structured', new TextEncoder().encode('{"specversion":"1.0","id":"raw-s-2","source":"/go/producer","type":"com.example.other"}'));
+      nc.publish('e2e.raw.plain', new TextEncoder().encode('{"id":"not a CloudEvent"}'));
+      // Core NATS publish, as a producer that knows nothing of JetStream would.
+      nc.publish('e2e.raw.structured', new TextEncoder().encode(`{"specversion":"1.0","id":"raw-s-1","source":"/go/producer","type":"com.example.raw.created","orderkey":"k-1","datacontenttype":"application/json","data":${data}}`));
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries({ 'ce-specversion': '1.0', 'ce-id': 'raw-b-1', 'ce-source': '/raw/producer', 'ce-type': 'com.example.raw.updated', 'ce-orderkey': 'k-1', 'ce-datacontenttype': 'application/json' })) h.set(k, v);
+      nc.publish('e2e.raw.binary', new TextEncoder().encode(data), { headers: h });
+      await nc.flush();
+      const got = await waitDeliveredIds('both raw events at the function', deliveries, ['raw-s-1', 'raw-b-1']);
+      const structured = got.find((d) => d.headers['ce-id'] === 'raw-s-1');
+      assert.deepEqual(structured?.headers, {
+        'ce-specversion': '1.0',
+        'ce-id': 'raw-s-1',
+        'ce-source': '/go/producer',
+        'ce-type': 'com.example.raw.created',
+        'ce-orderkey': 'k-1',
+        'content-type': 'application/json',
+      });
+      // The newline after the data member is the envelope's, not the data's.
+      assert.equal(structured?.body, data.trimEnd());
+      const binary = got.find((d) => d.headers['ce-id'] === 'raw-b-1');
+      assert.equal(binary?.headers['ce-type'], 'com.example.raw.updated');
+      assert.equal(binary?.headers['ce-time'], undefined, 'kfn invents no time');
+      assert.equal(binary?.body, data);
+      await waitFor('the trigger to count 2 deliveries', async () => (await dev.getTrigger('raw-events')).status?.delivered === 2);
+      assert.deepEqual((await deliveries()).map((d) => d.headers['ce-id']).sort(), ['raw-b-1', 'raw-s-1']);
+    } finally {
+      await nc.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isLiteralSubject } from '../../../pkg/apis/trigger/subject.js';
-import { buildEvent, decodeData, EventFormatError, SPEC_VERSION, type Event } from '../../../pkg/events/cloudevents/event.js';
+import { EventFormatError, makeEvent, SPEC_VERSION, type Event } from '../../../pkg/events/cloudevents/event.js';
 import { msgIdFor, toNatsMessage } from '../../../pkg/events/cloudevents/nats.js';
 import { CliError } from '../client.js';
 import { natsUrl, withNats } from '../nats.js';
@@ -40,7 +40,7 @@ export async function publishCommand(argv: string[]): Promise<void> {
 
   let event: Event;
   try {
-    event = buildEvent(
+    event = makeEvent(
       {
         specversion: SPEC_VERSION,
         id: values.id ?? randomUUID(),
@@ -49,7 +49,7 @@ export async function publishCommand(argv: string[]): Promise<void> {
         ...(contentType !== undefined ? { datacontenttype: contentType } : {}),
         ...extensions,
       },
-      body === undefined ? undefined : decodeData(body, contentType),
+      body,
     );
   } catch (err) {
     if (err instanceof EventFormatError) throw new CliError(`not a valid CloudEvent: ${err.message}`);
@@ -71,7 +71,8 @@ export async function publishCommand(argv: string[]): Promise<void> {
     return nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
   });
   const where = `stream ${ack.stream}, seq ${ack.seq}`;
-  console.log(ack.duplicate ? `event ${event.id} on ${subject} was already stored (${where}): duplicate, not stored again` : `published event ${event.id} to ${subject} (${where})`);
+  const { id } = event.attributes;
+  console.log(ack.duplicate ? `event ${id} on ${subject} was already stored (${where}): duplicate, not stored again` : `published event ${id} to ${subject} (${where})`);
 }
 
 /** `ce-<name>=V` becomes the extension attribute `<name>`; any other `K=V` a plain NATS header. */

@@ -1,65 +1,70 @@
-// Building and reading CloudEvents independent of the wire: validation with errors that
-// name the problem, the "JSON is parsed, everything else stays bytes" data rule, and the
-// data → bytes rule the bindings share.
-import { CloudEvent, ValidationError } from 'cloudevents';
+// A CloudEvent as kfn carries it: the context attributes the producer set, and the data as
+// opaque bytes. Nothing here parses or re-serialises data, fills in an attribute, or
+// changes one: what a producer sends is what a function receives (DESIGN.md, "Events
+// arrive as they were sent").
+//
+// Not the `cloudevents` SDK's CloudEvent: its constructor invents `time` and `id` when they
+// are missing, parses JSON data (numbers lose digits, whitespace is lost), drops
+// object-valued extensions silently and accepts times without an offset.
+import { createHash } from 'node:crypto';
+import { checkAttribute, checkAttributeName, type AttributeValue } from './attributes.js';
 
-export type Event = CloudEvent<unknown>;
+export type { AttributeValue } from './attributes.js';
+
+/** The context attributes: the four the spec requires, and whatever else the producer set. */
+export interface Attributes {
+  readonly specversion: string;
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly [name: string]: AttributeValue;
+}
+
+export interface Event {
+  readonly attributes: Attributes;
+  /** The data's bytes, exactly as sent; undefined when there are none. */
+  readonly data?: Buffer;
+}
 
 export const SPEC_VERSION = '1.0';
 const REQUIRED = ['specversion', 'id', 'source', 'type'] as const;
-/** Attribute names (and so extension names) are lowercase ASCII letters and digits. */
-const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
-/** Fields of the SDK's CloudEvent object that are not context attributes. */
-const NOT_ATTRIBUTES = new Set(['data', 'data_base64']);
 
-/** A message that is not a valid CloudEvent; the message says what is wrong. */
+/** A message that is not a valid CloudEvent; the message names the attribute and the problem. */
 export class EventFormatError extends Error {
   override readonly name = 'EventFormatError';
 }
 
 /**
- * Validates decoded attributes and data and builds the event. Our own checks run first
- * so the common mistakes get a plain message (`missing required attribute "source"`)
- * rather than the SDK's schema dump; the SDK's strict validation catches the rest.
+ * Checks attributes against the CloudEvents 1.0.2 constraints and returns the event, or
+ * throws an EventFormatError naming the first problem. Required attributes are checked
+ * first, so the common mistakes read plainly (`missing required attribute "source"`).
  */
-export function buildEvent(attributes: Record<string, unknown>, data: unknown): Event {
+export function makeEvent(attributes: Record<string, AttributeValue>, data?: Buffer): Event {
   for (const name of REQUIRED) {
-    const value = attributes[name];
-    if (value === undefined || value === null || value === '') throw new EventFormatError(`missing required attribute "${name}"`);
-    if (typeof value !== 'string') throw new EventFormatError(`attribute "${name}" must be a string, got ${typeof value}`);
+    if (attributes[name] === undefined || attributes[name] === '') throw new EventFormatError(`missing required attribute "${name}"`);
   }
   if (attributes.specversion !== SPEC_VERSION) {
     throw new EventFormatError(`unsupported specversion "${String(attributes.specversion)}" (want "${SPEC_VERSION}")`);
   }
-  for (const name of Object.keys(attributes)) {
-    if (!ATTRIBUTE_NAME.test(name)) throw new EventFormatError(`invalid attribute name "${name}": only lowercase letters and digits are allowed`);
+  for (const [name, value] of Object.entries(attributes)) {
+    const badName = checkAttributeName(name);
+    if (badName) throw new EventFormatError(badName);
+    const bad = checkAttribute(name, value);
+    if (bad) throw new EventFormatError(`attribute "${name}" ${bad}`);
   }
-  const fields: Record<string, unknown> = { ...attributes };
-  if (data !== undefined && data !== null) fields.data = data;
-  try {
-    return new CloudEvent<unknown>(fields, true);
-  } catch (err) {
-    if (err instanceof ValidationError || err instanceof TypeError) {
-      throw new EventFormatError(`invalid CloudEvent: ${describeValidation(err)}`, { cause: err });
-    }
-    throw err;
-  }
+  // Checked above: the required ones are non-empty strings.
+  const checked = attributes as unknown as Attributes;
+  // Empty data is no data: a binary-mode body cannot tell the two apart.
+  return data === undefined || data.length === 0 ? { attributes: checked } : { attributes: checked, data };
 }
 
-function describeValidation(err: Error): string {
-  const errors = err instanceof ValidationError ? err.errors : undefined;
-  if (!errors || errors.length === 0) return err.message.split('\n')[0] ?? err.message;
-  return errors.map((e) => (typeof e === 'string' ? e : `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)).join('; ');
-}
-
-/** The context attributes of an event (required, optional and extensions), without data. */
-export function attributesOf(event: Event): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [name, value] of Object.entries(event)) {
-    if (NOT_ATTRIBUTES.has(name)) continue;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = value;
-  }
-  return out;
+/**
+ * The event's identity as a JetStream de-duplication id (Nats-Msg-Id): spec.md, "id":
+ * "Consumers MAY assume that Events with identical source and id are duplicates". A hash,
+ * so any source and id fit a header of bounded length and cannot collide by concatenation.
+ */
+export function identityKey(event: Event): string {
+  return createHash('sha256').update(event.attributes.source).update('\0').update(event.attributes.id).digest('base64url');
 }
 
 /** The media type without parameters, lowercased: `Application/JSON; charset=utf-8` → `application/json`. */
@@ -67,70 +72,14 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-/** `application/json`, `text/json` and any `+json` suffix type. */
+/**
+ * JSON-formatted content (json-format.md §3.1.1): a media type that, stripped of
+ * parameters, has the form `*\/json` or `*\/*+json`.
+ */
 export function isJsonContentType(contentType: string | undefined): boolean {
   const type = mediaType(contentType);
-  return type === 'application/json' || type === 'text/json' || type.endsWith('+json');
-}
-
-/**
- * Data as it arrived in a binary-mode body: parsed when the content type is JSON, else
- * the bytes themselves, so non-JSON payloads (images, protobuf, text) pass through
- * unchanged. An empty body is no data.
- */
-export function decodeData(body: Uint8Array, contentType: string | undefined): unknown {
-  if (body.length === 0) return undefined;
-  const bytes = Buffer.from(body);
-  if (!isJsonContentType(contentType)) return bytes;
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new EventFormatError(`data is not valid JSON for datacontenttype "${contentType ?? ''}": ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/**
- * The bytes of an event's data for a binary-mode body: bytes as they are, a string as
- * UTF-8 unless the content type is JSON (then it is a JSON string value), anything else
- * as JSON.
- */
-export function encodeData(event: Event): Buffer {
-  const data = event.data;
-  if (data === undefined || data === null) return Buffer.alloc(0);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof data === 'string' && !isJsonContentType(event.datacontenttype)) return Buffer.from(data, 'utf8');
-  return Buffer.from(JSON.stringify(data), 'utf8');
-}
-
-/** The content type a binary-mode body carries: datacontenttype, or JSON for structured data with none. */
-export function bodyContentType(event: Event): string | undefined {
-  if (event.datacontenttype) return event.datacontenttype;
-  const data = event.data;
-  if (data === undefined || data === null || ArrayBuffer.isView(data) || typeof data === 'string') return undefined;
-  return 'application/json';
-}
-
-/**
- * Reads a structured-mode JSON event format body (application/cloudevents+json).
- * `data_base64` becomes bytes, so binary data survives a structured hop too.
- */
-export function fromStructuredBody(body: Uint8Array): { attributes: Record<string, unknown>; data: unknown } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(body).toString('utf8'));
-  } catch (err) {
-    throw new EventFormatError(`structured event is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new EventFormatError(`structured event must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
-  }
-  const { data, data_base64: base64, ...attributes } = parsed as Record<string, unknown>;
-  if (base64 !== undefined) {
-    if (data !== undefined) throw new EventFormatError('structured event has both "data" and "data_base64"');
-    if (typeof base64 !== 'string') throw new EventFormatError('"data_base64" must be a string');
-    return { attributes, data: Buffer.from(base64, 'base64') };
-  }
-  return { attributes, data };
+  const subtype = type.slice(type.indexOf('/') + 1);
+  return type.includes('/') && (subtype === 'json' || subtype.endsWith('+json'));
 }
 
 export type ContentMode = 'binary' | 'structured';

@@ -1,7 +1,8 @@
 // Trigger filters: does an event's attribute (or extension) match exactly, by prefix or
 // by suffix. Every listed condition must hold; an attribute the event lacks never matches.
+// Values are compared in their canonical string form (spec.md, "Type System").
 import type { AttributeFilter } from '../../apis/trigger/types.js';
-import { attributesOf, type Event } from './event.js';
+import type { Event } from './event.js';
 
 type Test = (value: string, want: string) => boolean;
 const TESTS: Array<[keyof AttributeFilter, Test]> = [
@@ -12,10 +13,9 @@ const TESTS: Array<[keyof AttributeFilter, Test]> = [
 
 export function matchesFilter(event: Event, filter: AttributeFilter | undefined): boolean {
   if (filter === undefined) return true;
-  const attributes = attributesOf(event);
   for (const [kind, test] of TESTS) {
     for (const [name, want] of Object.entries(filter[kind] ?? {})) {
-      const value = attributes[name];
+      const value = event.attributes[name];
       if (value === undefined || !test(String(value), want)) return false;
     }
   }

@@ -57,8 +57,8 @@ export function decodeHeaderValue(name: string, raw: string): string {
 export const CE_PREFIX = 'ce-';
 
 /** Attributes carried as `ce-<name>` headers, decoded. */
-export function ceAttributes(headers: Map<string, string>): Record<string, unknown> {
-  const attributes: Record<string, unknown> = {};
+export function ceAttributes(headers: Map<string, string>): Record<string, string> {
+  const attributes: Record<string, string> = {};
   for (const [name, value] of headers) {
     if (name.startsWith(CE_PREFIX)) attributes[name.slice(CE_PREFIX.length)] = decodeHeaderValue(name, value);
   }

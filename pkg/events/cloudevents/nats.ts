@@ -1,10 +1,13 @@
-// The CloudEvents NATS protocol binding (spec: cloudevents/bindings/nats-protocol-binding.md),
-// plus kfn's wrapping of plain NATS messages so a producer that knows nothing of
+// CloudEvents on NATS: binary mode with `ce-` headers (the NATS protocol binding as of
+// 1.0.3, which added headers), structured mode (the only mode of binding 1.0.2, and what
+// the Go SDK sends: a JSON event as the payload, with or without a content-type header),
+// and kfn's wrapping of plain NATS messages so a producer that knows nothing of
 // CloudEvents can still trigger a function.
-import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
-import { attributesOf, bodyContentType, buildEvent, contentMode, decodeData, encodeData, fromStructuredBody, SPEC_VERSION, type Event } from './event.js';
+import type { AttributeValue } from './attributes.js';
+import { contentMode, identityKey, makeEvent, SPEC_VERSION, type Event } from './event.js';
 import { CE_PREFIX, ceAttributes, encodeHeaderValue, headerMap } from './headers.js';
+import { decodeStructured, fromStructured } from './structured.js';
 
 /** The type of an event wrapped around a plain NATS message. */
 export const PLAIN_MESSAGE_TYPE = 'dev.kfn.nats.message';
@@ -18,6 +21,15 @@ export interface NatsEventMessage {
   data: Uint8Array;
 }
 
+/** A message as JetStream stored it: where it sits gives a plain message its id. */
+export interface StoredNatsMessage {
+  subject: string;
+  headers: MsgHdrs | undefined;
+  data: Uint8Array;
+  stream: string;
+  seq: number;
+}
+
 /**
  * Binary mode: each attribute as a percent-encoded `ce-<name>` header, datacontenttype
  * included (the NATS binding, unlike HTTP, maps it to ce-datacontenttype). It is also
@@ -27,61 +39,107 @@ export interface NatsEventMessage {
  */
 export function toNatsMessage(event: Event): NatsEventMessage {
   const headers = natsHeaders();
-  for (const [name, value] of Object.entries(attributesOf(event))) {
-    headers.set(`${CE_PREFIX}${name}`, encodeHeaderValue(String(value)));
-  }
-  const contentType = bodyContentType(event);
-  if (contentType !== undefined) {
-    headers.set(`${CE_PREFIX}datacontenttype`, encodeHeaderValue(contentType));
-    if (!contentType.toLowerCase().startsWith('application/cloudevents')) headers.set('content-type', contentType);
-  }
-  return { headers, data: encodeData(event) };
+  for (const [name, value] of Object.entries(ceHeaders(event))) headers.set(name, value);
+  const contentType = event.attributes.datacontenttype;
+  if (typeof contentType === 'string' && !contentType.toLowerCase().startsWith('application/cloudevents')) headers.set('content-type', contentType);
+  return { headers, data: event.data ?? new Uint8Array(0) };
+}
+
+function ceHeaders(event: Event): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.attributes)) out[`${CE_PREFIX}${name}`] = encodeHeaderValue(String(value));
+  return out;
 }
 
 /**
- * A CloudEvent from a NATS message: structured when Content-Type is
- * application/cloudevents+json, binary when any `ce-` header is present, else a plain
- * message wrapped as:
+ * A CloudEvent from a stored NATS message:
+ *
+ * - structured when its content-type is application/cloudevents+json;
+ * - binary when any `ce-` header is present;
+ * - structured when it has neither a `ce-` header nor a content-type and its payload is a
+ *   JSON object with a valid specversion, id, source and type (binding 1.0.2's only mode);
+ * - otherwise a plain message, wrapped (see plainEvent).
+ */
+export function fromNatsMessage(msg: StoredNatsMessage): Event {
+  const map = headerMap(msg.headers);
+  switch (natsContentMode(map, msg.data)) {
+    case 'structured':
+      return fromStructured(msg.data);
+    case 'binary': {
+      const attributes: Record<string, AttributeValue> = ceAttributes(map);
+      const contentType = map.get('content-type');
+      if (attributes.datacontenttype === undefined && contentType !== undefined) attributes.datacontenttype = contentType;
+      return makeEvent(attributes, msg.data.length === 0 ? undefined : Buffer.from(msg.data));
+    }
+    case 'plain':
+      return plainEvent(msg, map);
+  }
+}
+
+function natsContentMode(map: Map<string, string>, data: Uint8Array): 'structured' | 'binary' | 'plain' {
+  const contentType = map.get('content-type');
+  if (contentMode(contentType) === 'structured') return 'structured';
+  if ([...map.keys()].some((name) => name.startsWith(CE_PREFIX))) return 'binary';
+  if (contentType === undefined && looksStructured(data)) return 'structured';
+  return 'plain';
+}
+
+/**
+ * A plain message as an event:
  *
  * - type `dev.kfn.nats.message`: one fixed type, because the subject already has its own
  *   attribute and a type per subject would only duplicate it;
  * - source `nats:<subject>`: a URI naming where it was published (not `nats://`, which
  *   would read as a server host);
  * - subject: the NATS subject, so trigger filters can match on it;
- * - id: the `Nats-Msg-Id` header (the producer's own de-duplication id, stable across
- *   redeliveries) or a new UUID;
- * - datacontenttype: the message's `content-type` header, else application/octet-stream.
- *   No sniffing for JSON: a payload that looks like JSON is still delivered byte for
- *   byte, where parsing and re-serialising could change numbers and spacing.
+ * - id: the producer's `Nats-Msg-Id`, else `<stream>-<sequence>`: the same on every
+ *   delivery attempt, since it names where JetStream keeps the message;
+ * - datacontenttype: the message's `content-type` header, else application/octet-stream;
+ * - no time: kfn does not know when the occurrence happened.
+ *
+ * The payload is the data, byte for byte, whatever the content type claims.
  */
-export function fromNatsMessage(subject: string, headers: MsgHdrs | undefined, data: Uint8Array): Event {
-  const map = headerMap(headers);
+function plainEvent(msg: StoredNatsMessage, map: Map<string, string>): Event {
   const contentType = map.get('content-type');
-  if (contentMode(contentType) === 'structured') {
-    const structured = fromStructuredBody(data);
-    return buildEvent(structured.attributes, structured.data);
-  }
-  if ([...map.keys()].some((name) => name.startsWith(CE_PREFIX))) {
-    const attributes = ceAttributes(map);
-    if (attributes.datacontenttype === undefined && contentType !== undefined) attributes.datacontenttype = contentType;
-    const dataType = typeof attributes.datacontenttype === 'string' ? attributes.datacontenttype : undefined;
-    return buildEvent(attributes, decodeData(data, dataType));
-  }
-  const dataType = contentType ?? PLAIN_CONTENT_TYPE;
-  return buildEvent(
+  return makeEvent(
     {
       specversion: SPEC_VERSION,
-      id: map.get(NATS_MSG_ID.toLowerCase()) || randomUUID(),
-      source: `nats:${subject}`,
+      id: map.get(NATS_MSG_ID.toLowerCase()) || `${msg.stream}-${msg.seq}`,
+      source: `nats:${msg.subject}`,
       type: PLAIN_MESSAGE_TYPE,
-      subject,
-      datacontenttype: dataType,
+      subject: msg.subject,
+      datacontenttype: contentType === undefined || contentType === '' ? PLAIN_CONTENT_TYPE : contentType,
     },
-    decodeData(data, dataType),
+    msg.data.length === 0 ? undefined : Buffer.from(msg.data),
   );
 }
 
-/** The JetStream de-duplication id for publishing an event: its CloudEvent id. */
+/** A JSON object payload carrying the four required attributes, valid: a structured event. */
+function looksStructured(data: Uint8Array): boolean {
+  let i = 0;
+  while (i < data.length && (data[i] === 0x20 || data[i] === 0x09 || data[i] === 0x0a || data[i] === 0x0d)) i++;
+  if (data[i] !== 0x7b) return false; // {
+  let attributes: Record<string, AttributeValue>;
+  try {
+    attributes = decodeStructured(data).attributes;
+  } catch {
+    return false;
+  }
+  const { specversion, id, source, type } = attributes;
+  if (specversion !== SPEC_VERSION) return false;
+  return [id, source, type].every((v) => typeof v === 'string' && v !== '');
+}
+
+/**
+ * The `ce-` headers a wrapped plain message needs to keep its identity when kfn
+ * republishes it (as a dead letter, then a redrive): its id names where the original was
+ * stored, which the copy is not. Empty for events that carry their attributes already.
+ */
+export function wrappedEventHeaders(msg: Pick<StoredNatsMessage, 'headers' | 'data'>, event: Event): Record<string, string> {
+  return natsContentMode(headerMap(msg.headers), msg.data) === 'plain' ? ceHeaders(event) : {};
+}
+
+/** The JetStream de-duplication id for publishing an event: its identity, source + id. */
 export function msgIdFor(event: Event): string {
-  return event.id;
+  return identityKey(event);
 }

@@ -3,7 +3,8 @@
 // structured JSON) chooses its attributes; whatever it leaves out is derived from the
 // request, so a plain `return { ok: true }` still becomes a well-formed event.
 import { randomUUID } from 'node:crypto';
-import { buildEvent, SPEC_VERSION, type Event } from './event.js';
+import type { AttributeValue } from './attributes.js';
+import { makeEvent, SPEC_VERSION, type Event } from './event.js';
 import { decodeHttp } from './http.js';
 import type { HeaderSource } from './headers.js';
 
@@ -27,22 +28,22 @@ export function functionSource(namespace: string, name: string): string {
  * The reply event, or undefined when the response is not 2xx or has no body. Missing specversion, id
  * (new UUID), source (`source`, the function) and type (`<request type>.reply`) are
  * filled in; `kfnparentid` links to the request unless the function set it. Data keeps
- * the response's Content-Type: parsed when JSON, bytes otherwise. Throws
+ * the response's Content-Type and its bytes as they are. Throws
  * EventFormatError when the function's own event is malformed (bad specversion,
  * invalid structured JSON, invalid attribute names).
  */
 export function replyEvent(request: Event, response: FunctionResponse, source: string): Event | undefined {
   if (response.status < 200 || response.status >= 300 || response.body.length === 0) return undefined;
   const { attributes, data } = decodeHttp(response.headers, response.body);
-  const filled: Record<string, unknown> = {
+  const filled: Record<string, AttributeValue> = {
     specversion: SPEC_VERSION,
     id: randomUUID(),
     source,
-    type: `${request.type}${REPLY_TYPE_SUFFIX}`,
-    [PARENT_ID_EXTENSION]: request.id,
+    type: `${request.attributes.type}${REPLY_TYPE_SUFFIX}`,
+    [PARENT_ID_EXTENSION]: request.attributes.id,
   };
   for (const [name, value] of Object.entries(attributes)) {
-    if (value !== undefined && value !== null && value !== '') filled[name] = value;
+    if (value !== '') filled[name] = value;
   }
-  return buildEvent(filled, data);
+  return makeEvent(filled, data);
 }

@@ -11,7 +11,7 @@ import { KeyedQueue } from '../../shared/keyed-queue.js';
 import type { Logger } from '../../shared/log.js';
 import type { Event } from '../cloudevents/event.js';
 import { matchesFilter } from '../cloudevents/filter.js';
-import { fromNatsMessage, toNatsMessage } from '../cloudevents/nats.js';
+import { fromNatsMessage, toNatsMessage, wrappedEventHeaders } from '../cloudevents/nats.js';
 import { functionSource, replyEvent } from '../cloudevents/reply.js';
 import { decideDelivery, type DeliveryOutcome } from '../policy/classify.js';
 import { deadLetterHeaders, redriveAllows, REDRIVE_TRIGGER_HEADER, type DeadLetterInfo } from '../policy/deadletter.js';
@@ -106,7 +106,7 @@ export class TriggerRunner {
       }
       let event: Event;
       try {
-        event = fromNatsMessage(msg.subject, msg.headers, msg.data);
+        event = fromNatsMessage({ subject: msg.subject, headers: msg.headers, data: msg.data, stream: msg.info.stream, seq: msg.seq });
       } catch (err) {
         // Retrying cannot fix a malformed event: straight to the dead letters.
         await this.deadLetter(msg, { reason: 'malformed', lastError: (err as Error).message, attempts: msg.info.deliveryCount }, signal);
@@ -167,7 +167,7 @@ export class TriggerRunner {
         if (replyError !== undefined) {
           // The function ran; only its reply is missing. Run it again, or give up as for any failure.
           if (attempt >= this.delivery.retries + 1) {
-            await this.deadLetter(msg, { reason: 'reply-failed', lastError: replyError, attempts: attempt }, signal);
+            await this.deadLetter(msg, { reason: 'reply-failed', lastError: replyError, attempts: attempt }, signal, event);
             return;
           }
           this.deps.count('retried');
@@ -179,11 +179,11 @@ export class TriggerRunner {
         return;
       }
       if (decision.action === 'deadletter') {
-        await this.deadLetter(msg, { reason: decision.reason, status: decision.status, lastError: decision.lastError ?? failureOf(response), attempts: decision.attempts }, signal);
+        await this.deadLetter(msg, { reason: decision.reason, status: decision.status, lastError: decision.lastError ?? failureOf(response), attempts: decision.attempts }, signal, event);
         return;
       }
       this.deps.count('retried');
-      this.deps.log.info({ attempt, delayMs: decision.delayMs, id: event.id, reason: failureOf(response) }, 'delivery failed; retrying');
+      this.deps.log.info({ attempt, delayMs: decision.delayMs, id: event.attributes.id, reason: failureOf(response) }, 'delivery failed; retrying');
       if (!inPlace) {
         msg.nak(decision.delayMs);
         return;
@@ -213,7 +213,7 @@ export class TriggerRunner {
     try {
       reply = replyEvent(cause, response, functionSource(this.trigger.metadata.namespace ?? 'default', this.trigger.spec.function));
     } catch (err) {
-      this.deps.log.error({ err, id: cause.id, subject }, 'the function answered 2xx with a malformed CloudEvent; no reply published');
+      this.deps.log.error({ err, id: cause.attributes.id, subject }, 'the function answered 2xx with a malformed CloudEvent; no reply published');
       return undefined;
     }
     if (!reply) return undefined;
@@ -223,7 +223,7 @@ export class TriggerRunner {
       await publishDurably(this.deps.nc, this.deps.js, this.deps.jsm, subject, out.data, { headers: out.headers, msgID: `${this.consumerName}.${msg.seq}.reply` });
       return undefined;
     } catch (err) {
-      this.deps.log.warn({ err, id: cause.id, subject }, 'publishing the reply failed; retrying the event');
+      this.deps.log.warn({ err, id: cause.attributes.id, subject }, 'publishing the reply failed; retrying the event');
       return `publishing the reply to ${subject}: ${(err as Error).message}`;
     }
   }
@@ -233,7 +233,7 @@ export class TriggerRunner {
    * terminates it. The publish is retried until it succeeds: the event has used its
    * deliveries, so dropping it here would lose it.
    */
-  private async deadLetter(msg: JsMsg, why: Omit<DeadLetterInfo, 'trigger' | 'function' | 'subject'>, signal: AbortSignal): Promise<void> {
+  private async deadLetter(msg: JsMsg, why: Omit<DeadLetterInfo, 'trigger' | 'function' | 'subject'>, signal: AbortSignal, event?: Event): Promise<void> {
     const subject = this.delivery.deadLetterSubject;
     const info: DeadLetterInfo = { ...why, trigger: this.name, function: this.trigger.spec.function, subject: msg.subject };
     if (!subject) {
@@ -242,7 +242,9 @@ export class TriggerRunner {
       this.deps.count('deadLettered');
       return;
     }
-    const headers = withHeaders(msg.headers, deadLetterHeaders(info));
+    // A wrapped plain message gets its attributes as ce- headers: its id names where the
+    // original is stored, which the dead letter (and a redrive of it) is not.
+    const headers = withHeaders(msg.headers, { ...(event ? wrappedEventHeaders(msg, event) : {}), ...deadLetterHeaders(info) });
     // A failed redrive is a dead letter like any other; left on, the mark would make a
     // trigger that consumes the dead-letter subject skip it.
     headers.delete(REDRIVE_TRIGGER_HEADER);

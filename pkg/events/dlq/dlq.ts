@@ -158,7 +158,7 @@ function nextBySubject(seq: number, subject: string): MsgRequest {
 }
 
 function entryOf(stream: string, msg: StoredMsg, info: DeadLetterInfo): DeadLetterEntry {
-  const event = eventAttributes(msg, info);
+  const event = eventAttributes(stream, msg, info);
   return {
     stream,
     seq: msg.seq,
@@ -174,10 +174,10 @@ function entryOf(stream: string, msg: StoredMsg, info: DeadLetterInfo): DeadLett
 }
 
 /** id, type and source as the trigger saw them; the raw headers when the event is malformed. */
-function eventAttributes(msg: StoredMsg, info: DeadLetterInfo): { id?: string; type?: string; source?: string } {
+function eventAttributes(stream: string, msg: StoredMsg, info: DeadLetterInfo): { id?: string; type?: string; source?: string } {
   try {
-    const e = fromNatsMessage(info.subject ?? msg.subject, msg.header, msg.data);
-    return { id: e.id, type: e.type, source: e.source };
+    const { id, type, source } = fromNatsMessage({ subject: info.subject ?? msg.subject, headers: msg.header, data: msg.data, stream, seq: msg.seq }).attributes;
+    return { id, type, source };
   } catch {
     const h = headerMap(msg.header);
     const pick = (name: string): Record<string, string> => {

@@ -60,8 +60,8 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     const msg = toNatsMessage(event);
     try {
       const ack = await deps.js.publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
-      deps.log.debug({ id: event.id, subject, seq: ack.seq, duplicate: ack.duplicate }, 'event published');
-      return { status: 202, body: { id: event.id, subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } };
+      deps.log.debug({ id: event.attributes.id, subject, seq: ack.seq, duplicate: ack.duplicate }, 'event published');
+      return { status: 202, body: { id: event.attributes.id, subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } };
     } catch (err) {
       const e = err as { code?: unknown; message?: string };
       if (e.code === '503' || /no responders/i.test(e.message ?? '')) {

@@ -6,8 +6,8 @@ import type { Event } from '../cloudevents/event.js';
 /** The event's ordering key: the value of the named extension, or undefined when absent. */
 export function orderingKeyOf(event: Event, extension: string | undefined): string | undefined {
   if (extension === undefined) return undefined;
-  const value = (event as Record<string, unknown>)[extension];
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+  const value = event.attributes[extension];
+  return value === undefined ? undefined : String(value);
 }
 
 interface Lane {

@@ -4,7 +4,7 @@ import type { AttributeFilter } from '../../../pkg/apis/trigger/types.js';
 import { matchesFilter } from '../../../pkg/events/cloudevents/filter.js';
 import { ev } from './fixtures.js';
 
-const event = ev({ type: 'com.example.order.created', source: '/shop/orders', subject: 'order-42', region: 'eu-west', priority: 3, data: { region: 'us' } });
+const event = ev({ type: 'com.example.order.created', source: '/shop/orders', subject: 'order-42', region: 'eu-west', priority: 3 }, '{"region":"us"}');
 
 describe('matchesFilter', () => {
   const rows: Array<{ name: string; filter: AttributeFilter | undefined; want: boolean }> = [

@@ -1,6 +1,6 @@
-// Small builders for test events: ev({ data: … }) is a valid event with fixed attributes.
-import { CloudEvent } from 'cloudevents';
-import type { Event } from '../../../pkg/events/cloudevents/event.js';
+// Small builders for test events: ev({ subject: 'x' }, '{"a":1}') is a valid event with
+// fixed required attributes and the given data bytes.
+import { makeEvent, type AttributeValue, type Event } from '../../../pkg/events/cloudevents/event.js';
 
 export const BASE = {
   specversion: '1.0',
@@ -10,16 +10,6 @@ export const BASE = {
   time: '2026-11-22T04:00:00.000Z',
 } as const;
 
-export function ev(extra: Record<string, unknown> = {}): Event {
-  return new CloudEvent<unknown>({ ...BASE, ...extra });
-}
-
-/** The event as plain attributes + data, for deepEqual across SDK instances. */
-export function plain(event: Event): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event)) {
-    if (v === undefined || k === 'data_base64') continue;
-    out[k] = ArrayBuffer.isView(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') : v;
-  }
-  return out;
+export function ev(extra: Record<string, AttributeValue> = {}, data?: string | Uint8Array): Event {
+  return makeEvent({ ...BASE, ...extra }, data === undefined ? undefined : Buffer.from(data));
 }

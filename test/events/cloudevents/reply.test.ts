@@ -25,19 +25,19 @@ describe('replyEvent', () => {
     assert.equal(replyEvent(request, res({ 'content-type': 'application/json' }, '{"error":"x"}', 500), fnSource), undefined);
   });
 
-  const rows: Array<{ name: string; response: FunctionResponse; want: Record<string, unknown>; wantData: unknown; newId?: boolean }> = [
+  const rows: Array<{ name: string; response: FunctionResponse; want: Record<string, unknown>; wantData: string | Buffer; newId?: boolean }> = [
     {
-      name: 'plain JSON body: type <request>.reply, function source, new id, parent id',
-      response: res({ 'content-type': 'application/json' }, '{"invoice":7}'),
-      want: { type: 'com.example.order.created.reply', source: fnSource, datacontenttype: 'application/json', kfnparentid: 'req-1', specversion: '1.0' },
-      wantData: { invoice: 7 },
+      name: 'plain JSON body: type <request>.reply, function source, new id, parent id, the body byte for byte',
+      response: res({ 'content-type': 'application/json' }, '{"invoice": 7, "big": 12345678901234567890}\n'),
+      want: { type: 'com.example.order.created.reply', source: fnSource, datacontenttype: 'application/json', kfnparentid: 'req-1', specversion: '1.0', time: undefined },
+      wantData: '{"invoice": 7, "big": 12345678901234567890}\n',
       newId: true,
     },
     {
       name: 'plain non-JSON body stays bytes with its content type',
       response: res({ 'Content-Type': 'text/csv' }, 'a,b\n1,2\n'),
       want: { type: 'com.example.order.created.reply', datacontenttype: 'text/csv' },
-      wantData: Buffer.from('a,b\n1,2\n'),
+      wantData: 'a,b\n1,2\n',
       newId: true,
     },
     {
@@ -48,37 +48,44 @@ describe('replyEvent', () => {
       newId: true,
     },
     {
+      name: 'a body labelled JSON that is not JSON is passed on as it is',
+      response: res({ 'content-type': 'application/json' }, '{not json'),
+      want: { datacontenttype: 'application/json' },
+      wantData: '{not json',
+      newId: true,
+    },
+    {
       name: 'a ce-type header alone names the type',
       response: res({ 'ce-type': 'com.example.invoice.issued', 'content-type': 'application/json' }, '{}'),
       want: { type: 'com.example.invoice.issued', source: fnSource, kfnparentid: 'req-1' },
-      wantData: {},
+      wantData: '{}',
       newId: true,
     },
     {
       name: 'a full binary CloudEvent response is used as is',
       response: res({ 'ce-specversion': '1.0', 'ce-id': 'out-9', 'ce-source': '/billing', 'ce-type': 'invoice', 'ce-myext': 'v', 'content-type': 'application/json' }, '[1]'),
       want: { id: 'out-9', source: '/billing', type: 'invoice', myext: 'v', kfnparentid: 'req-1' },
-      wantData: [1],
+      wantData: '[1]',
     },
     {
       name: 'a binary CloudEvent missing id and source gets them filled',
       response: res({ 'ce-specversion': '1.0', 'ce-type': 'invoice' }, 'x'),
       want: { type: 'invoice', source: fnSource },
-      wantData: Buffer.from('x'),
+      wantData: 'x',
       newId: true,
     },
     {
-      name: 'a structured CloudEvent missing id and source gets them filled',
-      response: res({ 'content-type': 'application/cloudevents+json' }, JSON.stringify({ specversion: '1.0', type: 'invoice', data: { n: 1 } })),
-      want: { type: 'invoice', source: fnSource, kfnparentid: 'req-1' },
-      wantData: { n: 1 },
+      name: 'a structured CloudEvent missing id and source gets them filled; its data as written',
+      response: res({ 'content-type': 'application/cloudevents+json' }, '{"specversion":"1.0","type":"invoice","data":{ "n" : 1.10 }}'),
+      want: { type: 'invoice', source: fnSource, kfnparentid: 'req-1', datacontenttype: 'application/json' },
+      wantData: '{ "n" : 1.10 }',
       newId: true,
     },
     {
       name: 'a parent id the function set itself is kept',
       response: res({ 'ce-kfnparentid': 'other', 'content-type': 'application/json' }, '1'),
       want: { kfnparentid: 'other' },
-      wantData: 1,
+      wantData: '1',
       newId: true,
     },
   ];
@@ -86,11 +93,11 @@ describe('replyEvent', () => {
     it(row.name, () => {
       const got = replyEvent(request, row.response, fnSource);
       assert.ok(got);
-      for (const [k, v] of Object.entries(row.want)) assert.equal((got as Record<string, unknown>)[k], v, k);
-      assert.deepEqual(ArrayBuffer.isView(got.data) ? Buffer.from(got.data as Uint8Array) : got.data, row.wantData);
+      for (const [k, v] of Object.entries(row.want)) assert.equal(got.attributes[k], v, k);
+      assert.deepEqual(got.data, Buffer.from(row.wantData));
       if (row.newId) {
-        assert.match(got.id, /^[0-9a-f-]{36}$/);
-        assert.notEqual(got.id, request.id);
+        assert.match(String(got.attributes.id), /^[0-9a-f-]{36}$/);
+        assert.notEqual(got.attributes.id, request.attributes.id);
       }
     });
   }
@@ -98,5 +105,6 @@ describe('replyEvent', () => {
   it('a malformed CloudEvent response is an EventFormatError', () => {
     assert.throws(() => replyEvent(request, res({ 'content-type': 'application/cloudevents+json' }, '{oops'), fnSource), EventFormatError);
     assert.throws(() => replyEvent(request, res({ 'ce-specversion': '0.3' }, 'x'), fnSource), /unsupported specversion "0.3"/);
+    assert.throws(() => replyEvent(request, res({ 'ce-time': 'yesterday' }, 'x'), fnSource), /attribute "time" must be an RFC 3339 date-time/);
   });
 });

@@ -22,7 +22,7 @@ describe('dispatcher delivery on a real nats-server', () => {
     await s.dispatcher.upsertTrigger(trigger('events.attrs', { path: '/hook' }));
     const e = event({ subject: 'order-1', myext: 'blue', time: '2026-01-02T03:04:05.000Z' }, { n: 1 });
     await publish(s.js, 'events.attrs', e);
-    const [got] = await waitFor('the event to arrive', () => s.fn.forId(e.id).length > 0 && s.fn.forId(e.id));
+    const [got] = await waitFor('the event to arrive', () => s.fn.forId(e.attributes.id).length > 0 && s.fn.forId(e.attributes.id));
     assert.ok(got);
     assert.equal(got.path, '/default/echo/hook');
     assert.equal(header(got.headers, 'ce-specversion'), '1.0');
@@ -53,10 +53,10 @@ describe('dispatcher delivery on a real nats-server', () => {
     const wrongType = event({ type: 'order.deleted', source: '/shop/eu' });
     const wrongSource = event({ type: 'order.created', source: '/warehouse' });
     for (const e of [wrongType, wrongSource, match]) await publish(s.js, 'events.filter', e);
-    await waitFor('the matching event', () => s.fn.forId(match.id).length === 1);
+    await waitFor('the matching event', () => s.fn.forId(match.attributes.id).length === 1);
     await waitFor('the two others to be skipped', () => s.dispatcher.status(key(t))?.counters.filtered === 2);
-    assert.equal(s.fn.forId(wrongType.id).length, 0);
-    assert.equal(s.fn.forId(wrongSource.id).length, 0);
+    assert.equal(s.fn.forId(wrongType.attributes.id).length, 0);
+    assert.equal(s.fn.forId(wrongSource.attributes.id).length, 0);
   });
 
   it('honours wildcard subjects: `*` one token, `>` the rest', async () => {
@@ -68,15 +68,15 @@ describe('dispatcher delivery on a real nats-server', () => {
     await publish(s.js, 'events.wild.eu.created', one);
     await publish(s.js, 'events.wild.eu.x.created', tooDeep);
     await publish(s.js, 'events.deep.a.b.c', deep);
-    await waitFor('both matching events', () => s.fn.forId(one.id).length === 1 && s.fn.forId(deep.id).length === 1);
-    assert.equal(s.fn.forId(tooDeep.id).length, 0);
+    await waitFor('both matching events', () => s.fn.forId(one.attributes.id).length === 1 && s.fn.forId(deep.attributes.id).length === 1);
+    assert.equal(s.fn.forId(tooDeep.attributes.id).length, 0);
   });
 
   it('delivers an event slower than the ack wait exactly once, kept alive by in-progress acks', async () => {
     const t = trigger('events.slow');
     await s.dispatcher.upsertTrigger(t);
     const e = event();
-    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.id ? { status: 200, delayMs: 5000 } : { status: 200 });
+    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.attributes.id ? { status: 200, delayMs: 5000 } : { status: 200 });
     await publish(s.js, 'events.slow', e);
     await waitFor('the slow delivery to be acked', () => s.dispatcher.status(key(t))?.counters.delivered === 1, { timeoutMs: 15_000 });
     // Counted when the ack is sent; JetStream takes it a moment later.
@@ -87,7 +87,7 @@ describe('dispatcher delivery on a real nats-server', () => {
     });
     assert.equal(info.num_redelivered, 0);
     assert.equal(info.delivered.consumer_seq, 1, 'sent once');
-    assert.equal(s.fn.forId(e.id).length, 1);
+    assert.equal(s.fn.forId(e.attributes.id).length, 1);
     s.fn.behaviour = () => ({ status: 200 });
   });
 
@@ -101,7 +101,7 @@ describe('dispatcher delivery on a real nats-server', () => {
     await publish(s.js, 'events.dedup', next);
     // Stream order: once `next` is acked, anything before it was handed out too.
     await waitFor('the later event', () => s.dispatcher.status(key(t))?.counters.delivered === 2);
-    assert.equal(s.fn.forId(e.id).length, 1);
+    assert.equal(s.fn.forId(e.attributes.id).length, 1);
   });
 
   it('publishes a 2xx response as a CloudEvent on reply.subject', async () => {
@@ -109,16 +109,16 @@ describe('dispatcher delivery on a real nats-server', () => {
     const sub = s.nc.subscribe('replies.orders', { max: 1 });
     const e = event({}, { q: 'ping' });
     s.fn.behaviour = (r) =>
-      header(r.headers, 'ce-id') === e.id ? { status: 200, body: '{"a":"pong"}', headers: { 'content-type': 'application/json', 'ce-type': 'test.answered' } } : { status: 200 };
+      header(r.headers, 'ce-id') === e.attributes.id ? { status: 200, body: '{"a":"pong"}', headers: { 'content-type': 'application/json', 'ce-type': 'test.answered' } } : { status: 200 };
     await publish(s.js, 'events.reply', e);
     let reply;
-    for await (const m of sub) reply = fromNatsMessage(m.subject, m.headers, m.data);
+    for await (const m of sub) reply = fromNatsMessage({ subject: m.subject, headers: m.headers, data: m.data, stream: '', seq: 0 });
     assert.ok(reply);
-    assert.equal(reply.type, 'test.answered');
-    assert.equal(reply.source, '/apis/kfn.dev/v1alpha1/namespaces/default/functions/echo');
-    assert.equal(reply.kfnparentid, e.id);
-    assert.notEqual(reply.id, e.id);
-    assert.deepEqual(reply.data, { a: 'pong' });
+    assert.equal(reply.attributes.type, 'test.answered');
+    assert.equal(reply.attributes.source, '/apis/kfn.dev/v1alpha1/namespaces/default/functions/echo');
+    assert.equal(reply.attributes.kfnparentid, e.attributes.id);
+    assert.notEqual(reply.attributes.id, e.attributes.id);
+    assert.equal(reply.data?.toString(), '{"a":"pong"}');
     s.fn.behaviour = () => ({ status: 200 });
   });
 });

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import type { KfnTrigger, TriggerSpec } from '../../../pkg/apis/trigger/types.js';
 import { quietLogger } from '../../../pkg/shared/log.js';
-import { buildEvent, type Event } from '../../../pkg/events/cloudevents/event.js';
+import { makeEvent, type AttributeValue, type Event } from '../../../pkg/events/cloudevents/event.js';
 import { msgIdFor, toNatsMessage } from '../../../pkg/events/cloudevents/nats.js';
 import { Dispatcher } from '../../../pkg/events/dispatcher/dispatcher.js';
 import { httpDeliverer } from '../../../pkg/events/dispatcher/deliver-http.js';
@@ -26,7 +26,7 @@ export interface Received {
 
 export interface Reply {
   status: number;
-  body?: string;
+  body?: string | Buffer;
   headers?: Record<string, string>;
   delayMs?: number;
 }
@@ -153,9 +153,11 @@ export function trigger(subject: string, spec: Partial<TriggerSpec> = {}): KfnTr
 
 let eventCount = 0;
 
-export function event(attrs: Record<string, unknown> = {}, data: unknown = { hello: 'world' }): Event {
+/** A JSON event; `data` is its bytes when a string or a Buffer, else serialised as JSON. */
+export function event(attrs: Record<string, AttributeValue> = {}, data: unknown = { hello: 'world' }): Event {
   eventCount++;
-  return buildEvent({ specversion: '1.0', id: `ev-${eventCount}`, source: '/test', type: 'test.created', datacontenttype: 'application/json', ...attrs }, data);
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
+  return makeEvent({ specversion: '1.0', id: `ev-${eventCount}`, source: '/test', type: 'test.created', datacontenttype: 'application/json', ...attrs }, bytes);
 }
 
 /** Publishes to JetStream with the event id as Nats-Msg-Id, as kfn's own producers do. */

@@ -23,12 +23,12 @@ describe('dispatcher trigger lifecycle on a real nats-server', () => {
     const letters: Msg[] = [];
     const sub = s.nc.subscribe('dl.bad', { callback: (_err, m) => letters.push(m) });
     const e = event();
-    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.id ? { status: 400, body: 'no such order' } : { status: 200 });
+    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.attributes.id ? { status: 400, body: 'no such order' } : { status: 200 });
     await publish(s.js, 'events.bad', e);
     await waitFor('the dead letter', () => letters.length === 1);
     assert.equal(letters[0]!.headers?.get('kfn-dlq-reason'), 'rejected');
     assert.equal(letters[0]!.headers?.get('kfn-dlq-status'), '400');
-    assert.equal(s.fn.forId(e.id).length, 1);
+    assert.equal(s.fn.forId(e.attributes.id).length, 1);
     sub.unsubscribe();
     s.fn.behaviour = () => ({ status: 200 });
   });
@@ -55,7 +55,7 @@ describe('dispatcher trigger lifecycle on a real nats-server', () => {
     assert.equal((await s.jsm.consumers.info('KFN_TEST', first.consumer)).config.max_ack_pending, 2);
     const e = event();
     await publish(s.js, 'events.life', e);
-    await waitFor('delivery by the updated trigger', () => s.fn.forId(e.id).length === 1);
+    await waitFor('delivery by the updated trigger', () => s.fn.forId(e.attributes.id).length === 1);
 
     await s.dispatcher.removeTrigger({ namespace: 'default', name: t.metadata.name });
     await assert.rejects(s.jsm.consumers.info('KFN_TEST', first.consumer), /not found/i);

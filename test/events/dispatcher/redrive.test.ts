@@ -24,11 +24,11 @@ describe('dispatcher and redriven events on a real nats-server', () => {
     const e = event();
     const msg = toNatsMessage(e);
     msg.headers.set('kfn-redrive-trigger', `default/${a.metadata.name}`);
-    await s.js.publish('events.redrive', msg.data, { headers: msg.headers, msgID: `redrive-${e.id}` });
+    await s.js.publish('events.redrive', msg.data, { headers: msg.headers, msgID: `redrive-${e.attributes.id}` });
     await waitFor('a to deliver it', () => s.dispatcher.status({ namespace: 'default', name: a.metadata.name })?.counters.delivered === 1);
     await waitFor('b to skip it', () => s.dispatcher.status({ namespace: 'default', name: b.metadata.name })?.counters.filtered === 1);
     assert.deepEqual(
-      s.fn.forId(e.id).map((r) => r.path),
+      s.fn.forId(e.attributes.id).map((r) => r.path),
       ['/default/echo/a'],
     );
     const info = await s.jsm.consumers.info(STREAM, s.dispatcher.status({ namespace: 'default', name: b.metadata.name })!.consumer);
@@ -42,10 +42,10 @@ describe('dispatcher and redriven events on a real nats-server', () => {
     const letters: Msg[] = [];
     const sub = s.nc.subscribe('dl.redrive', { callback: (_err, m) => letters.push(m) });
     const e = event();
-    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.id ? { status: 500 } : { status: 200 });
+    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.attributes.id ? { status: 500 } : { status: 200 });
     const msg = toNatsMessage(e);
     msg.headers.set('kfn-redrive-trigger', `default/${t.metadata.name}`);
-    await s.js.publish('events.redrive.fail', msg.data, { headers: msg.headers, msgID: `redrive-${e.id}` });
+    await s.js.publish('events.redrive.fail', msg.data, { headers: msg.headers, msgID: `redrive-${e.attributes.id}` });
     await waitFor('the dead letter', () => letters.length === 1);
     const letter = letters[0]!;
     assert.equal(letter.headers?.get('kfn-dlq-subject'), 'events.redrive.fail');

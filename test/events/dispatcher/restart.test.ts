@@ -28,13 +28,13 @@ describe('dispatcher across a nats-server restart', () => {
     const afterRestart = Array.from({ length: 10 }, () => event());
     for (const e of afterRestart) {
       // The client reconnects by itself; until it has, a publish fails and is retried.
-      await waitFor(`publish ${e.id}`, async () => {
+      await waitFor(`publish ${e.attributes.id}`, async () => {
         await publish(s.js, 'events.restart', e);
         return true;
       });
     }
     const all = [...before, ...afterRestart];
-    await waitFor('every event delivered', () => all.every((e) => s.fn.forId(e.id).length >= 1), { timeoutMs: 60_000 });
-    assert.equal(new Set(all.map((e) => e.id)).size, 20);
+    await waitFor('every event delivered', () => all.every((e) => s.fn.forId(e.attributes.id).length >= 1), { timeoutMs: 60_000 });
+    assert.equal(new Set(all.map((e) => e.attributes.id)).size, 20);
   });
 });

@@ -22,7 +22,7 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     const e = event();
     s.fn.behaviour = (_r, n) => ({ status: n < 2 ? 500 : 200 });
     await publish(s.js, 'events.flaky', e);
-    const got = await waitFor('the third attempt', () => s.fn.forId(e.id).length === 3 && s.fn.forId(e.id));
+    const got = await waitFor('the third attempt', () => s.fn.forId(e.attributes.id).length === 3 && s.fn.forId(e.attributes.id));
     const [a, b, c] = got.map((r) => r.at);
     // linear 300 ms: 300 ms before the 2nd attempt, 600 ms before the 3rd.
     assertBetween(b! - a!, 280, 1000, 'gap before attempt 2');
@@ -38,11 +38,11 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     const letters: Msg[] = [];
     const sub = s.nc.subscribe('dl.doomed', { callback: (_err, m) => letters.push(m) });
     const e = event({}, { doomed: true });
-    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.id ? { status: 503, body: 'database down' } : { status: 200 });
+    s.fn.behaviour = (r) => (header(r.headers, 'ce-id') === e.attributes.id ? { status: 503, body: 'database down' } : { status: 200 });
     await publish(s.js, 'events.doomed', e);
     await waitFor('the dead letter', () => letters.length === 1);
     await waitFor('the counter', () => s.dispatcher.status({ namespace: 'default', name: t.metadata.name })?.counters.deadLettered === 1);
-    assert.equal(s.fn.forId(e.id).length, 3);
+    assert.equal(s.fn.forId(e.attributes.id).length, 3);
     const letter = letters[0]!;
     assert.equal(letter.headers?.get('kfn-dlq-reason'), 'retries-exhausted');
     assert.equal(letter.headers?.get('kfn-dlq-status'), '503');
@@ -50,7 +50,7 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     assert.equal(letter.headers?.get('kfn-dlq-attempts'), '3');
     assert.equal(letter.headers?.get('kfn-dlq-trigger'), `default/${t.metadata.name}`);
     assert.equal(letter.headers?.get('kfn-dlq-subject'), 'events.doomed');
-    assert.equal(letter.headers?.get('ce-id'), e.id);
+    assert.equal(letter.headers?.get('ce-id'), e.attributes.id);
     assert.deepEqual(JSON.parse(new TextDecoder().decode(letter.data)), { doomed: true });
     // Terminated, not retried further: nothing pending, still one dead letter.
     const info = await s.jsm.consumers.info('KFN_TEST', s.dispatcher.status({ namespace: 'default', name: t.metadata.name })!.consumer);
@@ -66,7 +66,7 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     s.fn.behaviour = () => ({ status: 200, delayMs: 150 });
     const events = Array.from({ length: 12 }, () => event());
     for (const e of events) await publish(s.js, 'events.busy', e);
-    await waitFor('all 12 deliveries', () => events.every((e) => s.fn.forId(e.id).length >= 1));
+    await waitFor('all 12 deliveries', () => events.every((e) => s.fn.forId(e.attributes.id).length >= 1));
     assert.ok(s.fn.peakInFlight <= 3, `peak ${s.fn.peakInFlight} > 3`);
     assert.ok(s.fn.peakInFlight >= 2, `peak ${s.fn.peakInFlight}: deliveries never overlapped`);
     s.fn.behaviour = () => ({ status: 200 });
@@ -87,7 +87,7 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     for (let i = 0; i < 5; i++) {
       for (const k of ['a', 'b'] as const) {
         const e = event({ partition: k, seq: String(i) });
-        byKey[k]!.push(e.id);
+        byKey[k]!.push(e.attributes.id);
         events.push(e);
       }
     }

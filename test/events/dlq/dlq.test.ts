@@ -43,7 +43,7 @@ describe('dead letters: list and redrive on a real nats-server', () => {
     const list = await listDeadLetters(s.jsm, { trigger: keyOf(a), deadLetterSubject: DLQ });
     assert.deepEqual(
       list.map((l) => l.id).sort(),
-      events.map((e) => e.id).sort(),
+      events.map((e) => e.attributes.id).sort(),
     );
     for (const l of list) {
       assert.equal(l.stream, STREAM);
@@ -72,8 +72,8 @@ describe('dead letters: list and redrive on a real nats-server', () => {
     await waitFor('a to deliver both', () => counters(a).delivered === deliveredBefore + 2);
     await waitFor('b to skip both', () => counters(b).filtered === filteredBefore + 2);
     for (const e of events) {
-      assert.equal(deliveredTo('/a', e.id), 1, `a got ${e.id} once`);
-      assert.equal(deliveredTo('/b', e.id), 0, `b did not get ${e.id}`);
+      assert.equal(deliveredTo('/a', e.attributes.id), 1, `a got ${e.attributes.id} once`);
+      assert.equal(deliveredTo('/b', e.attributes.id), 0, `b did not get ${e.attributes.id}`);
     }
     assert.deepEqual(await listDeadLetters(s.jsm, { trigger: keyOf(a), deadLetterSubject: DLQ }), []);
     assert.equal((await listDeadLetters(s.jsm, { trigger: keyOf(b), deadLetterSubject: DLQ })).length, 2, "b's dead letters stay");
@@ -84,7 +84,7 @@ describe('dead letters: list and redrive on a real nats-server', () => {
     const result = await redriveDeadLetters(s.js, s.jsm, { trigger: keyOf(a), deadLetterSubject: DLQ });
     assert.deepEqual(result, { redriven: 0, failed: [] });
     assert.equal(await onSubject(), stored);
-    for (const e of events) assert.equal(deliveredTo('/a', e.id), 1);
+    for (const e of events) assert.equal(deliveredTo('/a', e.attributes.id), 1);
   });
 
   it('two redrives at once store each event once', async () => {
@@ -98,7 +98,7 @@ describe('dead letters: list and redrive on a real nats-server', () => {
     assert.ok(x.redriven + y.redriven >= 2);
     await waitFor('b to deliver both', () => counters(b).delivered === deliveredBefore + 2);
     assert.equal(await onSubject(), stored + 2, 'the duplicate window dropped the second copy');
-    for (const e of events) assert.equal(deliveredTo('/b', e.id), 1);
+    for (const e of events) assert.equal(deliveredTo('/b', e.attributes.id), 1);
     assert.deepEqual(await listDeadLetters(s.jsm, { trigger: keyOf(b), deadLetterSubject: DLQ }), []);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloudEvent } from 'cloudevents';
+import { makeEvent } from '../../../pkg/events/cloudevents/event.js';
 import { OrderingGate, orderingKeyOf } from '../../../pkg/events/policy/ordering.js';
 
 type Step = ['start', string, string, boolean] | ['finish', string, string, string | undefined];
@@ -82,7 +82,7 @@ describe('OrderingGate', () => {
 });
 
 describe('orderingKeyOf', () => {
-  const event = new CloudEvent<unknown>({ id: '1', source: '/s', type: 't', customer: 'c-7', shard: 3 });
+  const event = makeEvent({ specversion: '1.0', id: '1', source: '/s', type: 't', customer: 'c-7', shard: 3 });
   const rows: Array<[string | undefined, string | undefined]> = [
     ['customer', 'c-7'],
     ['shard', '3'],
