@@ -113,8 +113,8 @@ export class Replica {
   private probeNow = false;
   private probeInterval: number;
   private probeStartedAt: number | undefined;
-  /** performance.now() at spawn (or assignment): initial delays count from here. */
-  private readonly startedMs = performance.now();
+  /** performance.now() at spawn (or assignment), the instant of times.spawnedAt: initial delays count from here. */
+  private readonly startedMs: number;
   /**
    * A warm runtime listens before it is this replica (reservePort): a connection to its
    * port proves nothing until its `listening` line, so TCP checks start there.
@@ -134,6 +134,7 @@ export class Replica {
     this.preBound = opts.warm !== undefined;
 
     const spawnedAt = preciseNow();
+    this.startedMs = spawnedAt - performance.timeOrigin;
     const { warm, launch } = opts;
     if (warm) {
       this.child = warm.child;
@@ -266,6 +267,13 @@ export class Replica {
 
   private async runProbe(): Promise<void> {
     if (!this.live || this.probing) return;
+    // libuv rounds timers to whole milliseconds of its loop clock, so one may fire up to a
+    // millisecond early: no probe before the initial delay is over, to the sub-millisecond.
+    const delayLeft = this.opts.launch.readiness.initialDelayMs - (performance.now() - this.startedMs);
+    if (delayLeft > 0) {
+      this.scheduleProbe(delayLeft);
+      return;
+    }
     this.probing = true;
     this.probeStartedAt ??= performance.now();
     const { readiness } = this.opts.launch;
