@@ -90,8 +90,9 @@ describe('event fidelity end to end on a real nats-server', () => {
     );
   });
 
-  it('the issue\'s cases: big numbers, trailing zeros, whitespace, a trailing newline, null, and JSON that is not JSON', async () => {
-    const cases = ['{"n": 12345678901234567890, "f": 1.10}\n', '  [1.0, -0, 1e400]  ', 'null', '{"unterminated": '];
+  it('the issue\'s cases: big numbers, trailing zeros, whitespace, a trailing newline, null, JSON that is not JSON, and nesting 100,000 deep', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const cases = ['{"n": 12345678901234567890, "f": 1.10}\n', '  [1.0, -0, 1e400]  ', 'null', '{"unterminated": ', deep];
     for (const [i, data] of cases.entries()) {
       const { hops } = await roundTrip({
         headers: { 'ce-specversion': '1.0', 'ce-id': `case-${i}`, 'ce-source': '/fidelity', 'ce-type': 'test.case', 'content-type': 'application/json' },
@@ -99,6 +100,9 @@ describe('event fidelity end to end on a real nats-server', () => {
       });
       for (const hop of hops) assert.equal(hop.toString('utf8'), data);
     }
+    // The same depth as a structured event's data: read without recursion.
+    const { hops } = await roundTrip({ headers: { 'content-type': 'application/cloudevents+json' }, payload: Buffer.from(`{"specversion":"1.0","id":"deep-s","source":"/fidelity","type":"t","data":${deep}}`) });
+    for (const hop of hops) assert.equal(hop.toString('utf8'), deep);
   });
 
   it('adds no time or id: an event without time arrives without one, with its own id', async () => {
