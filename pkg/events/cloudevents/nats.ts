@@ -7,7 +7,7 @@ import { headers as natsHeaders, type MsgHdrs } from 'nats';
 import type { AttributeValue } from './attributes.js';
 import { contentMode, identityKey, makeEvent, SPEC_VERSION, type Event } from './event.js';
 import { CE_PREFIX, ceAttributes, encodeHeaderValue, headerMap } from './headers.js';
-import { decodeStructured, fromStructured } from './structured.js';
+import { decodeStructured, fromStructured, type DecodedStructured } from './structured.js';
 
 /** The type of an event wrapped around a plain NATS message. */
 export const PLAIN_MESSAGE_TYPE = 'dev.kfn.nats.message';
@@ -62,9 +62,10 @@ function ceHeaders(event: Event): Record<string, string> {
  */
 export function fromNatsMessage(msg: StoredNatsMessage): Event {
   const map = headerMap(msg.headers);
-  switch (natsContentMode(map, msg.data)) {
+  const mode = natsContentMode(map, msg.data);
+  switch (mode.kind) {
     case 'structured':
-      return fromStructured(msg.data);
+      return mode.decoded ? makeEvent(mode.decoded.attributes, mode.decoded.data) : fromStructured(msg.data);
     case 'binary': {
       const attributes: Record<string, AttributeValue> = ceAttributes(map);
       const contentType = map.get('content-type');
@@ -76,12 +77,15 @@ export function fromNatsMessage(msg: StoredNatsMessage): Event {
   }
 }
 
-function natsContentMode(map: Map<string, string>, data: Uint8Array): 'structured' | 'binary' | 'plain' {
+/** How a message carries its event; a header-less structured one comes decoded, having been read to tell. */
+type NatsContentMode = { kind: 'structured'; decoded?: DecodedStructured } | { kind: 'binary' } | { kind: 'plain' };
+
+function natsContentMode(map: Map<string, string>, data: Uint8Array): NatsContentMode {
   const contentType = map.get('content-type');
-  if (contentMode(contentType) === 'structured') return 'structured';
-  if ([...map.keys()].some((name) => name.startsWith(CE_PREFIX))) return 'binary';
-  if (contentType === undefined && looksStructured(data)) return 'structured';
-  return 'plain';
+  if (contentMode(contentType) === 'structured') return { kind: 'structured' };
+  if ([...map.keys()].some((name) => name.startsWith(CE_PREFIX))) return { kind: 'binary' };
+  const decoded = contentType === undefined ? headerlessStructured(data) : undefined;
+  return decoded ? { kind: 'structured', decoded } : { kind: 'plain' };
 }
 
 /**
@@ -115,19 +119,19 @@ function plainEvent(msg: StoredNatsMessage, map: Map<string, string>): Event {
 }
 
 /** A JSON object payload carrying the four required attributes, valid: a structured event. */
-function looksStructured(data: Uint8Array): boolean {
+function headerlessStructured(data: Uint8Array): DecodedStructured | undefined {
   let i = 0;
   while (i < data.length && (data[i] === 0x20 || data[i] === 0x09 || data[i] === 0x0a || data[i] === 0x0d)) i++;
-  if (data[i] !== 0x7b) return false; // {
-  let attributes: Record<string, AttributeValue>;
+  if (data[i] !== 0x7b) return undefined; // {
+  let decoded: DecodedStructured;
   try {
-    attributes = decodeStructured(data).attributes;
+    decoded = decodeStructured(data);
   } catch {
-    return false;
+    return undefined;
   }
-  const { specversion, id, source, type } = attributes;
-  if (specversion !== SPEC_VERSION) return false;
-  return [id, source, type].every((v) => typeof v === 'string' && v !== '');
+  const { specversion, id, source, type } = decoded.attributes;
+  if (specversion !== SPEC_VERSION) return undefined;
+  return [id, source, type].every((v) => typeof v === 'string' && v !== '') ? decoded : undefined;
 }
 
 /**
@@ -136,7 +140,7 @@ function looksStructured(data: Uint8Array): boolean {
  * stored, which the copy is not. Empty for events that carry their attributes already.
  */
 export function wrappedEventHeaders(msg: Pick<StoredNatsMessage, 'headers' | 'data'>, event: Event): Record<string, string> {
-  return natsContentMode(headerMap(msg.headers), msg.data) === 'plain' ? ceHeaders(event) : {};
+  return natsContentMode(headerMap(msg.headers), msg.data).kind === 'plain' ? ceHeaders(event) : {};
 }
 
 /** The JetStream de-duplication id for publishing an event: its identity, source + id. */
