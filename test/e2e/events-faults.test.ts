@@ -122,7 +122,7 @@ test('nats-server SIGKILLed under kfn dev: reported down, restarted on the same 
     });
     assert.equal(after.nats, before.nats, 'the new server listens on the same port');
     await waitFor('health to be ok again', async () => (await healthz(dev)).status === 200);
-    assert.match(dev.output(), /NATS is available again/);
+    await waitFor('the log to say NATS is back', () => /NATS is available again/.test(dev.output()));
     await waitTriggersReady(dev.admin, ['to-live']);
 
     await publish(dev, 'faults.kill', 'after-restart');
@@ -153,6 +153,7 @@ test('NATS_URL server stopped: health and triggers say NATS is unavailable, and 
       assert.match(readyOf(t!).message ?? '', new RegExp(nats.url.replaceAll('.', '\\.')), 'the message names the server');
       const listed = await dev.kfn('get', 'triggers');
       assert.match(listed.stdout, /NatsUnavailable/);
+      assert.match(listed.stderr, /NATS is unavailable: NATS at nats:\/\/127\.0\.0\.1:\d+ is unreachable/);
 
       const exited = new Promise<number | null>((resolve) => dev.proc.once('exit', (code) => resolve(code)));
       const t0 = performance.now();
