@@ -105,10 +105,12 @@ export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<Embe
       if (stopping.signal.aborted) return;
       const next = nextRestart(policy, failures, performance.now() - startedAt);
       failures = next.attempt;
-      opts.log.warn({ pid: server.child.pid, exit, attempt: next.attempt, restartInMs: next.delayMs, url }, 'nats-server exited; restarting it on the same port and store');
-      setState({ type: 'restarting', exit, attempt: next.attempt, retryInMs: next.delayMs, since: new Date() });
+      let delayMs = next.delayMs;
+      const since = new Date();
+      opts.log.warn({ pid: server.child.pid, exit, attempt: next.attempt, restartInMs: delayMs, url }, 'nats-server exited; restarting it on the same port and store');
+      setState({ type: 'restarting', exit, attempt: next.attempt, retryInMs: delayMs, since });
       for (;;) {
-        await sleep(next.delayMs, stopping.signal);
+        await sleep(delayMs, stopping.signal);
         if (stopping.signal.aborted) return;
         try {
           server = await launch(bin, args, opts.host, port, readyTimeoutMs);
@@ -116,9 +118,9 @@ export async function startEmbeddedNats(opts: EmbeddedNatsOptions): Promise<Embe
         } catch (err) {
           const retry = nextRestart(policy, failures, 0);
           failures = retry.attempt;
-          next.delayMs = retry.delayMs;
-          opts.log.error({ err, attempt: retry.attempt, restartInMs: retry.delayMs, url }, 'nats-server did not start again; retrying');
-          setState({ type: 'restarting', exit: (err as Error).message, attempt: retry.attempt, retryInMs: retry.delayMs, since: new Date() });
+          delayMs = retry.delayMs;
+          opts.log.error({ err, attempt: retry.attempt, restartInMs: delayMs, url }, 'nats-server did not start again; retrying');
+          setState({ type: 'restarting', exit: (err as Error).message, attempt: retry.attempt, retryInMs: delayMs, since });
         }
       }
       // Stopped while it was starting: it must not outlive kfn dev.
