@@ -13,6 +13,7 @@ import { buildIngress } from '../../pkg/events/ingress/ingress.js';
 import { sleep } from '../../pkg/shared/abort.js';
 import { backoffDelay, type BackoffPolicy } from '../../pkg/shared/backoff.js';
 import type { Logger } from '../../pkg/shared/log.js';
+import { closeNats } from '../../pkg/shared/nats-close.js';
 import type { DispatcherSettings } from './flags.js';
 import { syncTriggers } from './triggers.js';
 
@@ -69,29 +70,6 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
     // Start-up failed half way (the bucket refused, the port in use): nothing is delivering yet.
     await nc.close();
     throw err;
-  }
-}
-
-/** How long the acks, naks and counts still buffered get to reach NATS at shutdown. */
-const DRAIN_TIMEOUT_MS = 5000;
-
-/**
- * Drains the connection, so acks and naks sent last reach the server; with NATS out of
- * reach a drain would wait for a reconnect, so it is cut short (those events come back
- * after their ack wait, as after a crash).
- */
-async function closeNats(nc: NatsConnection, log: Logger): Promise<void> {
-  const timeout = new AbortController();
-  const drained = nc.drain().then(() => true, (err: unknown) => {
-    log.warn({ err }, 'draining the NATS connection failed');
-    return false;
-  });
-  const timedOut = sleep(DRAIN_TIMEOUT_MS, timeout.signal).then(() => false);
-  const ok = await Promise.race([drained, timedOut]);
-  timeout.abort();
-  if (!ok && !nc.isClosed()) {
-    log.warn({ timeoutMs: DRAIN_TIMEOUT_MS }, 'NATS did not drain in time; closing');
-    await nc.close();
   }
 }
 

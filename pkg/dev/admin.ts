@@ -9,8 +9,16 @@ export interface AdminDeps {
   stores: Stores;
   metrics: Registry;
   info: () => Record<string, unknown>;
+  /** What is down now (empty: healthy); /healthz answers 503 with it. Default: nothing. */
+  health?: () => HealthProblem[];
   /** Largest manifest body accepted. */
   bodyLimit?: number;
+}
+
+export interface HealthProblem {
+  component: string;
+  reason: string;
+  message: string;
 }
 
 interface ApplyBody {
@@ -23,7 +31,12 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024 });
   const { stores } = deps;
 
-  app.get('/healthz', () => 'ok');
+  // Text "ok" when healthy, as before; JSON naming each problem otherwise.
+  app.get('/healthz', async (_req, reply) => {
+    const problems = deps.health?.() ?? [];
+    if (problems.length === 0) return reply.type('text/plain').send('ok');
+    return reply.code(503).send({ error: 'Unhealthy', problems });
+  });
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   app.get('/api/info', () => deps.info());
 

@@ -19,6 +19,8 @@ import { buildIngress } from '../events/ingress/ingress.js';
 import { buildAdminApp } from './admin.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
+import { closeNats } from '../shared/nats-close.js';
+import { NatsHealth, watchConnection } from './nats-health.js';
 import { NatsServerMissingError, startEmbeddedNats, type EmbeddedNats } from './nats-server.js';
 import { FunctionStore, TriggerStore } from './store.js';
 import { DevTriggerController, type EventBus } from './triggers.js';
@@ -114,6 +116,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
     bus: events.bus,
     streamName: DEV_STREAM,
     duplicateWindowMs: DUPLICATE_WINDOW_MS,
+    ...(events.health ? { nats: events.health } : {}),
     log: log.child({ component: 'triggers' }),
   });
   triggerController.start();
@@ -122,7 +125,20 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const admin = buildAdminApp({
     stores: { functions: store, triggers },
     metrics,
-    info: () => ({ activator: activatorUrl, domain: opts.domain, dir: opts.dir, nats: events.natsUrl, ingress: events.ingressUrl }),
+    info: () => ({
+      activator: activatorUrl,
+      domain: opts.domain,
+      dir: opts.dir,
+      nats: events.natsUrl,
+      ingress: events.ingressUrl,
+      // The nats-server kfn dev supervises (absent with NATS_URL, or while it restarts).
+      natsPid: events.server?.pid,
+      natsProblem: events.health?.current(),
+    }),
+    health: () => {
+      const down = events.health?.current();
+      return down ? [{ component: 'nats', ...down }] : [];
+    },
   });
   await admin.listen({ port: opts.adminPort, host: opts.host });
   const adminAddr = admin.server.address();
@@ -159,6 +175,9 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
 interface Events {
   bus: EventBus;
   dispatcher?: Dispatcher;
+  /** Undefined when events are off. */
+  health?: NatsHealth;
+  server?: EmbeddedNats;
   natsUrl?: string;
   ingressUrl?: string;
   /** Closes the ingress and the NATS connection. */
@@ -200,6 +219,14 @@ async function startEvents(opts: DevOptions, activator: Activator): Promise<Even
     await stopServer();
     throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
+  const health = new NatsHealth(url, server?.state);
+  server?.onState((s) => health.setServer(s));
+  health.onChange((down) => {
+    if (down) log.warn({ reason: down.reason }, `NATS unavailable: ${down.message}`);
+    else log.info({ url }, 'NATS is available again');
+  });
+  const unwatch = new AbortController();
+  const watching = watchConnection(nc, health, log, unwatch.signal).catch((err: unknown) => log.error({ err }, 'watching the NATS connection failed'));
   const dispatcher = new Dispatcher({
     nc,
     log: opts.log.child({ component: 'dispatcher' }),
@@ -214,6 +241,8 @@ async function startEvents(opts: DevOptions, activator: Activator): Promise<Even
     await ingress.listen({ port: opts.eventsPort, host: opts.host });
   } catch (err) {
     await nc.close();
+    unwatch.abort();
+    await watching;
     await stopServer();
     throw new Error(`event ingress: cannot listen on ${opts.host}:${opts.eventsPort}: ${(err as Error).message}`, { cause: err });
   }
@@ -222,11 +251,16 @@ async function startEvents(opts: DevOptions, activator: Activator): Promise<Even
   return {
     bus: { ok: true, jsm: await nc.jetstreamManager(), dispatcher },
     dispatcher,
+    health,
+    ...(server ? { server } : {}),
     natsUrl: url,
     ingressUrl: `http://${urlHost(opts.host)}:${port}`,
     async close() {
       await ingress.close();
-      await nc.drain().catch(() => nc.close());
+      // Bounded: with NATS gone a drain would wait for a reconnect for ever.
+      await closeNats(nc, log);
+      unwatch.abort();
+      await watching;
     },
     stopServer,
   };

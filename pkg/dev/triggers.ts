@@ -12,6 +12,7 @@ import { consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } fr
 import { ensureStream } from '../events/jetstream/stream.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/log.js';
+import type { NatsProblem } from './nats-health.js';
 import { keyOfResource, type FunctionStore, type StoreEvent, type TriggerStore } from './store.js';
 
 /** The dispatcher as this controller uses it. */
@@ -35,8 +36,16 @@ export interface DevTriggerControllerDeps {
   /** The stream triggers without spec.stream use. */
   streamName: string;
   duplicateWindowMs: number;
+  /** Whether NATS can be reached now (see nats-health.ts); absent = always assumed. */
+  nats?: NatsStatus;
   log: Logger;
   now?: () => Date;
+}
+
+/** NATS's reachability as the controller reads it: while it is down every trigger says why. */
+export interface NatsStatus {
+  current(): NatsProblem | undefined;
+  onChange(listener: (p: NatsProblem | undefined) => void): () => void;
 }
 
 export class DevTriggerController {
@@ -61,6 +70,9 @@ export class DevTriggerController {
       triggers.watch((e) => this.onTrigger(e)),
       functions.watch((e) => this.onFunction(e)),
     );
+    // Down: every trigger says so. Back: every trigger is set up again (a server that
+    // came back without its store needs its stream recreated).
+    if (this.deps.nats) this.unsubscribe.push(this.deps.nats.onChange(() => this.reconcileAll()));
     for (const t of triggers.list()) this.onTrigger({ type: 'applied', obj: t });
   }
 
@@ -100,6 +112,13 @@ export class DevTriggerController {
     else void this.queue.push(keyOf(key), () => this.reconcile(key));
   }
 
+  private reconcileAll(): void {
+    for (const t of this.deps.triggers.list()) {
+      const key = keyOfResource(t);
+      void this.queue.push(keyOf(key), () => this.reconcile(key));
+    }
+  }
+
   /** A function appearing, changing or going changes its triggers. */
   private onFunction(e: StoreEvent<KfnFunction>): void {
     if (e.type === 'status') return;
@@ -124,8 +143,11 @@ export class DevTriggerController {
       ? markFunctionFound(status, now)
       : markFunctionNotFound(status, `no Function ${key.namespace}/${trigger.spec.function}; events wait in the stream until it exists`, now);
 
+    const natsDown = this.deps.nats?.current();
     if (!bus.ok) {
       status = markConsumerNotReady(status, bus.reason, bus.message, now);
+    } else if (natsDown) {
+      status = markConsumerNotReady(status, natsDown.reason, natsDown.message, now);
     } else {
       try {
         const stream = trigger.spec.stream ?? this.deps.streamName;
@@ -145,10 +167,13 @@ export class DevTriggerController {
       } catch (err) {
         log.error({ err }, 'cannot set up the trigger in JetStream');
         status = markConsumerNotReady(status, 'JetStreamError', describeError(err), now);
-        // Try again: NATS may be reconnecting.
-        setTimeout(() => this.onTrigger({ type: 'applied', obj: trigger }), 2000).unref();
+        // Try again; if NATS went down meanwhile, its return reconciles every trigger.
+        if (!this.deps.nats?.current()) setTimeout(() => this.onTrigger({ type: 'applied', obj: trigger }), 2000).unref();
       }
     }
+    // NATS may have gone while JetStream answered: its being down is the news, not a stale Ready.
+    const downNow = bus.ok ? this.deps.nats?.current() : undefined;
+    if (downNow) status = markConsumerNotReady(status, downNow.reason, downNow.message, now);
     triggers.updateStatus(key, status);
   }
 

@@ -57,3 +57,19 @@ test('admin API: a Trigger applies with its Function, is listed, read and delete
     await app.close();
   }
 });
+
+test('admin API: /healthz is "ok" while healthy, 503 naming each problem while not', async () => {
+  let problems = [{ component: 'nats', reason: 'NatsUnavailable', message: 'NATS at nats://127.0.0.1:4222 is unreachable' }];
+  const app = buildAdminApp({ stores: { functions: new FunctionStore(), triggers: new TriggerStore() }, metrics: newRegistry(), info: () => ({}), health: () => problems });
+  try {
+    const down = await app.inject({ url: '/healthz' });
+    assert.equal(down.statusCode, 503);
+    assert.deepEqual(down.json(), { error: 'Unhealthy', problems });
+    problems = [];
+    const up = await app.inject({ url: '/healthz' });
+    assert.equal(up.statusCode, 200);
+    assert.equal(up.body, 'ok');
+  } finally {
+    await app.close();
+  }
+});

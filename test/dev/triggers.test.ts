@@ -12,7 +12,8 @@ import { msgIdFor, toNatsMessage } from '../../pkg/events/cloudevents/nats.js';
 import { Dispatcher } from '../../pkg/events/dispatcher/dispatcher.js';
 import type { Deliverer } from '../../pkg/events/dispatcher/deliver-http.js';
 import { FunctionStore, TriggerStore } from '../../pkg/dev/store.js';
-import { DevTriggerController, type EventBus } from '../../pkg/dev/triggers.js';
+import type { NatsProblem } from '../../pkg/dev/nats-health.js';
+import { DevTriggerController, type EventBus, type NatsStatus } from '../../pkg/dev/triggers.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { startNatsServer, type NatsServer } from '../util/nats.js';
 import { waitFor } from '../util/wait.js';
@@ -36,6 +37,7 @@ describe('DevTriggerController on a real nats-server', () => {
   const delivered: string[] = [];
   let stores: { functions: FunctionStore; triggers: TriggerStore };
   let controller: DevTriggerController;
+  let dispatcher: Dispatcher;
 
   before(async () => {
     nats = await startNatsServer();
@@ -45,7 +47,7 @@ describe('DevTriggerController on a real nats-server', () => {
       delivered.push(event.attributes.id);
       return Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) });
     };
-    const dispatcher = new Dispatcher({ nc, log: quietLogger(), deliver, streamName: STREAM });
+    dispatcher = new Dispatcher({ nc, log: quietLogger(), deliver, streamName: STREAM });
     stop = new AbortController();
     run = dispatcher.run(stop.signal);
     stores = { functions: new FunctionStore(), triggers: new TriggerStore() };
@@ -112,6 +114,53 @@ describe('DevTriggerController on a real nats-server', () => {
     stores.triggers.delete({ namespace: 'default', name: 'gone' });
     await controller.idle();
     await assert.rejects(jsm.consumers.info(STREAM, 'kfn_default_gone'), /not found/i);
+  });
+
+  it('while NATS is unavailable every trigger is Ready=False NatsUnavailable with the reason, and Ready again once it is back', async () => {
+    const local = { functions: new FunctionStore(), triggers: new TriggerStore() };
+    let problem: NatsProblem | undefined;
+    const listeners = new Set<(p: NatsProblem | undefined) => void>();
+    const nats: NatsStatus = {
+      current: () => problem,
+      onChange: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const setProblem = (p: NatsProblem | undefined): void => {
+      problem = p;
+      for (const l of listeners) l(p);
+    };
+    const c = new DevTriggerController({ ...local, bus: { ok: true, jsm, dispatcher }, nats, streamName: STREAM, duplicateWindowMs: 60_000, log: quietLogger() });
+    c.start();
+    try {
+      local.functions.apply(fn('target'));
+      local.triggers.apply(trigger('flaky'));
+      local.triggers.apply(trigger('waiting', { function: 'absent' }));
+      await c.idle();
+      const ready = (name: string): ReturnType<typeof getTriggerCondition> => getTriggerCondition(local.triggers.get({ namespace: 'default', name })?.status, 'Ready');
+      assert.equal(ready('flaky')?.status, 'True');
+
+      setProblem({ reason: 'NatsUnavailable', message: 'NATS at nats://x:1 is unreachable; kfn dev reconnects by itself' });
+      await c.idle();
+      for (const name of ['flaky', 'waiting']) {
+        const r = ready(name);
+        assert.equal(r?.status, 'False', name);
+        // A missing function is still reported first: it is the one a person fixes.
+        assert.equal(r?.reason, name === 'flaky' ? 'NatsUnavailable' : 'FunctionNotFound', name);
+      }
+      assert.match(ready('flaky')?.message ?? '', /unreachable/);
+      const consumer = getTriggerCondition(local.triggers.get({ namespace: 'default', name: 'waiting' })?.status, 'ConsumerReady');
+      assert.equal(consumer?.reason, 'NatsUnavailable');
+
+      setProblem(undefined);
+      await c.idle();
+      assert.equal(ready('flaky')?.status, 'True');
+      assert.equal(ready('waiting')?.reason, 'FunctionNotFound');
+    } finally {
+      c.stop();
+      await dispatcher.removeTrigger({ namespace: 'default', name: 'flaky' });
+    }
   });
 
   it('without NATS, a trigger says why it is not ready', async () => {

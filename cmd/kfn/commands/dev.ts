@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDuration } from '../../../pkg/shared/duration.js';
 import { runComponent, readFlags } from '../../../pkg/shared/startup.js';
 import { startDev } from '../../../pkg/dev/dev.js';
+import { HomeInUseError, lockHome, type HomeLock } from '../../../pkg/dev/lock.js';
 import type { AutoscalerConfig } from '../../../pkg/autoscaler/config.js';
 import { CliError, devStateFile, kfnHome, type DevState } from '../client.js';
 
@@ -64,6 +65,23 @@ export async function devCommand(argv: string[]): Promise<void> {
   const panic = numberFlag(values['panic-window-percentage'], 'panic-window-percentage');
   if (panic !== undefined) autoscaler.panicWindowPercentage = panic;
 
+  // Before anything else: a second kfn dev on this KFN_HOME must change nothing of the first's.
+  const home = kfnHome();
+  let lock: HomeLock;
+  try {
+    lock = await lockHome(home);
+  } catch (err) {
+    if (err instanceof HomeInUseError) throw new CliError(err.message, { cause: err });
+    throw err;
+  }
+  try {
+    await run(dir, values, autoscaler, home);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function run(dir: string, values: Record<string, string | boolean | undefined>, autoscaler: Partial<AutoscalerConfig>, home: string): Promise<void> {
   await runComponent({
     name: 'kfn-dev',
     async start({ log, metrics, signal, setReady }) {
@@ -77,7 +95,7 @@ export async function devCommand(argv: string[]): Promise<void> {
         scanIntervalMs: duration(values['scan-interval'], 'scan-interval') ?? 500,
         queueDepth: numberFlag(values['queue-depth'], 'queue-depth'),
         warmRuntimes: numberFlag(values['warm-runtimes'], 'warm-runtimes') ?? 1,
-        stateDir: kfnHome(),
+        stateDir: home,
         eventsPort: numberFlag(values['events-port'], 'events-port') ?? 8082,
         ...optional('natsUrl', str(values['nats-url']) ?? nonEmpty(process.env.NATS_URL)),
         ...optional('natsServerBin', str(values['nats-server'])),
@@ -90,7 +108,7 @@ export async function devCommand(argv: string[]): Promise<void> {
       const state: DevState = { pid: process.pid, activator: handle.activatorUrl, admin: handle.adminUrl };
       if (handle.natsUrl) state.nats = handle.natsUrl;
       if (handle.ingressUrl) state.ingress = handle.ingressUrl;
-      await mkdir(kfnHome(), { recursive: true });
+      await mkdir(home, { recursive: true });
       await writeFile(devStateFile(), JSON.stringify(state) + '\n');
       setReady(true);
       log.info({ ...state, dir }, 'kfn dev is running');

@@ -82,8 +82,21 @@ export async function getCommand(argv: string[]): Promise<void> {
   else if (out === 'yaml') console.log(stringify(name ? items[0] : { items }));
   else if (out !== undefined && out !== 'wide') throw new CliError(`-o ${out}: want json, yaml or wide`);
   else if (items.length === 0) console.log(`No ${kind.plural}.`);
-  else if (kind.plural === 'triggers') console.log(name ? triggerDetail(items[0] as KfnTrigger) : triggerTable(items as KfnTrigger[]));
+  else if (kind.plural === 'triggers') {
+    console.log(name ? triggerDetail(items[0] as KfnTrigger) : triggerTable(items as KfnTrigger[]));
+    // The table has room for the reason only; while NATS is down, say once what is wrong.
+    const down = name ? undefined : natsDownMessage(items as KfnTrigger[]);
+    if (down) console.error(`\nNATS is unavailable: ${down}`);
+  }
   else console.log(name ? functionDetail(items[0] as KfnFunction) : functionTable(items as KfnFunction[]));
+}
+
+function natsDownMessage(triggers: readonly KfnTrigger[]): string | undefined {
+  for (const t of triggers) {
+    const c = t.status?.conditions?.find((x) => x.type === 'ConsumerReady');
+    if (c?.status === 'False' && c.reason === 'NatsUnavailable') return c.message;
+  }
+  return undefined;
 }
 
 export async function deleteCommand(argv: string[]): Promise<void> {
