@@ -484,14 +484,14 @@ async function serve(o: ServerOptions): Promise<void> {
   const deliver: Deliverer = async (req) => {
     const handedAt = preciseNow();
     const res = await inProcess(req);
+    const now = preciseNow();
     if ('error' in res || res.status >= 300) {
       failures++;
       return res;
     }
-    // The data is the publisher's bytes; its stamps are read after the delivery, off the timed path.
+    // The data is the publisher's bytes; its stamps are read once the delivery is timed.
     const data = req.event.data === undefined ? undefined : (JSON.parse(req.event.data.toString('utf8')) as { t?: unknown; m?: unknown });
     if (data?.m === 1 && typeof data.t === 'number') {
-      const now = preciseNow();
       latencies.push(now - data.t);
       toDispatcher.push(handedAt - data.t);
       delivery.push(now - handedAt);
