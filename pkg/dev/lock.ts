@@ -2,7 +2,7 @@
 // cleanup all assume they are alone. The lock is a file created atomically (O_EXCL)
 // holding the owner's pid; a lock whose pid is gone, or is no longer a kfn dev (the pid
 // was reused), was left by a killed kfn dev and is taken over.
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const LOCK_FILE = 'dev.lock';
@@ -43,33 +43,37 @@ export async function lockHome(home: string, opts: LockOptions = {}): Promise<Ho
     if (await create(file, pid)) return { release: () => releaseIf(file, pid) };
     const holder = await readPid(file);
     if (holder !== undefined && holder !== pid && (await isOwner(holder))) throw new HomeInUseError(home, holder);
-    await takeOverStale(file, pid, isOwner);
+    await takeOverStale(file, pid, holder);
   }
   const holder = await readPid(file);
   throw new HomeInUseError(home, holder ?? 0);
 }
 
-/** Creates the lock file with our pid; false when it exists. */
+/**
+ * Creates the lock file with our pid; false when it exists. Written aside and linked in
+ * (link, like O_EXCL, fails when the name exists), so the lock is never seen empty: an
+ * empty lock would read as stale to another kfn dev starting at the same moment.
+ */
 async function create(file: string, pid: number): Promise<boolean> {
+  const draft = `${file}.new.${pid}`;
   try {
-    const fh = await open(file, 'wx');
-    try {
-      await fh.writeFile(`${pid}\n`);
-    } finally {
-      await fh.close();
-    }
+    await writeFile(draft, `${pid}\n`);
+    await link(draft, file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw new Error(`cannot create the lock ${file}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await unlink(draft).catch(() => undefined);
   }
 }
 
 /**
- * Moves a stale lock aside (rename is atomic: of two kfn dev doing this at once only one
- * gets the file), and puts it back if, by then, it was a live kfn dev's fresh lock.
+ * Moves the stale lock of `stale` aside (rename is atomic: of two kfn dev doing this at
+ * once only one gets the file), and puts it back if, by then, it was another lock: a live
+ * kfn dev's that replaced the stale one meanwhile.
  */
-async function takeOverStale(file: string, pid: number, isOwner: (pid: number) => Promise<boolean>): Promise<void> {
+async function takeOverStale(file: string, pid: number, stale: number | undefined): Promise<void> {
   const aside = `${file}.stale.${pid}`;
   try {
     await rename(file, aside);
@@ -78,7 +82,7 @@ async function takeOverStale(file: string, pid: number, isOwner: (pid: number) =
     throw err;
   }
   const holder = await readPid(aside);
-  if (holder !== undefined && holder !== pid && (await isOwner(holder))) {
+  if (holder !== stale) {
     // link fails if yet another lock appeared: then that one stands.
     await link(aside, file).catch(() => undefined);
   }
