@@ -108,7 +108,12 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
       throw err;
     }
     const stream = await routes.streamFor(subject);
-    if (stream === undefined) return noStream(subject);
+    if (stream === undefined) {
+      const unreadable = routes.unreadable;
+      if (unreadable === undefined) return noStream(subject);
+      deps.log.warn({ err: unreadable, subject }, 'cannot tell which stream holds the subject');
+      return { status: 503, body: problem('PublishFailed', `cannot read kfn's streams from JetStream, try again: ${describe(unreadable)}`) };
+    }
     const msg = toNatsMessage(event);
     const msgID = msgIdFor(event);
     // js.publish adds Nats-Msg-Id and Nats-Expected-Stream; NATS counts every header byte.
@@ -138,6 +143,14 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     });
   }
   return app;
+}
+
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e !== undefined && depth < 4; e = e instanceof Error ? e.cause : undefined, depth++) {
+    parts.push(e instanceof Error ? e.message : JSON.stringify(e));
+  }
+  return parts.join(': ');
 }
 
 function noStream(subject: string): { status: number; body: ErrorBody } {

@@ -44,6 +44,8 @@ export class SubjectRoutes {
   private loadedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | undefined;
   private readonly memo = new Map<string, string | null>();
+  /** Why the last load could not read a stream kfn had no subjects for yet; undefined when it read them all. */
+  private failure: unknown;
   private readonly now: () => number;
   private readonly refreshMs: number;
   private readonly missRefreshMs: number;
@@ -63,6 +65,15 @@ export class SubjectRoutes {
     if (known !== undefined || this.now() - this.loadedAt < this.missRefreshMs) return known;
     await this.refresh();
     return this.lookup(subject);
+  }
+
+  /**
+   * Set when the last refresh could not read a stream whose subjects were not known
+   * before (NATS unreachable): a subject not found may then be held by it, so the caller
+   * should answer "try again" rather than "no such stream".
+   */
+  get unreadable(): unknown {
+    return this.failure;
   }
 
   /** Reloads every stream's subjects; one load at a time, callers share it. Never rejects. */
@@ -85,6 +96,7 @@ export class SubjectRoutes {
   private async load(): Promise<void> {
     const names = [...new Set(this.deps.streams())];
     const next = new Map<string, readonly string[]>();
+    let failure: unknown;
     await Promise.all(names.map(async (name) => {
       try {
         const info = await this.deps.info(name);
@@ -93,12 +105,14 @@ export class SubjectRoutes {
         // NATS away for a moment: keep what we knew of this stream.
         const before = this.table.get(name);
         if (before) next.set(name, before);
+        else failure ??= err;
         this.deps.log.warn({ err, stream: name }, 'reading a stream\'s subjects failed');
       }
     }));
     // In the order of `names`, so the answer does not depend on which info came back first.
     const ordered = new Map(names.filter((n) => next.has(n)).map((n) => [n, next.get(n) ?? []]));
     this.table = ordered;
+    this.failure = failure;
     this.loadedAt = this.now();
     this.memo.clear();
   }
