@@ -73,8 +73,10 @@ export async function publishCommand(argv: string[]): Promise<void> {
     }
     const msg = toNatsMessage(event);
     for (const [k, v] of headers) msg.headers.append(k, v);
-    // Stored only if that stream's JetStream acknowledges it: nothing else counts as a PubAck.
-    const ack = await nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event), expect: { streamName: stream } });
+    // Stored only if that stream acknowledges it: nothing else counts as a PubAck. Checked
+    // on the ack, not sent as Nats-Expected-Stream, which JetStream would store with the
+    // event and dead letters and redrives would carry to other streams.
+    const ack = await nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
     if (ack.stream !== stream) throw new CliError(`${subject}: acknowledged by stream "${ack.stream}", not "${stream}" that holds it`);
     return ack;
   });

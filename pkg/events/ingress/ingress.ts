@@ -56,9 +56,6 @@ interface ErrorBody {
   error: { code: string; message: string };
 }
 
-/** JetStream's error for a publish whose Nats-Expected-Stream is not the stream that holds the subject. */
-const EXPECTED_STREAM_MISMATCH = 10060;
-
 export function buildIngress(deps: IngressDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.maxBodyBytes });
   app.removeAllContentTypeParsers();
@@ -116,17 +113,25 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     }
     const msg = toNatsMessage(event);
     const msgID = msgIdFor(event);
-    // js.publish adds Nats-Msg-Id and Nats-Expected-Stream; NATS counts every header byte.
-    if (messageBytes(msg.headers, msg.data.length, { 'Nats-Msg-Id': msgID, 'Nats-Expected-Stream': stream }) > maxPayload()) return tooLarge('event with its headers');
+    // js.publish adds Nats-Msg-Id; NATS counts every header byte.
+    if (messageBytes(msg.headers, msg.data.length, { 'Nats-Msg-Id': msgID }) > maxPayload()) return tooLarge('event with its headers');
     try {
-      const ack = await deps.nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID, expect: { streamName: stream } });
-      if (ack.stream !== stream) throw new Error(`acknowledged by stream "${ack.stream}", not "${stream}"`);
+      // The ack's stream is checked rather than sent as Nats-Expected-Stream: JetStream
+      // stores that header with the event, and dead letters and redrives copy the
+      // event's headers, so it would make them fail once the stream they go to differs.
+      // The routing above already sends only subjects kfn's stream held a moment ago.
+      const ack = await deps.nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID });
+      if (ack.stream !== stream) {
+        void routes.refresh();
+        deps.log.warn({ subject, expected: stream, stream: ack.stream, seq: ack.seq }, 'a stream that is not kfn\'s took the event');
+        return noStream(subject);
+      }
       deps.log.debug({ id: event.id, subject, stream, seq: ack.seq, duplicate: ack.duplicate }, 'event published');
       return { status: 202, body: { id: event.id, subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } };
     } catch (err) {
-      const e = err as { code?: unknown; message?: string; api_error?: { err_code?: number } };
-      // The cached subjects were stale: the subject left the stream (or moved to another) since.
-      if (e.code === '503' || /no responders/i.test(e.message ?? '') || e.api_error?.err_code === EXPECTED_STREAM_MISMATCH) {
+      const e = err as { code?: unknown; message?: string };
+      // The cached subjects were stale: the subject left the stream since.
+      if (e.code === '503' || /no responders/i.test(e.message ?? '')) {
         void routes.refresh();
         return noStream(subject);
       }

@@ -1,8 +1,7 @@
 // Which of kfn's streams an ingress subject goes to. The ingress publishes only to a
 // subject that a stream kfn's Triggers use holds (as JetStream says, from stream info),
-// and then asks JetStream to store it in that stream only (Nats-Expected-Stream): a
-// subject held by someone else's stream, answered by a core NATS service, or not held
-// at all is never taken for stored.
+// and takes only that stream's PubAck for "stored": a subject held by someone else's
+// stream, answered by a core NATS service, or not held at all is never taken for stored.
 //
 // Cheap on the hot path: the streams' subjects are cached, a subject's answer is
 // remembered, and the cache is refreshed in the background when stale. A subject not

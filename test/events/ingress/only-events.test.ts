@@ -122,3 +122,23 @@ describe('ingress: only events get in (real nats-server)', () => {
     assert.equal(msg.header.get('ce-datacontenttype'), '');
   });
 });
+
+describe('ingress: what it stores', () => {
+  it('stores no routing header with the event (dead letters and redrives copy its headers to other subjects)', async () => {
+    const nats = await startNatsServer();
+    const nc = await connect({ servers: nats.url });
+    const app = buildIngress({ nc, log: quietLogger(), maxBodyBytes: 1024, streams: () => [KFN] });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await ensureStream(jsm, { name: KFN, subjects: ['in.>'], duplicateWindowMs: 60_000 });
+      const res = await app.inject({ method: 'POST', url: '/in.x', headers: { ...ce, 'ce-id': 'h-1' }, payload: 'x' });
+      assert.equal(res.statusCode, 202, res.body);
+      const msg = await jsm.streams.getMessage(KFN, { seq: res.json<{ seq: number }>().seq });
+      assert.deepEqual([...msg.header.keys()].filter((k) => k.toLowerCase().startsWith('nats-expected')), []);
+    } finally {
+      await app.close();
+      await nc.close();
+      await nats.stop();
+    }
+  });
+});
