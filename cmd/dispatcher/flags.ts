@@ -6,6 +6,7 @@ import { readFlags } from '../../pkg/shared/startup.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../pkg/events/dispatcher/stats-kv.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
+import { DEFAULT_MAX_EVENT_BYTES } from '../../pkg/events/ingress/ingress.js';
 
 const options = {
   port: { type: 'string' },
@@ -20,8 +21,8 @@ const options = {
 
 export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
 export const DEFAULT_ACTIVATOR_URL = 'http://kfn-activator.kfn-system.svc:80';
-/** As the activator: 10 MiB. */
-export const DEFAULT_MAX_EVENT_BYTES = 10 * 1024 * 1024;
+/** As in local mode: 1 MiB, NATS's default max_payload (the ingress takes the smaller of the two). */
+export { DEFAULT_MAX_EVENT_BYTES };
 
 export interface DispatcherSettings {
   /** The HTTP event ingress. */

@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { httpDeliverer } from '../../pkg/events/dispatcher/deliver-http.js';
 import { Dispatcher } from '../../pkg/events/dispatcher/dispatcher.js';
 import { openTriggerStats, TriggerStatsWriter } from '../../pkg/events/dispatcher/stats-kv.js';
-import { buildIngress } from '../../pkg/events/ingress/ingress.js';
+import { buildIngress, kfnStreams } from '../../pkg/events/ingress/ingress.js';
 import { sleep } from '../../pkg/shared/abort.js';
 import { backoffDelay, type BackoffPolicy } from '../../pkg/shared/backoff.js';
 import type { Logger } from '../../pkg/shared/log.js';
@@ -50,7 +50,12 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
       ...(deps.metrics ? { registry: deps.metrics } : {}),
     });
     const stats = new TriggerStatsWriter({ kv, source: dispatcher, instance: settings.instance, log, intervalMs: settings.statsIntervalMs });
-    const ingress = buildIngress({ js, log: log.child({ component: 'ingress' }), maxBodyBytes: settings.maxEventBytes });
+    const ingress = buildIngress({
+      nc,
+      log: log.child({ component: 'ingress' }),
+      maxBodyBytes: settings.maxEventBytes,
+      streams: kfnStreams(settings.stream, dispatcher),
+    });
     await ingress.listen({ port: settings.port, host: '0.0.0.0' });
     const address = ingress.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;

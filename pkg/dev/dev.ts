@@ -15,7 +15,7 @@ import type { Logger } from '../shared/log.js';
 import { systemClock } from '../shared/clock.js';
 import { Dispatcher } from '../events/dispatcher/dispatcher.js';
 import { activatorDeliverer } from '../events/dispatcher/deliver-local.js';
-import { buildIngress } from '../events/ingress/ingress.js';
+import { buildIngress, DEFAULT_MAX_EVENT_BYTES, kfnStreams } from '../events/ingress/ingress.js';
 import { buildAdminApp } from './admin.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
@@ -236,7 +236,12 @@ async function startEvents(opts: DevOptions, activator: Activator): Promise<Even
     registry: opts.metrics,
     ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),
   });
-  const ingress = buildIngress({ js: nc.jetstream(), log: opts.log.child({ component: 'ingress' }), maxBodyBytes: opts.maxEventBytes ?? 1024 * 1024 });
+  const ingress = buildIngress({
+    nc,
+    log: opts.log.child({ component: 'ingress' }),
+    maxBodyBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+    streams: kfnStreams(DEV_STREAM, dispatcher),
+  });
   try {
     await ingress.listen({ port: opts.eventsPort, host: opts.host });
   } catch (err) {

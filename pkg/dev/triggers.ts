@@ -10,6 +10,7 @@ import type { TriggerState } from '../events/dispatcher/dispatcher.js';
 import { resolvedDelivery } from '../apis/trigger/defaults.js';
 import { consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../events/jetstream/consumer.js';
 import { ensureStream } from '../events/jetstream/stream.js';
+import { subjectsOfStream } from '../reconciler/trigger/names.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { Logger } from '../shared/log.js';
 import type { NatsProblem } from './nats-health.js';
@@ -51,8 +52,6 @@ export interface NatsStatus {
 export class DevTriggerController {
   private readonly queue: KeyedQueue;
   private readonly unsubscribe: Array<() => void> = [];
-  /** Subjects each stream must hold: every trigger's subject, reply and dead-letter subjects. */
-  private readonly subjects = new Map<string, Set<string>>();
   private stopped = false;
   /**
    * Counts of earlier runs of a trigger's loop: the dispatcher starts from zero when a
@@ -74,6 +73,8 @@ export class DevTriggerController {
     // came back without its store needs its stream recreated).
     if (this.deps.nats) this.unsubscribe.push(this.deps.nats.onChange(() => this.reconcileAll()));
     for (const t of triggers.list()) this.onTrigger({ type: 'applied', obj: t });
+    // Also with no trigger on it: a default stream an older kfn damaged is repaired now.
+    void this.queue.push(`stream:${this.deps.streamName}`, () => this.syncStream(this.deps.streamName));
   }
 
   stop(): void {
@@ -183,16 +184,27 @@ export class DevTriggerController {
     this.carried.delete(keyOf(keyOfResource(trigger)));
     await bus.dispatcher.removeTrigger(keyOfResource(trigger));
     // Also when the dispatcher was not running it (its function was missing).
-    await removeConsumer(bus.jsm, trigger.spec.stream ?? this.deps.streamName, consumerNameFor(trigger));
+    const stream = trigger.spec.stream ?? this.deps.streamName;
+    await removeConsumer(bus.jsm, stream, consumerNameFor(trigger));
+    await ensureStream(bus.jsm, { name: stream, subjects: this.subjectsFor(stream), duplicateWindowMs: this.deps.duplicateWindowMs });
   }
 
-  private subjectsFor(stream: string, t: KfnTrigger): string[] {
-    let set = this.subjects.get(stream);
-    if (!set) this.subjects.set(stream, (set = new Set()));
-    set.add(t.spec.subject);
-    if (t.spec.reply?.subject) set.add(t.spec.reply.subject);
-    if (t.spec.delivery?.deadLetterSubject) set.add(t.spec.delivery.deadLetterSubject);
-    return [...set];
+  private async syncStream(stream: string): Promise<void> {
+    const { bus } = this.deps;
+    if (!bus.ok || this.stopped) return;
+    await ensureStream(bus.jsm, { name: stream, subjects: this.subjectsFor(stream), duplicateWindowMs: this.deps.duplicateWindowMs });
+  }
+
+  /**
+   * Every subject `stream` must hold: those of each trigger in the store on it, plus `t`'s
+   * (the one being reconciled, or none when one was removed). Computed afresh each time,
+   * so subjects no trigger needs any more leave the stream (their stored events stay
+   * until the stream's limits, consumed by nobody), and a stream an older kfn left
+   * holding '>' is repaired by the first reconcile on it.
+   */
+  private subjectsFor(stream: string, t?: KfnTrigger): string[] {
+    const others = this.deps.triggers.list().filter((o) => !t || keyOf(keyOfResource(o)) !== keyOf(keyOfResource(t)));
+    return subjectsOfStream(stream, t ? [...others, t] : others, this.deps.streamName);
   }
 }
 

@@ -99,6 +99,8 @@ describe('kfn publish', () => {
     { name: 'a subject no stream holds', args: ['payments.created', '{}'], want: /no trigger listens on payments\.created: no JetStream stream holds it/ },
     { name: 'a wildcard subject', args: ['orders.*', '{}'], want: /invalid subject "orders\.\*"/ },
     { name: 'an empty token', args: ['orders..x', '{}'], want: /invalid subject "orders\.\.x"/ },
+    { name: "JetStream's API (it would delete the stream)", args: [`$JS.API.STREAM.DELETE.${STREAM}`, ''], want: /invalid subject "\$JS\.API\.STREAM\.DELETE\.KFN_CLI": it is NATS's own/ },
+    { name: 'a reply inbox', args: ['_INBOX.abc', 'x'], want: /invalid subject "_INBOX\.abc": it is NATS's own/ },
     { name: 'a content type that is no media type', args: ['orders.bad', '{}', '--content-type', 'json'], want: /attribute "datacontenttype" must be an RFC 2046 media type/ },
     { name: 'a header without =', args: ['orders.h', 'x', '--header', 'novalue'], want: /--header "novalue": want NAME=VALUE/ },
     { name: 'an attribute as a header', args: ['orders.h', 'x', '--header', 'ce-type=x'], want: /set type with its own flag \(--type\)/ },

@@ -152,6 +152,31 @@ describe('Trigger controller against the API server double and nats-server', () 
     assert.equal((await readTriggerStats(kv, { namespace: 'delete', name: 'orders' })).delivered, 0, 'its counts are gone');
     const finalizerRemoved = server.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/namespaces/delete/triggers/orders') && r.status === 200);
     assert.ok(finalizerRemoved, 'the Trigger went when the controller removed its finalizer');
+    const subjects = (await jsm.streams.info(STREAM)).config.subjects ?? [];
+    assert.ok(!subjects.includes('delete.orders'), `the subject only it needed left the stream: ${subjects.join(' ')}`);
+    assert.ok(subjects.includes('orders.>'), 'the other Triggers keep theirs');
+  });
+
+  it("a Trigger on '>' is InvalidSpec and its stream never holds '>'", async () => {
+    await createFunction('all', 'fulfil');
+    await createTrigger('all', 'everything', { subject: '>', function: 'fulfil' });
+    const t = await whenReady('all', 'everything', 'False', 'InvalidSpec');
+    assert.match(getTriggerCondition(t.status, 'Ready')?.message ?? '', /spec\.subject: must not start with the token '>'/);
+    assert.ok(!(await jsm.streams.info(STREAM)).config.subjects?.includes('>'));
+  });
+
+  it("a stream an older kfn left holding NATS's subjects is repaired at the next resync, keeping its events", async () => {
+    const before = await jsm.streams.info(STREAM);
+    const damaged = [...(before.config.subjects ?? []), '$KFN.dead.old', '_INBOX.>', 'gone.>'];
+    await jsm.streams.update(STREAM, { ...before.config, subjects: damaged });
+    await nc.jetstream().publish('gone.x', new TextEncoder().encode('kept'));
+    const repaired = await waitFor('stream repaired', async () => {
+      const info = await jsm.streams.info(STREAM);
+      return info.config.subjects?.some((s) => s.startsWith('$') || s.startsWith('_INBOX') || s === 'gone.>') ? undefined : info;
+    });
+    assert.deepEqual([...(repaired.config.subjects ?? [])].sort(), [...(before.config.subjects ?? [])].sort());
+    const kept = await jsm.streams.getMessage(STREAM, { last_by_subj: 'gone.x' });
+    assert.equal(new TextDecoder().decode(kept.data), 'kept');
   });
 
   it('a Trigger deleted while the controller is down has its consumer removed when it is back', async () => {

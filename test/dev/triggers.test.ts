@@ -114,6 +114,9 @@ describe('DevTriggerController on a real nats-server', () => {
     stores.triggers.delete({ namespace: 'default', name: 'gone' });
     await controller.idle();
     await assert.rejects(jsm.consumers.info(STREAM, 'kfn_default_gone'), /not found/i);
+    const subjects = (await jsm.streams.info(STREAM)).config.subjects ?? [];
+    assert.ok(!subjects.includes('gone.>'), `the subject only it needed left the stream: ${subjects.join(' ')}`);
+    assert.ok(subjects.includes('orders.>'), 'the other trigger keeps its subjects');
   });
 
   it('while NATS is unavailable every trigger is Ready=False NatsUnavailable with the reason, and Ready again once it is back', async () => {
@@ -181,5 +184,32 @@ describe('DevTriggerController on a real nats-server', () => {
     assert.equal(ready?.status, 'False');
     assert.equal(ready?.reason, 'NatsServerMissing');
     assert.match(ready?.message ?? '', /install/);
+  });
+});
+
+describe('DevTriggerController repairs the stream at start-up', () => {
+  it("makes a stream an older kfn left holding '>' hold its triggers' subjects, keeping its events", async () => {
+    const nats = await startNatsServer();
+    const nc = await connect({ servers: nats.url });
+    const c: { controller?: DevTriggerController } = {};
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: STREAM, subjects: ['>'] });
+      await nc.jetstream().publish('orders.old', new TextEncoder().encode('kept'));
+      const dispatcher = new Dispatcher({ nc, log: quietLogger(), deliver: () => Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) }), streamName: STREAM });
+      const stores = { functions: new FunctionStore(), triggers: new TriggerStore() };
+      c.controller = new DevTriggerController({ ...stores, bus: { ok: true, jsm, dispatcher }, streamName: STREAM, duplicateWindowMs: 60_000, log: quietLogger() });
+      // No trigger at all: the stream is repaired anyway.
+      c.controller.start();
+      await c.controller.idle();
+      const info = await jsm.streams.info(STREAM);
+      assert.deepEqual(info.config.subjects, [STREAM]);
+      const kept = await jsm.streams.getMessage(STREAM, { last_by_subj: 'orders.old' });
+      assert.equal(new TextDecoder().decode(kept.data), 'kept');
+    } finally {
+      c.controller?.stop();
+      await nc.close();
+      await nats.stop();
+    }
   });
 });

@@ -11,7 +11,7 @@ import { buildIngress } from '../../pkg/events/ingress/ingress.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { jsonSpace, jsonText } from '../util/json-text.js';
 import { waitFor } from '../util/wait.js';
-import { header, startSuite, trigger, type Received, type Suite } from './dispatcher/harness.js';
+import { header, startSuite, STREAM, trigger, type Received, type Suite } from './dispatcher/harness.js';
 
 describe('event fidelity end to end on a real nats-server', () => {
   let s: Suite;
@@ -21,7 +21,7 @@ describe('event fidelity end to end on a real nats-server', () => {
   const failingKey = `default/${failing.metadata.name}`;
   before(async () => {
     s = await startSuite();
-    ingress = buildIngress({ js: s.js, log: quietLogger(), maxBodyBytes: 1024 * 1024 });
+    ingress = buildIngress({ nc: s.nc, log: quietLogger(), maxBodyBytes: 1024 * 1024, streams: () => [STREAM] });
     // The echo function answers with the request's body and Content-Type; the failing one
     // refuses an event the first time it sees it (a dead letter) and takes its redrive.
     s.fn.behaviour = (r, n) => {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isLiteralSubject } from '../../../pkg/apis/trigger/subject.js';
+import { isLiteralSubject, isReservedSubject } from '../../../pkg/apis/trigger/subject.js';
 import { EventFormatError, makeEvent, SPEC_VERSION, type Event } from '../../../pkg/events/cloudevents/event.js';
 import { msgIdFor, toNatsMessage } from '../../../pkg/events/cloudevents/nats.js';
 import { CliError } from '../client.js';
@@ -34,6 +34,10 @@ export async function publishCommand(argv: string[]): Promise<void> {
   if (!isLiteralSubject(subject)) {
     throw new CliError(`invalid subject "${subject}": tokens separated by ".", none empty, no spaces and no wildcards (* or >)`);
   }
+  // A publish there is a NATS API call ($JS.API.STREAM.DELETE.… deletes a stream), not an event.
+  if (isReservedSubject(subject)) {
+    throw new CliError(`invalid subject "${subject}": it is NATS's own (its first token starts with "$" or is "_INBOX": NATS's API, system and reply subjects), not an event subject`);
+  }
   const { extensions, headers } = parseHeaders(values.header ?? []);
   const body = dataArg === undefined ? undefined : await readData(dataArg);
   const contentType = values['content-type'] ?? (body === undefined ? undefined : guessContentType(body));
@@ -58,8 +62,9 @@ export async function publishCommand(argv: string[]): Promise<void> {
 
   const url = await natsUrl(values.nats);
   const ack = await withNats(url, async (nc, jsm) => {
+    let stream: string;
     try {
-      await jsm.streams.find(subject);
+      stream = await jsm.streams.find(subject);
     } catch (err) {
       if (err instanceof Error && /no stream matches subject/i.test(err.message)) {
         throw new CliError(`no trigger listens on ${subject}: no JetStream stream holds it`);
@@ -68,7 +73,12 @@ export async function publishCommand(argv: string[]): Promise<void> {
     }
     const msg = toNatsMessage(event);
     for (const [k, v] of headers) msg.headers.append(k, v);
-    return nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
+    // Stored only if that stream acknowledges it: nothing else counts as a PubAck. Checked
+    // on the ack, not sent as Nats-Expected-Stream, which JetStream would store with the
+    // event and dead letters and redrives would carry to other streams.
+    const ack = await nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
+    if (ack.stream !== stream) throw new CliError(`${subject}: acknowledged by stream "${ack.stream}", not "${stream}" that holds it`);
+    return ack;
   });
   const where = `stream ${ack.stream}, seq ${ack.seq}`;
   const { id } = event.attributes;

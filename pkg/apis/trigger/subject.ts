@@ -28,6 +28,27 @@ export function isLiteralSubject(s: string): boolean {
   return s.length <= SUBJECT_MAX_LENGTH && LITERAL_SUBJECT_RE.test(s);
 }
 
+/**
+ * Why `s` may not be a Trigger's, reply or dead-letter subject, or undefined when it may.
+ * The first token decides: a leading `>` or `*` covers (or overlaps) every subject,
+ * NATS's own among them; `$` starts NATS's API and system subjects (`$JS.`, `$KV.`,
+ * `$SYS.`, `$O.` …) and `_INBOX` its request replies. A stream holding any of them
+ * captures NATS's own traffic (and its JetStream API stops answering cleanly), and the
+ * ingress would let anyone publish there. The CRD says the same with cheap CEL
+ * (startsWith and ==), so keep the two together.
+ */
+export function reservedSubjectProblem(s: string): string | undefined {
+  return isReservedSubject(s) || s === '*' || s.startsWith('*.') || s === '>' || s.startsWith('>.') ? RESERVED_SUBJECT_MESSAGE : undefined;
+}
+
+export const RESERVED_SUBJECT_MESSAGE =
+  "must not start with the token '>' or '*' (it would cover every subject, NATS's own too), '$' or '_INBOX' (NATS's API, system and reply subjects)";
+
+/** True when the first token of `s` is NATS's: it starts with `$` or is `_INBOX`. Nothing kfn publishes to. */
+export function isReservedSubject(s: string): boolean {
+  return s.startsWith('$') || s === '_INBOX' || s.startsWith('_INBOX.');
+}
+
 /** True when `s` has a `*` or `>` token. */
 export function hasWildcard(s: string): boolean {
   return s.split('.').some((t) => t === '*' || t === '>');

@@ -21,7 +21,7 @@ import {
 } from '../checks.js';
 
 import { DEFAULT_BACKOFF_DELAY, DEFAULT_BACKOFF_MAX_DELAY, MAX_IN_FLIGHT_LIMIT } from './defaults.js';
-import { hasWildcard, isLiteralSubject, isValidSubject, subjectMatches, SUBJECT_MAX_LENGTH } from './subject.js';
+import { hasWildcard, isLiteralSubject, isValidSubject, reservedSubjectProblem, subjectMatches, SUBJECT_MAX_LENGTH } from './subject.js';
 import {
   TRIGGER_KIND, type AttributeFilter, type BackoffSpec, type DeliverySpec, type KfnTrigger, type TriggerSpec,
 } from './types.js';
@@ -215,6 +215,11 @@ function checkSubject(errs: FieldError[], field: string, v: unknown, wildcards: 
   }
   if (!wildcards && (hasWildcard(v) || !isLiteralSubject(v))) {
     errs.push({ field, message: `must not contain the wildcards '*' or '>': kfn publishes to it, got ${show(v)}` });
+    return false;
+  }
+  const reserved = reservedSubjectProblem(v);
+  if (reserved !== undefined) {
+    errs.push({ field, message: `${reserved}, got ${show(v)}` });
     return false;
   }
   return true;

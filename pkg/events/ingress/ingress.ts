@@ -1,20 +1,46 @@
 // The HTTP event ingress: POST a CloudEvent (binary or structured mode) and it is
 // published to JetStream with its id as Nats-Msg-Id, so a retried POST is stored once.
-// 202 only after JetStream acknowledged the publish; a malformed or oversized event gets
-// 400 or 413 and nothing is published.
+// 202 only after the JetStream stream kfn routed the subject to acknowledged the publish;
+// a malformed or oversized event gets 400 or 413 and nothing is published.
+//
+// Only events get in: the ingress has no authentication, so it publishes to nothing but
+// subjects one of kfn's streams holds (routes.ts), never into NATS's own space (`$JS.`,
+// `$KV.`, `$SYS.`, `_INBOX.` …, where a publish is an API call such as "delete the
+// stream"), and takes nothing but that stream's PubAck for "stored".
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { JetStreamClient } from 'nats';
-import { isLiteralSubject } from '../../apis/trigger/subject.js';
+import type { MsgHdrs, NatsConnection } from 'nats';
+import { isLiteralSubject, isReservedSubject } from '../../apis/trigger/subject.js';
 import type { Logger } from '../../shared/log.js';
 import { EventFormatError } from '../cloudevents/event.js';
 import { fromHttp } from '../cloudevents/http.js';
 import { msgIdFor, toNatsMessage } from '../cloudevents/nats.js';
+import type { TriggerKey, TriggerState } from '../dispatcher/dispatcher.js';
+import { streamInfo } from '../jetstream/stream.js';
+import { SubjectRoutes } from './routes.js';
+
+/** Largest event by default, in local mode and on a cluster alike: NATS's default max_payload. */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 export interface IngressDeps {
-  js: JetStreamClient;
+  nc: NatsConnection;
   log: Logger;
-  /** Largest request body accepted; larger ones get 413. */
+  /**
+   * Largest request body accepted; larger ones get 413. The server's max_payload lowers
+   * it: NATS refuses a bigger message (headers included) outright.
+   */
   maxBodyBytes: number;
+  /** The names of the streams kfn's Triggers use (kfnStreams); events go only to subjects these hold. */
+  streams: () => Iterable<string>;
+  now?: () => number;
+}
+
+/**
+ * The streams the dispatcher's Triggers consume from, and the default one (which exists
+ * for Triggers without spec.stream even while none is running). A Trigger the dispatcher
+ * does not run (its Function is missing) adds no stream of its own.
+ */
+export function kfnStreams(defaultStream: string, dispatcher: { triggers(): TriggerKey[]; status(k: TriggerKey): TriggerState | undefined }): () => string[] {
+  return () => [defaultStream, ...dispatcher.triggers().map((k) => dispatcher.status(k)?.stream).filter((s): s is string => s !== undefined)];
 }
 
 export interface PublishAccepted {
@@ -34,10 +60,27 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.maxBodyBytes });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const routes = new SubjectRoutes({
+    streams: deps.streams,
+    info: (stream) => streamInfo(deps.nc, stream),
+    log: deps.log,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  /** Read at each request: max_payload is the server's and may change with a reconnect. */
+  const maxPayload = (): number => deps.nc.info?.max_payload ?? deps.maxBodyBytes;
+  const tooLarge = (what: string): { status: number; body: ErrorBody } => ({
+    status: 413,
+    body: problem('TooLarge', `${what} is larger than the ${Math.min(deps.maxBodyBytes, maxPayload())}-byte limit (the smaller of the ingress's limit and the NATS server's max_payload, ${maxPayload()} bytes, which counts headers too)`),
+  });
 
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
     if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send(problem('TooLarge', `event body is larger than the ${deps.maxBodyBytes}-byte limit`));
+      return reply.code(413).send(tooLarge('event body').body);
+    }
+    // fastify refuses a Content-Type it cannot parse as type/subtype before kfn sees it.
+    if (err.statusCode === 415 || err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const ct = JSON.stringify(req.headers['content-type'] ?? '');
+      return reply.code(400).send(problem('MalformedEvent', `Content-Type ${ct} is not a media type (type/subtype, RFC 2046): send a valid one, or leave the header out for data without a content type`));
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send(problem('BadRequest', err.message));
@@ -50,6 +93,10 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     if (!isLiteralSubject(subject)) {
       return { status: 400, body: problem('InvalidSubject', `"${subject}" is not a subject to publish to: dot-separated tokens, no wildcards or whitespace`) };
     }
+    if (isReservedSubject(subject)) {
+      return { status: 400, body: problem('ReservedSubject', `"${subject}" is NATS's own subject (its first token starts with '$' or is '_INBOX': NATS's API, system and reply subjects), not an event subject`) };
+    }
+    if (body !== undefined && body.length > maxPayload()) return tooLarge('event body');
     let event;
     try {
       event = fromHttp(headers, body ?? Buffer.alloc(0));
@@ -57,16 +104,38 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
       if (err instanceof EventFormatError) return { status: 400, body: problem('MalformedEvent', err.message) };
       throw err;
     }
+    const stream = await routes.streamFor(subject);
+    if (stream === undefined) {
+      const unreadable = routes.unreadable;
+      if (unreadable === undefined) return noStream(subject);
+      deps.log.warn({ err: unreadable, subject }, 'cannot tell which stream holds the subject');
+      return { status: 503, body: problem('PublishFailed', `cannot read kfn's streams from JetStream, try again: ${describe(unreadable)}`) };
+    }
     const msg = toNatsMessage(event);
+    const msgID = msgIdFor(event);
+    // js.publish adds Nats-Msg-Id; NATS counts every header byte.
+    if (messageBytes(msg.headers, msg.data.length, { 'Nats-Msg-Id': msgID }) > maxPayload()) return tooLarge('event with its headers');
     try {
-      const ack = await deps.js.publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(event) });
-      deps.log.debug({ id: event.attributes.id, subject, seq: ack.seq, duplicate: ack.duplicate }, 'event published');
+      // The ack's stream is checked rather than sent as Nats-Expected-Stream: JetStream
+      // stores that header with the event, and dead letters and redrives copy the
+      // event's headers, so it would make them fail once the stream they go to differs.
+      // The routing above already sends only subjects kfn's stream held a moment ago.
+      const ack = await deps.nc.jetstream().publish(subject, msg.data, { headers: msg.headers, msgID });
+      if (ack.stream !== stream) {
+        void routes.refresh();
+        deps.log.warn({ subject, expected: stream, stream: ack.stream, seq: ack.seq }, 'a stream that is not kfn\'s took the event');
+        return noStream(subject);
+      }
+      deps.log.debug({ id: event.attributes.id, subject, stream, seq: ack.seq, duplicate: ack.duplicate }, 'event published');
       return { status: 202, body: { id: event.attributes.id, subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } };
     } catch (err) {
       const e = err as { code?: unknown; message?: string };
+      // The cached subjects were stale: the subject left the stream since.
       if (e.code === '503' || /no responders/i.test(e.message ?? '')) {
-        return { status: 404, body: problem('NoStream', `no JetStream stream holds subject "${subject}"`) };
+        void routes.refresh();
+        return noStream(subject);
       }
+      if (e.code === 'MAX_PAYLOAD_EXCEEDED') return tooLarge('event with its headers');
       deps.log.warn({ err, subject }, 'publishing an event failed');
       return { status: 503, body: problem('PublishFailed', `JetStream did not acknowledge the event: ${e.message ?? String(err)}`) };
     }
@@ -79,6 +148,27 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     });
   }
   return app;
+}
+
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e !== undefined && depth < 4; e = e instanceof Error ? e.cause : undefined, depth++) {
+    parts.push(e instanceof Error ? e.message : JSON.stringify(e));
+  }
+  return parts.join(': ');
+}
+
+function noStream(subject: string): { status: number; body: ErrorBody } {
+  return { status: 404, body: problem('NoStream', `no JetStream stream of kfn's Triggers holds subject "${subject}": create a Trigger on it first`) };
+}
+
+/** The size of the message as NATS counts it: "NATS/1.0\r\n", each header line, the blank line, the payload. */
+function messageBytes(headers: MsgHdrs, dataBytes: number, extra: Record<string, string>): number {
+  let n = 'NATS/1.0\r\n\r\n'.length + dataBytes;
+  const line = (k: string, v: string): number => Buffer.byteLength(k) + 2 + Buffer.byteLength(v) + 2;
+  for (const k of headers.keys()) for (const v of headers.values(k)) n += line(k, v);
+  for (const [k, v] of Object.entries(extra)) n += line(k, v);
+  return n;
 }
 
 function problem(code: string, message: string): ErrorBody {

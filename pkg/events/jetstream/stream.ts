@@ -1,43 +1,77 @@
 // The JetStream stream that holds trigger subjects: file storage, and a duplicate window
 // so a message published twice with the same Nats-Msg-Id (kfn uses the CloudEvent id) is
 // stored, and so delivered, once.
+//
+// A stream holds exactly the subjects its Triggers need, no more: subjects no Trigger
+// needs any more are removed. Events already stored on a removed subject stay in the
+// stream until its limits (age, size) drop them; no consumer asks for them, so nobody
+// receives them, and nothing new is stored there.
+//
+// Stream info and update go through jsApi below rather than nats.js's JetStreamManager,
+// because an older kfn could make a stream hold `>` (or `$JS.…`): such a stream stores
+// JetStream's own API requests, so the server answers each of them twice, first with the
+// stream's PubAck and then with the API response, and nats.js takes the PubAck for the
+// answer ("stream info" fails). jsApi waits for the API's own answer, so kfn can still
+// read and repair such a stream, keeping the events it stored.
 import { isDeepStrictEqual } from 'node:util';
-import { StorageType, nanos, type JetStreamManager, type StreamInfo } from 'nats';
+import { createInbox, nanos, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { subjectCovers } from '../../apis/trigger/subject.js';
 
 export interface StreamSpec {
   name: string;
+  /** Every subject the stream must hold; any other subject it holds is removed. */
   subjects: string[];
   /** How long a Nats-Msg-Id is remembered for de-duplication. */
   duplicateWindowMs: number;
 }
 
-/** Creates the stream, or adds any missing subjects to an existing one. */
-export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<StreamInfo> {
+const API_PREFIX = '$JS.API';
+const API_TIMEOUT_MS = 5000;
+
+/**
+ * Creates the stream, or makes an existing one hold exactly `spec.subjects` (adding and
+ * removing subjects) with the duplicate window. An empty `spec.subjects` does not create
+ * a stream; an existing one keeps only its own name as subject, which is what JetStream
+ * gives a stream without subjects.
+ */
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<StreamInfo | undefined> {
+  const nc = connectionOf(jsm);
   let existing: StreamInfo | undefined;
   try {
-    existing = await jsm.streams.info(spec.name);
+    existing = await streamInfo(nc, spec.name);
   } catch (err) {
-    if (!isNotFound(err)) throw new Error(`stream ${spec.name}: info`, { cause: err });
+    throw new Error(`stream ${spec.name}: info`, { cause: err });
   }
+  const subjects = streamSubjects(spec);
+  const window = nanos(spec.duplicateWindowMs);
   try {
     if (!existing) {
-      return await jsm.streams.add({
-        name: spec.name,
-        subjects: mergeSubjects([], spec.subjects),
-        storage: StorageType.File,
-        duplicate_window: nanos(spec.duplicateWindowMs),
-      });
+      if (spec.subjects.length === 0) return undefined;
+      return await jsm.streams.add({ name: spec.name, subjects, storage: StorageType.File, duplicate_window: window });
     }
-    const subjects = mergeSubjects(existing.config.subjects ?? [], spec.subjects);
-    const window = nanos(spec.duplicateWindowMs);
-    if (isDeepStrictEqual(subjects, existing.config.subjects ?? []) && existing.config.duplicate_window === window) {
-      return existing;
-    }
-    return await jsm.streams.update(spec.name, { ...existing.config, subjects, duplicate_window: window });
+    const had = existing.config.subjects ?? [];
+    if (sameSet(had, subjects) && existing.config.duplicate_window === window) return existing;
+    const config: StreamConfig = { ...existing.config, subjects, duplicate_window: window };
+    return (await jsApi(nc, `${API_PREFIX}.STREAM.UPDATE.${spec.name}`, config)) as unknown as StreamInfo;
   } catch (err) {
     throw new Error(`stream ${spec.name}: ${existing ? 'update' : 'create'}`, { cause: err });
   }
+}
+
+/** The stream's info, undefined when there is no such stream; works on a stream that captures the API (see the top). */
+export async function streamInfo(nc: NatsConnection, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return (await jsApi(nc, `${API_PREFIX}.STREAM.INFO.${name}`)) as unknown as StreamInfo;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** What the stream is set to hold for `spec`: the widest of overlapping subjects, or its name when none. */
+export function streamSubjects(spec: Pick<StreamSpec, 'name' | 'subjects'>): string[] {
+  const subjects = mergeSubjects([], spec.subjects);
+  return subjects.length > 0 ? subjects : [spec.name];
 }
 
 /**
@@ -53,6 +87,63 @@ export function mergeSubjects(existing: readonly string[], wanted: readonly stri
     out.push(s);
   }
   return out;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return isDeepStrictEqual([...new Set(a)].sort(), [...new Set(b)].sort());
+}
+
+export class JetStreamApiError extends Error {
+  constructor(
+    message: string,
+    readonly api_error: { code?: number; err_code?: number; description?: string },
+  ) {
+    super(message);
+    this.name = 'JetStreamApiError';
+  }
+}
+
+/**
+ * One JetStream API request, answered by the API's own response (a JSON object whose
+ * `type` is io.nats.jetstream.api.v1.…): any other reply on the inbox, such as the PubAck
+ * of a stream that captured the request, is skipped. Throws JetStreamApiError for an
+ * API error, and an Error when nothing answers within the timeout.
+ */
+export async function jsApi(nc: NatsConnection, subject: string, body?: unknown, timeoutMs = API_TIMEOUT_MS): Promise<Record<string, unknown>> {
+  const inbox = createInbox();
+  const sub = nc.subscribe(inbox);
+  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
+  try {
+    nc.publish(subject, body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body)), { reply: inbox });
+    for await (const m of sub) {
+      if (m.headers?.code === 503) throw new Error(`${subject}: no responders: is JetStream enabled?`);
+      let reply: unknown;
+      try {
+        reply = m.json();
+      } catch {
+        continue;
+      }
+      const r = reply as { type?: unknown; error?: { code?: number; err_code?: number; description?: string } };
+      if (typeof r.type !== 'string' || !r.type.startsWith('io.nats.jetstream.api.v1.')) continue;
+      if (r.error) throw new JetStreamApiError(`${subject}: ${r.error.description ?? 'JetStream API error'}`, r.error);
+      return reply as Record<string, unknown>;
+    }
+    throw new Error(`${subject}: no JetStream API answer within ${timeoutMs} ms`);
+  } finally {
+    clearTimeout(timer);
+    sub.unsubscribe();
+  }
+}
+
+/**
+ * The connection a JetStreamManager was made on. nats.js keeps it as the manager's `nc`
+ * field without declaring it on the interface; checked here so a nats.js that changes it
+ * fails loudly rather than oddly.
+ */
+function connectionOf(jsm: JetStreamManager): NatsConnection {
+  const nc = (jsm as unknown as { nc?: NatsConnection }).nc;
+  if (!nc || typeof nc.subscribe !== 'function') throw new Error('JetStreamManager without its connection: nats.js changed');
+  return nc;
 }
 
 export function isNotFound(err: unknown): boolean {

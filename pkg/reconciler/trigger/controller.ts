@@ -14,7 +14,8 @@ import { objectKey, WorkQueue, type WorkQueueOptions } from '../../controller/qu
 import type { BackoffPolicy } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
-import { newTriggerReconciler, triggerClient } from './reconciler.js';
+import { newTriggerReconciler, STREAM_KIND, triggerClient } from './reconciler.js';
+import { DEFAULT_STREAM } from './names.js';
 
 type TriggerObject = KfnTrigger & KubernetesObject;
 type FunctionObject = KfnFunction & KubernetesObject;
@@ -92,8 +93,12 @@ export async function runTriggerController(opts: TriggerControllerOptions): Prom
   });
   const { triggers, functions, enqueue } = triggerInformers(opts, queue);
 
+  // The default stream on its own too: repaired at start-up even with no Trigger on it.
+  const enqueueStream = (): void => queue.add(objectKey(STREAM_KIND, undefined, opts.defaultStream ?? DEFAULT_STREAM));
+  enqueueStream();
   const resync = setInterval(() => {
     for (const t of triggers.list()) enqueue(t);
+    enqueueStream();
   }, opts.resyncMs ?? DEFAULT_RESYNC_MS);
   opts.signal.addEventListener('abort', () => clearInterval(resync), { once: true });
 

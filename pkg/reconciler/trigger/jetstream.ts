@@ -10,8 +10,10 @@ import { openTriggerStats, purgeTriggerStats, readTriggerStats } from '../../eve
 import type { Logger } from '../../shared/log.js';
 
 export interface TriggerJetStream {
-  /** The stream exists and holds `subjects` (merged with what it has), and the consumer matches `config`. */
+  /** The stream exists and holds exactly `subjects`, and the consumer matches `config`. */
   ensureConsumer(stream: string, subjects: string[], config: ConsumerConfig): Promise<void>;
+  /** The stream, if it exists or `subjects` is not empty, holds exactly `subjects` (see ensureStream). */
+  syncStream(stream: string, subjects: string[]): Promise<void>;
   /** A consumer or stream already gone is not an error. */
   removeConsumer(stream: string, consumer: string): Promise<void>;
   readStats(trigger: TriggerKey): Promise<TriggerCounters>;
@@ -39,6 +41,11 @@ export class NatsTriggerJetStream implements TriggerJetStream {
     const { jsm } = await this.conn();
     await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs });
     await ensureConsumer(jsm, stream, config);
+  }
+
+  async syncStream(stream: string, subjects: string[]): Promise<void> {
+    const { jsm } = await this.conn();
+    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs });
   }
 
   async removeConsumer(stream: string, consumer: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Names the Trigger reconciler gives and reads: its finalizer, the default stream, and
 // the subjects a trigger needs its stream to hold.
 import type { KfnTrigger } from '../../apis/trigger/types.js';
+import { validateTrigger } from '../../apis/trigger/validation.js';
 
 /** Keeps a deleted Trigger until its JetStream consumer is gone, even if the controller was down when it was deleted. */
 export const TRIGGER_FINALIZER = 'kfn.dev/trigger';
@@ -25,6 +26,22 @@ export function streamSubjectsOf(t: Pick<KfnTrigger, 'spec'>): string[] {
   if (t.spec.reply?.subject) out.push(t.spec.reply.subject);
   if (t.spec.delivery?.deadLetterSubject) out.push(t.spec.delivery.deadLetterSubject);
   return out;
+}
+
+/**
+ * Every subject `stream` must hold: those of each Trigger on it (streamSubjectsOf) that is
+ * valid and not being deleted. Invalid ones add nothing: a Trigger on '>' from an older
+ * kfn must not keep its stream capturing NATS's traffic. A Trigger whose Function is
+ * missing counts: its events wait in the stream.
+ */
+export function subjectsOfStream(stream: string, triggers: readonly KfnTrigger[], defaultStream: string): string[] {
+  const out = new Set<string>();
+  for (const t of triggers) {
+    if (t.metadata.deletionTimestamp || !t.spec || validateTrigger(t).length > 0) continue;
+    if (streamOf(t, defaultStream) !== stream) continue;
+    for (const s of streamSubjectsOf(t)) out.add(s);
+  }
+  return [...out];
 }
 
 /** pkg/apis' ObjectMeta leaves finalizers out; the API server keeps them on every object. */

@@ -18,7 +18,7 @@ import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
 import { consumerConfigFor, consumerNameFor, DEFAULT_ACK_WAIT_MS } from '../../events/jetstream/consumer.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
-import { hasFinalizer, streamOf, streamSubjectsOf, withFinalizer, DEFAULT_STREAM } from './names.js';
+import { hasFinalizer, streamOf, subjectsOfStream, withFinalizer, DEFAULT_STREAM } from './names.js';
 import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerObservation } from './status.js';
 
 /** The Trigger's own API: a fresh read, the main resource (finalizers), the status subresource. */
@@ -46,8 +46,15 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
   const defaultStream = deps.defaultStream ?? DEFAULT_STREAM;
   const ackWaitMs = deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
 
+  /** The stream holds exactly what the Triggers in the lister need; also repairs one an older kfn damaged. */
+  const syncStream = (stream: string): Promise<void> => deps.jetstream.syncStream(stream, subjectsOfStream(stream, deps.triggers.list(), defaultStream));
+
   return async function reconcile(key: string): Promise<void> {
     const { kind, namespace, name } = parseObjectKey(key);
+    if (kind === STREAM_KIND) {
+      await syncStream(name);
+      return;
+    }
     if (kind !== TRIGGER_KIND) return;
     const stored = deps.triggers.get(namespace, name);
     if (!stored) return;
@@ -62,6 +69,10 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     if (invalid.length > 0) {
       log.warn({ invalid }, 'invalid spec; no consumer made or changed for it');
       await writeTriggerStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log);
+      // What it asked of its stream before (say '>', from an older kfn) goes.
+      if (!invalid.some((e) => e.field === 'spec.stream')) {
+        await syncStream(streamOf(stored, defaultStream)).catch((err: unknown) => log.warn({ err }, 'removing the subjects of an invalid trigger from its stream failed'));
+      }
       return;
     }
     const fn = deps.functions.get(namespace, stored.spec.function);
@@ -77,7 +88,8 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     let seen: TriggerObservation;
     let failure: unknown;
     try {
-      await deps.jetstream.ensureConsumer(stream, streamSubjectsOf(current), config);
+      // Computed from every Trigger on the stream, so a reconcile of one never drops another's subjects.
+      await deps.jetstream.ensureConsumer(stream, subjectsOfStream(stream, [...deps.triggers.list().filter((t) => !sameTrigger(t, current)), current], defaultStream), config);
       seen = { kind: 'ready', consumer: consumerNameFor(current) };
       try {
         seen.counts = await deps.jetstream.readStats({ namespace, name });
@@ -100,6 +112,8 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     const streamValid = !validateTrigger(t).some((e) => e.field === 'spec.stream');
     const stream = streamValid ? streamOf(t, defaultStream) : defaultStream;
     await deps.jetstream.removeConsumer(stream, consumerNameFor(t));
+    // The lister still holds `t`, with its deletionTimestamp: subjectsOfStream leaves it out.
+    await syncStream(stream);
     await deps.jetstream.purgeStats({ namespace: ns, name: t.metadata.name });
     try {
       await deps.client.replace(withFinalizer(t, false));
@@ -109,6 +123,17 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     }
     log.info({ stream, consumer: consumerNameFor(t) }, 'trigger deleted; its consumer is removed');
   }
+}
+
+/**
+ * The kind of a queue key that names a stream rather than a Trigger (`Stream//KFN`): the
+ * controller queues the default stream at start and every resync, so a damaged stream is
+ * repaired, and unneeded subjects removed, even when no Trigger is left to reconcile.
+ */
+export const STREAM_KIND = 'Stream';
+
+function sameTrigger(a: KfnTrigger, b: KfnTrigger): boolean {
+  return (a.metadata.namespace ?? 'default') === (b.metadata.namespace ?? 'default') && a.metadata.name === b.metadata.name;
 }
 
 /** Writes the status for `seen` when it differs from the stored one (see writeStatus). */

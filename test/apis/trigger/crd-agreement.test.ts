@@ -74,11 +74,11 @@ describe('Trigger CRD and validateTrigger agree on subjects and loops', () => {
     ['orders.*', 'orders.eu.x', false],
     ['orders.>', 'orders.eu.x', true],
     ['orders.>', 'orders', false],
-    ['>', 'anything.at.all', true],
-    ['*.created', 'orders.created', true],
+    ['all.>', 'all.anything.at.all', true],
+    ['x.*.created', 'x.orders.created', true],
     ['a+b', 'aab', false],
     ['a.b', 'aXb', false],
-    ['$JS.x', '$JS.x', true],
+    ['JS$.x', 'JS$.x', true],
     ['[x]', 'x', false],
     ['a\\b', 'a\\b', true],
     ['a^b-c]', 'a^b-c]', true],
@@ -92,10 +92,29 @@ describe('Trigger CRD and validateTrigger agree on subjects and loops', () => {
   }
 
   const subjects: [string, boolean][] = [
-    ['a', true], ['a.b.c', true], ['*', true], ['>', true], ['a.*.>', true], ['$KFN.x', true],
+    ['a', true], ['a.b.c', true], ['a.*', true], ['a.>', true], ['a.*.>', true], ['KFN$.x', true], ['a.$JS.x', true], ['_INBOXES.x', true],
     ['', false], ['.a', false], ['a.', false], ['a..b', false], ['a*', false], ['a.>.b', false], ['>.a', false],
     ['a\tb', false], ['a\nb', false], ['a b', false], ['x'.repeat(255), true], ['x'.repeat(256), false],
   ];
+  // NATS's own space, by the first token only: the CRD says it with startsWith and ==.
+  const reserved = ['>', '*', '*.>', '*.orders', '$JS.API.>', '$JS.API.STREAM.DELETE.KFN', '$KV.x', '$SYS.>', '$O.b', '$', '_INBOX', '_INBOX.>', '_INBOX.abc'];
+  for (const subject of reserved) {
+    it(`rejects ${subject} as a subject, reply and dead-letter subject in both`, () => {
+      assertAgree(trigger({ subject }), 'spec.subject', 'subject');
+      if (!/[*>]/.test(subject)) {
+        assertAgree(trigger({ reply: { subject } }), 'spec.reply.subject', 'reply');
+        assertAgree(trigger({ delivery: { deadLetterSubject: subject } }), 'spec.delivery.deadLetterSubject', 'dead letters');
+      }
+    });
+  }
+  it('gives the reserved-subject error the same message in both', () => {
+    const ts = validateTrigger(trigger({ subject: '$JS.API.>' })).map((e) => `${e.field}: ${e.message}`);
+    const crd = crdErrors(trigger({ subject: '$JS.API.>' })).map((e) => e.message);
+    assert.equal(crd.length, 1, JSON.stringify(crd));
+    assert.equal(ts.length, 1, JSON.stringify(ts));
+    assert.ok(ts[0]?.startsWith(crd[0] ?? '-'), `${ts[0]} / ${crd[0]}`);
+  });
+
   for (const [subject, valid] of subjects) {
     it(`${valid ? 'accepts' : 'rejects'} the subject ${JSON.stringify(subject.length > 20 ? `${subject.slice(0, 8)}…(${subject.length})` : subject)}`, () => {
       assertAgree(trigger({ subject }), valid ? undefined : 'spec.subject', 'subject');

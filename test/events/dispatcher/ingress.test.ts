@@ -22,7 +22,7 @@ describe('event ingress on a real nats-server', () => {
     nc = await connect({ servers: nats.url });
     jsm = await nc.jetstreamManager();
     await ensureStream(jsm, { name: STREAM, subjects: ['in.>'], duplicateWindowMs: 60_000 });
-    app = buildIngress({ js: nc.jetstream(), log: quietLogger(), maxBodyBytes: 1024 });
+    app = buildIngress({ nc, log: quietLogger(), maxBodyBytes: 1024, streams: () => [STREAM] });
   });
   after(async () => {
     await app.close();
@@ -89,6 +89,6 @@ describe('event ingress on a real nats-server', () => {
   it('answers 404 when no stream holds the subject', async () => {
     const res = await app.inject({ method: 'POST', url: '/publish/nowhere.at.all', headers: { ...binary, 'ce-id': 'lost' }, payload: '{}' });
     assert.equal(res.statusCode, 404, res.body);
-    assert.match(res.body, /no JetStream stream/);
+    assert.match(res.body, /no JetStream stream of kfn's Triggers holds subject/);
   });
 });

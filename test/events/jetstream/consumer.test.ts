@@ -107,14 +107,14 @@ describe('ensureStream / ensureConsumer on a real nats-server', () => {
     await nats.stop();
   });
 
-  it('creates a file-backed stream with the duplicate window, then adds subjects idempotently', async () => {
+  it('creates a file-backed stream with the duplicate window, then sets its subjects idempotently', async () => {
     const created = await ensureStream(jsm, { name: 'S1', subjects: ['a.>'], duplicateWindowMs: 120_000 });
-    assert.equal(created.config.storage, 'file');
-    assert.equal(created.config.duplicate_window, nanos(120_000));
+    assert.equal(created?.config.storage, 'file');
+    assert.equal(created?.config.duplicate_window, nanos(120_000));
     const again = await ensureStream(jsm, { name: 'S1', subjects: ['a.>'], duplicateWindowMs: 120_000 });
-    assert.deepEqual(again.config.subjects, ['a.>']);
-    const more = await ensureStream(jsm, { name: 'S1', subjects: ['b.*'], duplicateWindowMs: 120_000 });
-    assert.deepEqual(more.config.subjects, ['a.>', 'b.*']);
+    assert.deepEqual(again?.config.subjects, ['a.>']);
+    const more = await ensureStream(jsm, { name: 'S1', subjects: ['a.>', 'b.*'], duplicateWindowMs: 120_000 });
+    assert.deepEqual(more?.config.subjects, ['a.>', 'b.*']);
   });
 
   it('creates a consumer, updates its limits in place, recreates it for a new subject, and removes it', async () => {

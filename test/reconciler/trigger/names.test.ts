@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KfnTrigger } from '../../../pkg/apis/trigger/types.js';
-import { finalizersOf, hasFinalizer, streamOf, streamSubjectsOf, TRIGGER_FINALIZER, withFinalizer } from '../../../pkg/reconciler/trigger/names.js';
+import { finalizersOf, hasFinalizer, streamOf, streamSubjectsOf, subjectsOfStream, TRIGGER_FINALIZER, withFinalizer } from '../../../pkg/reconciler/trigger/names.js';
 
 function trigger(spec: Partial<KfnTrigger['spec']> = {}, finalizers?: string[]): KfnTrigger {
   return {
@@ -25,6 +25,25 @@ describe('stream subjects of a trigger', () => {
   it('the stream is spec.stream, else the default', () => {
     assert.equal(streamOf(trigger(), 'KFN'), 'KFN');
     assert.equal(streamOf(trigger({ stream: 'ORDERS' }), 'KFN'), 'ORDERS');
+  });
+});
+
+describe('the subjects a stream must hold, from every Trigger on it', () => {
+  const named = (name: string, spec: Partial<KfnTrigger['spec']>, meta: Partial<KfnTrigger['metadata']> = {}): KfnTrigger => {
+    const t = trigger(spec);
+    return { ...t, metadata: { ...t.metadata, name, ...meta } };
+  };
+  const all = [
+    named('a', { subject: 'a.>', reply: { subject: 'a-replies' } }),
+    named('b', { subject: 'b', delivery: { deadLetterSubject: 'b.dead' } }),
+    named('other', { subject: 'o.>', stream: 'OTHER' }),
+    named('old', { subject: '>' }),
+    named('leaving', { subject: 'leaving' }, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
+  ];
+  it("the union of the stream's valid Triggers' subjects; invalid and deleted ones add none", () => {
+    assert.deepEqual(subjectsOfStream('KFN', all, 'KFN'), ['a.>', 'a-replies', 'b', 'b.dead']);
+    assert.deepEqual(subjectsOfStream('OTHER', all, 'KFN'), ['o.>']);
+    assert.deepEqual(subjectsOfStream('NONE', all, 'KFN'), []);
   });
 });
 
