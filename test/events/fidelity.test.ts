@@ -147,6 +147,21 @@ describe('event fidelity end to end on a real nats-server', () => {
     assert.ok(seen().slice(before).every((r) => r.headers['ce-time'] === undefined), 'no time invented');
     s.fn.behaviour = behaviour;
   });
+
+  it('a producer\'s JetStream conditions (Nats-Expected-*) do not follow its event into the dead letter and the redrive', async () => {
+    const t = trigger('events.fid.cond', { path: '/fail', delivery: { retries: 0, deadLetterSubject: 'dl.fid.cond' } });
+    await s.dispatcher.upsertTrigger(t);
+    const last = (await s.jsm.streams.info('KFN_TEST')).state.last_seq;
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries({ 'ce-specversion': '1.0', 'ce-id': 'cond-1', 'ce-source': '/fidelity', 'ce-type': 't', 'Nats-Expected-Stream': 'KFN_TEST', 'Nats-Expected-Last-Sequence': String(last) })) h.set(k, v);
+    await s.js.publish('events.fid.cond', Buffer.from('conditional'), { headers: h });
+    const letter = await waitFor('the dead letter', async () => s.jsm.streams.getMessage('KFN_TEST', { last_by_subj: 'dl.fid.cond' }).catch(() => undefined));
+    assert.equal(letter.header.get('ce-id'), 'cond-1');
+    assert.equal(letter.header.has('Nats-Expected-Last-Sequence'), false);
+    const redrive = await redriveDeadLetters(s.js, s.jsm, { trigger: `default/${t.metadata.name}`, deadLetterSubject: 'dl.fid.cond' });
+    assert.deepEqual([redrive.redriven, redrive.failed], [1, []]);
+    await waitFor('the redriven delivery', () => s.fn.forId('cond-1').length === 2);
+  });
 });
 
 function copyContentType(r: Received): Record<string, string> {

@@ -2,6 +2,7 @@
 // publish is confirmed and de-duplicated; plain NATS when none does, since a subscriber
 // may be listening there directly.
 import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type MsgHdrs, type NatsConnection } from 'nats';
+import { isJetStreamControlHeader } from '../jetstream/control-headers.js';
 
 export async function publishDurably(
   nc: NatsConnection,
@@ -32,13 +33,14 @@ async function hasStream(jsm: JetStreamManager, subject: string): Promise<boolea
 }
 
 /**
- * A copy of `from` with `extra` set on top, without the original Nats-Msg-Id: reused in
- * the same stream it would make JetStream drop the copy as a duplicate.
+ * A copy of `from` with `extra` set on top, without the producer's JetStream control
+ * headers: its Nats-Msg-Id, reused in the same stream, would make JetStream drop the copy
+ * as a duplicate, and its Nats-Expected-* conditions would refuse it.
  */
 export function withHeaders(from: MsgHdrs | undefined, extra: Record<string, string>): MsgHdrs {
   const out = natsHeaders();
   for (const [k, values] of from ?? []) {
-    if (k.toLowerCase() === 'nats-msg-id') continue;
+    if (isJetStreamControlHeader(k)) continue;
     for (const v of values) out.append(k, v);
   }
   for (const [k, v] of Object.entries(extra)) out.set(k, v);

@@ -2,7 +2,7 @@
 // subject, with its original headers but none of the dead-letter ones, marked for the one
 // trigger it failed at.
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
-import { NATS_MSG_ID } from '../cloudevents/nats.js';
+import { isJetStreamControlHeader } from '../jetstream/control-headers.js';
 import { DEAD_LETTER_HEADER_PREFIX, REDRIVE_TRIGGER_HEADER, readDeadLetter } from '../policy/deadletter.js';
 
 export interface StoredLetter {
@@ -34,8 +34,9 @@ export function redriveMessage(letter: StoredLetter, trigger: string): RedriveMe
   const headers = natsHeaders();
   for (const [name, values] of letter.headers ?? []) {
     const lower = name.toLowerCase();
-    // The dead letter's own Nats-Msg-Id would de-duplicate against nothing useful.
-    if (lower.startsWith(DEAD_LETTER_HEADER_PREFIX) || lower === NATS_MSG_ID.toLowerCase() || lower === REDRIVE_TRIGGER_HEADER) continue;
+    // JetStream control headers (the dead letter's Nats-Msg-Id, a producer's
+    // Nats-Expected-*) were conditions of earlier publishes, not of this one.
+    if (lower.startsWith(DEAD_LETTER_HEADER_PREFIX) || isJetStreamControlHeader(name) || lower === REDRIVE_TRIGGER_HEADER) continue;
     for (const v of values) headers.append(name, v);
   }
   headers.set(REDRIVE_TRIGGER_HEADER, trigger);
