@@ -152,7 +152,7 @@ export class DevTriggerController {
     } else {
       try {
         const stream = trigger.spec.stream ?? this.deps.streamName;
-        await ensureStream(bus.jsm, { name: stream, subjects: this.subjectsFor(stream, trigger), duplicateWindowMs: this.deps.duplicateWindowMs });
+        await this.ensureStream(bus.jsm, stream, trigger);
         if (fn) {
           const state = await bus.dispatcher.upsertTrigger(trigger, fn);
           status = markConsumerReady({ ...status, ...this.countsOf(key, state) }, state.consumer, now);
@@ -186,13 +186,18 @@ export class DevTriggerController {
     // Also when the dispatcher was not running it (its function was missing).
     const stream = trigger.spec.stream ?? this.deps.streamName;
     await removeConsumer(bus.jsm, stream, consumerNameFor(trigger));
-    await ensureStream(bus.jsm, { name: stream, subjects: this.subjectsFor(stream), duplicateWindowMs: this.deps.duplicateWindowMs });
+    await this.ensureStream(bus.jsm, stream);
   }
 
   private async syncStream(stream: string): Promise<void> {
     const { bus } = this.deps;
     if (!bus.ok || this.stopped) return;
-    await ensureStream(bus.jsm, { name: stream, subjects: this.subjectsFor(stream), duplicateWindowMs: this.deps.duplicateWindowMs });
+    await this.ensureStream(bus.jsm, stream);
+  }
+
+  /** The stream holds the subjects of its triggers and `t`'s; the default stream is kfn's own (see ensureStream). */
+  private async ensureStream(jsm: JetStreamManager, stream: string, t?: KfnTrigger): Promise<void> {
+    await ensureStream(jsm, { name: stream, subjects: this.subjectsFor(stream, t), duplicateWindowMs: this.deps.duplicateWindowMs, owned: stream === this.deps.streamName });
   }
 
   /**

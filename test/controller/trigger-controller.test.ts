@@ -28,7 +28,7 @@ interface Controller {
 /** The Trigger controller on `server` and `natsUrl`, with fast retries and a 200 ms resync. */
 function startController(server: ApiServer, natsUrl: string): Controller {
   const abort = new AbortController();
-  const jetstream = new NatsTriggerJetStream({ servers: natsUrl, log: quietLogger(), duplicateWindowMs: 60_000 });
+  const jetstream = new NatsTriggerJetStream({ servers: natsUrl, log: quietLogger(), duplicateWindowMs: 60_000, defaultStream: STREAM });
   const done = runTriggerController({
     kubeConfig: server.kubeConfig(),
     jetstream,

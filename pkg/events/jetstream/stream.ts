@@ -2,10 +2,12 @@
 // so a message published twice with the same Nats-Msg-Id (kfn uses the CloudEvent id) is
 // stored, and so delivered, once.
 //
-// A stream holds exactly the subjects its Triggers need, no more: subjects no Trigger
-// needs any more are removed. Events already stored on a removed subject stay in the
-// stream until its limits (age, size) drop them; no consumer asks for them, so nobody
-// receives them, and nothing new is stored there.
+// A stream kfn owns (it created it, or it is the default stream) holds exactly the
+// subjects its Triggers need, no more: subjects no Trigger needs any more are removed.
+// Events already stored on a removed subject stay in the stream until its limits (age,
+// size) drop them; no consumer asks for them, so nobody receives them, and nothing new is
+// stored there. A stream someone else made and a Trigger names in spec.stream is only
+// ever given the subjects it lacks: its other subjects are its owner's.
 //
 // Stream info and update go through jsApi below rather than nats.js's JetStreamManager,
 // because an older kfn could make a stream hold `>` (or `$JS.…`): such a stream stores
@@ -19,19 +21,28 @@ import { subjectCovers } from '../../apis/trigger/subject.js';
 
 export interface StreamSpec {
   name: string;
-  /** Every subject the stream must hold; any other subject it holds is removed. */
+  /** Every subject the stream must hold; on a stream kfn owns, any other subject it holds is removed. */
   subjects: string[];
-  /** How long a Nats-Msg-Id is remembered for de-duplication. */
+  /** How long a Nats-Msg-Id is remembered for de-duplication (on a stream kfn owns). */
   duplicateWindowMs: number;
+  /**
+   * kfn's even without KFN_STREAM_DESCRIPTION: the default stream, which kfn versions
+   * before the description made (and may have left holding '>').
+   */
+  owned?: boolean;
 }
+
+/** The description of a stream kfn made: its subjects are kfn's to add and remove. */
+export const KFN_STREAM_DESCRIPTION = 'kfn: holds the subjects of kfn Triggers; kfn adds and removes them';
 
 const API_PREFIX = '$JS.API';
 const API_TIMEOUT_MS = 5000;
 
 /**
- * Creates the stream, or makes an existing one hold exactly `spec.subjects` (adding and
- * removing subjects) with the duplicate window. An empty `spec.subjects` does not create
- * a stream; an existing one keeps only its own name as subject, which is what JetStream
+ * Creates the stream (as kfn's), or makes an existing one of kfn's hold exactly
+ * `spec.subjects` (adding and removing subjects) with the duplicate window; a stream that
+ * is not kfn's only gets the subjects it lacks. An empty `spec.subjects` does not create
+ * a stream; one of kfn's keeps only its own name as subject, which is what JetStream
  * gives a stream without subjects.
  */
 export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<StreamInfo | undefined> {
@@ -42,16 +53,18 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   } catch (err) {
     throw new Error(`stream ${spec.name}: info`, { cause: err });
   }
-  const subjects = streamSubjects(spec);
   const window = nanos(spec.duplicateWindowMs);
   try {
     if (!existing) {
       if (spec.subjects.length === 0) return undefined;
-      return await jsm.streams.add({ name: spec.name, subjects, storage: StorageType.File, duplicate_window: window });
+      return await jsm.streams.add({ name: spec.name, description: KFN_STREAM_DESCRIPTION, subjects: streamSubjects(spec), storage: StorageType.File, duplicate_window: window });
     }
     const had = existing.config.subjects ?? [];
-    if (sameSet(had, subjects) && existing.config.duplicate_window === window) return existing;
-    const config: StreamConfig = { ...existing.config, subjects, duplicate_window: window };
+    const owned = spec.owned === true || existing.config.description === KFN_STREAM_DESCRIPTION;
+    const subjects = owned ? streamSubjects(spec) : mergeSubjects(had, spec.subjects);
+    const ours = { description: KFN_STREAM_DESCRIPTION, duplicate_window: window };
+    if (sameSet(had, subjects) && (!owned || (existing.config.duplicate_window === window && existing.config.description === KFN_STREAM_DESCRIPTION))) return existing;
+    const config: StreamConfig = { ...existing.config, subjects, ...(owned ? ours : {}) };
     return (await jsApi(nc, `${API_PREFIX}.STREAM.UPDATE.${spec.name}`, config)) as unknown as StreamInfo;
   } catch (err) {
     throw new Error(`stream ${spec.name}: ${existing ? 'update' : 'create'}`, { cause: err });

@@ -24,6 +24,8 @@ export interface NatsTriggerJetStreamOptions {
   servers: string;
   log: Logger;
   duplicateWindowMs: number;
+  /** The stream of Triggers without spec.stream: kfn's, whoever made it. */
+  defaultStream: string;
 }
 
 /**
@@ -39,13 +41,13 @@ export class NatsTriggerJetStream implements TriggerJetStream {
 
   async ensureConsumer(stream: string, subjects: string[], config: ConsumerConfig): Promise<void> {
     const { jsm } = await this.conn();
-    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs });
+    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs, owned: stream === this.opts.defaultStream });
     await ensureConsumer(jsm, stream, config);
   }
 
   async syncStream(stream: string, subjects: string[]): Promise<void> {
     const { jsm } = await this.conn();
-    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs });
+    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs, owned: stream === this.opts.defaultStream });
   }
 
   async removeConsumer(stream: string, consumer: string): Promise<void> {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { ensureStream, streamInfo, streamSubjects } from '../../../pkg/events/jetstream/stream.js';
+import { ensureStream, KFN_STREAM_DESCRIPTION, streamInfo, streamSubjects } from '../../../pkg/events/jetstream/stream.js';
 import { startNatsServer, type NatsServer } from '../../util/nats.js';
 
 describe('streamSubjects', () => {
@@ -59,7 +59,7 @@ describe('ensureStream on a real nats-server', () => {
     assert.ok(stored >= 1);
     await jsm.streams.getMessage('DAMAGED', { last_by_subj: '$JS.API.STREAM.INFO.DAMAGED' });
 
-    const repaired = await ensureStream(jsm, { name: 'DAMAGED', subjects: ['in.>'], duplicateWindowMs: 60_000 });
+    const repaired = await ensureStream(jsm, { name: 'DAMAGED', subjects: ['in.>'], duplicateWindowMs: 60_000, owned: true });
     assert.deepEqual(repaired?.config.subjects, ['in.>']);
     const info = await jsm.streams.info('DAMAGED');
     assert.deepEqual(info.config.subjects, ['in.>']);
@@ -76,8 +76,28 @@ describe('ensureStream on a real nats-server', () => {
   it('repairs a stream holding NATS\'s own subjects ($…, _INBOX.…)', async () => {
     // nats-server itself refuses $JS.API.>, but not these, which older kfn Triggers could name.
     await jsm.streams.add({ name: 'OLDKFN', subjects: ['orders.>', '$KFN.dead.x', '_INBOX.>', '*'] });
-    const repaired = await ensureStream(jsm, { name: 'OLDKFN', subjects: ['orders.>'], duplicateWindowMs: 60_000 });
+    const repaired = await ensureStream(jsm, { name: 'OLDKFN', subjects: ['orders.>'], duplicateWindowMs: 60_000, owned: true });
     assert.deepEqual(repaired?.config.subjects, ['orders.>']);
     assert.deepEqual((await jsm.streams.info('OLDKFN')).config.subjects, ['orders.>']);
+  });
+
+  it('marks the streams it makes as kfn\'s, and manages their subjects exactly', async () => {
+    await ensureStream(jsm, { name: 'MADE', subjects: ['m.a', 'm.b'], duplicateWindowMs: 60_000 });
+    assert.equal((await jsm.streams.info('MADE')).config.description, KFN_STREAM_DESCRIPTION);
+    await ensureStream(jsm, { name: 'MADE', subjects: ['m.a'], duplicateWindowMs: 60_000 });
+    assert.deepEqual((await jsm.streams.info('MADE')).config.subjects, ['m.a']);
+  });
+
+  it('only adds to a stream someone else made: its other subjects, window and description stay', async () => {
+    // An application's own stream, named by a Trigger's spec.stream.
+    await jsm.streams.add({ name: 'APP', subjects: ['app.orders.>', 'app.billing.>'], description: 'the shop', duplicate_window: 5_000_000_000 });
+    await ensureStream(jsm, { name: 'APP', subjects: ['app.orders.>', 'app.dlq'], duplicateWindowMs: 60_000 });
+    let info = await jsm.streams.info('APP');
+    assert.deepEqual(info.config.subjects, ['app.orders.>', 'app.billing.>', 'app.dlq']);
+    assert.deepEqual([info.config.description, info.config.duplicate_window], ['the shop', 5_000_000_000]);
+    // Its Trigger gone: nothing is taken away from the application.
+    await ensureStream(jsm, { name: 'APP', subjects: [], duplicateWindowMs: 60_000 });
+    info = await jsm.streams.info('APP');
+    assert.deepEqual(info.config.subjects, ['app.orders.>', 'app.billing.>', 'app.dlq']);
   });
 });
