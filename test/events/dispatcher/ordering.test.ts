@@ -2,6 +2,7 @@
 // waiting for its retries does not hold up the other keys.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DiscardPolicy, type Msg } from 'nats';
 import { waitFor } from '../../util/wait.js';
 import { event, header, publish, startSuite, trigger, type Received, type Suite } from './harness.js';
 
@@ -43,6 +44,34 @@ describe('dispatcher orderingKey on a real nats-server', () => {
     for (const k of ['a', 'b']) {
       assert.ok(s.fn.received.filter((r) => header(r.headers, 'ce-partition') === k).every((r) => r.inFlightForKey === 1), `key ${k} overlapped itself`);
     }
+    s.fn.behaviour = () => ({ status: 200 });
+  });
+
+  it("retries a failed reply in place: the key's next event does not overtake it", async () => {
+    // A reply stream that is full and refuses new messages: every reply publish fails.
+    await s.jsm.streams.add({ name: 'FULL', subjects: ['full.>'], max_msgs: 1, discard: DiscardPolicy.New });
+    await s.js.publish('full.filler', new Uint8Array());
+    const t = trigger('events.replies', {
+      orderingKey: 'partition',
+      reply: { subject: 'full.out' },
+      delivery: { maxInFlight: 2, retries: 1, backoff: { policy: 'linear', delay: '100ms', maxDelay: '1s' }, deadLetterSubject: 'dl.replies' },
+    });
+    await s.dispatcher.upsertTrigger(t);
+    const letters: Msg[] = [];
+    const sub = s.nc.subscribe('dl.replies', { callback: (_err, m) => letters.push(m) });
+    const first = event({ partition: 'k' });
+    const second = event({ partition: 'k' });
+    s.fn.behaviour = () => ({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } });
+    await publish(s.js, 'events.replies', first);
+    await publish(s.js, 'events.replies', second);
+    await waitFor('both dead letters', () => letters.length === 2);
+    const seen = s.fn.received.filter((r) => [first.id, second.id].includes(header(r.headers, 'ce-id') ?? '')).map((r) => header(r.headers, 'ce-id'));
+    assert.deepEqual(seen, [first.id, first.id, second.id, second.id], 'each event both attempts before the next');
+    assert.deepEqual(letters.map((m) => [m.headers?.get('ce-id'), m.headers?.get('kfn-dlq-reason')]), [
+      [first.id, 'reply-failed'],
+      [second.id, 'reply-failed'],
+    ]);
+    sub.unsubscribe();
     s.fn.behaviour = () => ({ status: 200 });
   });
 });
