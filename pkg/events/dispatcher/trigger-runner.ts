@@ -27,6 +27,13 @@ import { keepAlive } from './keepalive.js';
 import { publishDurably, withHeaders } from './publish.js';
 import { Slots } from './slots.js';
 
+/**
+ * Handings-out beyond the attempts after which an event is dead-lettered without being
+ * read: if reading it is what kills the dispatcher (out of memory), it would otherwise
+ * come back forever, now that the consumer has no max_deliver.
+ */
+const UNSETTLED_MARGIN = 3;
+
 /** How fast a consume loop that ended (server gone, consumer deleted) is started again. */
 const RESTART_BACKOFF: BackoffPolicy = { kind: 'exponential', baseMs: 250, maxMs: 10_000 };
 
@@ -118,6 +125,12 @@ export class TriggerRunner {
   }
 
   private async process(msg: JsMsg, signal: AbortSignal): Promise<void> {
+    const handedOut = msg.info.deliveryCount;
+    if (handedOut > this.attempts + UNSETTLED_MARGIN) {
+      const lastError = `handed out ${handedOut} times and never settled; dead-lettered unread, in case reading it is what stops the dispatcher`;
+      await this.deadLetter(msg, { reason: 'retries-exhausted', lastError, attempts: handedOut - 1 }, undefined, signal);
+      return;
+    }
     if (!redriveAllows(msg.headers, this.name)) {
       // Another trigger's dead letter, republished for it alone: this trigger had it already.
       this.deps.ack(msg);
@@ -137,7 +150,6 @@ export class TriggerRunner {
       this.deps.count('filtered');
       return;
     }
-    const handedOut = msg.info.deliveryCount;
     if (handedOut > this.attempts) {
       // Its attempts are used up, yet it came back: the last one ended without an answer
       // (the dispatcher stopped mid-delivery, or lost the connection to NATS).

@@ -106,4 +106,32 @@ describe('dispatcher: nothing disappears, on a real nats-server', () => {
       await running;
     }
   });
+
+  it('an event handed out again and again without being settled (it kills every dispatcher that reads it) is dead-lettered unread', async () => {
+    const t = trigger('events.poison', { delivery: { retries: 1, deadLetterSubject: 'dl.poison' } });
+    const got = letters('dl.poison');
+    const d = new Dispatcher({ nc: s.nc, log: quietLogger(), deliver: httpDeliverer(s.fnUrl), streamName: STREAM });
+    const state = await d.upsertTrigger(t);
+    const e = event();
+    await publish(s.js, 'events.poison', e);
+    // Five dispatchers took it and died before settling it; a nak stands for each death.
+    const consumer = await s.js.consumers.get(STREAM, state.consumer);
+    for (let i = 1; i <= 5; i++) {
+      const m = await consumer.next({ expires: 5000 });
+      assert.equal(m?.info.deliveryCount, i);
+      m?.nak();
+    }
+    const stop = new AbortController();
+    const running = d.run(stop.signal);
+    try {
+      const letter = await waitFor('the dead letter', () => got[0]);
+      assert.equal(letter.headers?.get('kfn-dlq-reason'), 'retries-exhausted');
+      assert.match(letter.headers?.get('kfn-dlq-error') ?? '', /unread/);
+      assert.equal(letter.headers?.get('ce-id'), e.id);
+      assert.equal(s.fn.forId(e.id).length, 0, 'never delivered');
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
 });
