@@ -57,7 +57,7 @@ export function functionDetail(fn: KfnFunction): string {
 }
 
 export function triggerTable(triggers: KfnTrigger[]): string {
-  const rows = [['NAMESPACE', 'NAME', 'SUBJECT', 'FUNCTION', 'READY', 'DELIVERED', 'RETRIED', 'DEAD', 'REASON', 'AGE']];
+  const rows = [['NAMESPACE', 'NAME', 'SUBJECT', 'FUNCTION', 'READY', 'DELIVERED', 'RETRIED', 'DEAD', 'DROPPED', 'REASON', 'AGE']];
   for (const t of triggers) {
     const ready = condition(t, 'Ready');
     const st = t.status ?? {};
@@ -70,6 +70,7 @@ export function triggerTable(triggers: KfnTrigger[]): string {
       String(st.delivered ?? 0),
       String(st.retried ?? 0),
       String(st.deadLettered ?? 0),
+      String(st.dropped ?? 0),
       ready?.status === 'True' ? '' : (ready?.reason ?? ''),
       age(t.metadata.creationTimestamp),
     ]);
@@ -87,7 +88,7 @@ export function triggerDetail(t: KfnTrigger): string {
     `Reply:        ${t.spec.reply?.subject ?? '-'}`,
     `Dead letters: ${d.deadLetterSubject ?? '- (dropped after the last retry)'}`,
     `Consumer:     ${st.consumer ?? '-'}`,
-    `Events:       ${st.delivered ?? 0} delivered, ${st.retried ?? 0} retried, ${st.deadLettered ?? 0} dead-lettered`,
+    `Events:       ${st.delivered ?? 0} delivered, ${st.retried ?? 0} retried, ${st.deadLettered ?? 0} dead-lettered, ${st.dropped ?? 0} dropped`,
     'Conditions:',
   ];
   const rows = [['  TYPE', 'STATUS', 'REASON', 'MESSAGE']];

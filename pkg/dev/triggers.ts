@@ -101,9 +101,14 @@ export class DevTriggerController {
 
   private countsOf(key: FunctionKey, state: TriggerState): Counts {
     const before = this.carried.get(keyOf(key));
-    const { delivered, retried, deadLettered } = state.counters;
-    if (!before) return { delivered, retried, deadLettered };
-    return { delivered: before.delivered + delivered, retried: before.retried + retried, deadLettered: before.deadLettered + deadLettered };
+    const { delivered, retried, deadLettered, dropped } = state.counters;
+    if (!before) return { delivered, retried, deadLettered, dropped };
+    return {
+      delivered: before.delivered + delivered,
+      retried: before.retried + retried,
+      deadLettered: before.deadLettered + deadLettered,
+      dropped: before.dropped + dropped,
+    };
   }
 
   private onTrigger(e: StoreEvent<KfnTrigger>): void {
@@ -213,7 +218,7 @@ export class DevTriggerController {
   }
 }
 
-type Counts = Required<Pick<TriggerStatus, 'delivered' | 'retried' | 'deadLettered'>>;
+type Counts = Required<Pick<TriggerStatus, 'delivered' | 'retried' | 'deadLettered' | 'dropped'>>;
 
 function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

@@ -167,6 +167,12 @@ describe('the kfn components', () => {
     assert.equal(w.spec.strategy?.type, 'Recreate');
   });
 
+  it('runs one dispatcher and replaces it stop-then-start, so orderingKey order is never split between two', () => {
+    const w = workload('kfn-dispatcher') as Workload & { spec: { strategy?: { type: string } } };
+    assert.equal(w.spec.replicas, 1);
+    assert.equal(w.spec.strategy?.type, 'Recreate');
+  });
+
   it('serves Function traffic on kfn-activator port 80 → the activator http port 8080', () => {
     const svc = service('kfn-activator');
     const http = svc.spec.ports.find((p) => p.port === 80);

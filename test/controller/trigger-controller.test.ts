@@ -101,7 +101,7 @@ describe('Trigger controller against the API server double and nats-server', () 
     const info = await consumer('kfn_apply_orders');
     assert.ok(info, 'the consumer exists in JetStream');
     assert.equal(info.config.filter_subject, 'orders.>');
-    assert.equal(info.config.max_deliver, 5, 'retries + 1');
+    assert.equal(info.config.max_deliver, -1, 'no limit: the dispatcher counts attempts and dead-letters the last');
     assert.equal(info.config.max_ack_pending, 10, "the function's capacity: 5 per replica × 2 replicas");
     const stream = await jsm.streams.info(STREAM);
     for (const s of ['orders.>', 'invoices.new', 'dlq.orders']) assert.ok(stream.config.subjects?.includes(s), `stream holds ${s}`);
@@ -132,13 +132,14 @@ describe('Trigger controller against the API server double and nats-server', () 
     await createTrigger('counts', 'orders', { subject: 'counts.orders', function: 'fulfil' });
     await whenReady('counts', 'orders', 'True');
     await kv.put('counts.orders.dispatcher-a', JSON.stringify({ delivered: 7, retried: 2, deadLettered: 1, filtered: 0, updatedAt: new Date().toISOString() }));
-    await kv.put('counts.orders.dispatcher-b', JSON.stringify({ delivered: 5, retried: 0, deadLettered: 0, filtered: 3, updatedAt: new Date().toISOString() }));
+    await kv.put('counts.orders.dispatcher-b', JSON.stringify({ delivered: 5, retried: 0, deadLettered: 0, dropped: 2, filtered: 3, updatedAt: new Date().toISOString() }));
     const t = await waitFor('counts in status', () => {
       const s = stored('counts', 'orders');
       return s?.status?.delivered === 12 ? s : undefined;
     });
     assert.equal(t.status?.retried, 2);
     assert.equal(t.status?.deadLettered, 1);
+    assert.equal(t.status?.dropped, 2);
   });
 
   it('deleting a Trigger removes its consumer and its counts, then the finalizer, then the Trigger', async () => {

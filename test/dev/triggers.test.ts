@@ -45,7 +45,8 @@ describe('DevTriggerController on a real nats-server', () => {
     jsm = await nc.jetstreamManager();
     const deliver: Deliverer = ({ event }) => {
       delivered.push(event.attributes.id);
-      return Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) });
+      // The function refuses these: dead-lettered, or dropped without a dead-letter subject.
+      return Promise.resolve({ status: event.attributes.id.startsWith('refused-') ? 400 : 200, headers: {}, body: Buffer.alloc(0) });
     };
     dispatcher = new Dispatcher({ nc, log: quietLogger(), deliver, streamName: STREAM });
     stop = new AbortController();
@@ -105,6 +106,18 @@ describe('DevTriggerController on a real nats-server', () => {
       controller.refreshCounts();
       return stores.triggers.get(key)?.status?.delivered === 2;
     });
+  });
+
+  it('counts an event that failed for good with no dead-letter subject as dropped in status', async () => {
+    const key = { namespace: 'default', name: 'nodl' };
+    stores.triggers.apply(trigger('nodl'));
+    await controller.idle();
+    await publish('nodl.created', 'refused-1');
+    await waitFor('the refused event counted as dropped', () => {
+      controller.refreshCounts();
+      return stores.triggers.get(key)?.status?.dropped === 1;
+    });
+    assert.equal(stores.triggers.get(key)?.status?.deadLettered, 0);
   });
 
   it('deleting a trigger deletes its consumer', async () => {

@@ -63,6 +63,8 @@ export interface TriggerStatus {
   delivered?: number;
   retried?: number;
   deadLettered?: number;
+  /** Events that failed for good with no dead-letter subject: terminated, logged with their id. */
+  dropped?: number;
   conditions?: Condition[];
 }
 

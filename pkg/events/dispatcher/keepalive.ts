@@ -15,10 +15,19 @@ import type { JsMsg } from 'nats';
  */
 export function keepAlive(msg: Pick<JsMsg, 'working'>, ackWaitMs: number): () => void {
   let interval: NodeJS.Timeout | undefined;
+  // Throws once the connection is closed. Uncaught in a timer it would end the process;
+  // the event is not lost without it, only handed out again after the ack wait.
+  const working = (): void => {
+    try {
+      msg.working();
+    } catch {
+      // See above.
+    }
+  };
   const first = setTimeout(
     () => {
-      msg.working();
-      interval = setInterval(() => msg.working(), Math.max(50, ackWaitMs / 3));
+      working();
+      interval = setInterval(working, Math.max(50, ackWaitMs / 3));
     },
     Math.max(20, ackWaitMs / 10),
   );

@@ -148,7 +148,7 @@ export async function purgeTriggerStats(kv: KV, trigger: TriggerKey): Promise<vo
   for (const k of keys) await kv.purge(k);
 }
 
-const COUNTER_FIELDS = ['delivered', 'retried', 'deadLettered', 'filtered'] as const satisfies readonly (keyof TriggerCounters)[];
+const COUNTER_FIELDS = ['delivered', 'retried', 'deadLettered', 'dropped', 'filtered'] as const satisfies readonly (keyof TriggerCounters)[];
 
 function addCounters(a: TriggerCounters, b: TriggerCounters): TriggerCounters {
   const out = emptyCounters();

@@ -1,8 +1,12 @@
 // One trigger's delivery loop: pull from its durable consumer, decode, filter, deliver,
 // and settle each message: ack after a 2xx (and the reply), nak with the backoff delay,
 // or dead-letter the original event and terminate. Nothing is acked before the function
-// answered 2xx.
-import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+// answered 2xx, and nothing ends otherwise: an event that cannot be handled for any reason
+// (a throw inside the dispatcher included) is dead-lettered with its reason, or, with no
+// dead-letter subject, counted as dropped and logged with its id. The consumer has no
+// max_deliver (see consumerConfigFor): the attempt count here is the only limit, so
+// JetStream never discards an event on its own.
+import type { JetStreamClient, JetStreamManager, JsMsg, MsgHdrs, NatsConnection } from 'nats';
 import type { ResolvedDelivery } from '../../apis/trigger/defaults.js';
 import type { KfnTrigger } from '../../apis/trigger/types.js';
 import { sleep } from '../../shared/abort.js';
@@ -16,11 +20,19 @@ import { functionSource, replyEvent } from '../cloudevents/reply.js';
 import { decideDelivery, type DeliveryOutcome } from '../policy/classify.js';
 import { deadLetterHeaders, redriveAllows, REDRIVE_TRIGGER_HEADER, type DeadLetterInfo } from '../policy/deadletter.js';
 import { orderingKeyOf } from '../policy/ordering.js';
+import { maxAckPendingFor } from '../jetstream/consumer.js';
 import type { Outcome } from './counters.js';
 import type { Deliverer, DeliveryResponse } from './deliver-http.js';
 import { keepAlive } from './keepalive.js';
 import { publishDurably, withHeaders } from './publish.js';
 import { Slots } from './slots.js';
+
+/**
+ * Handings-out beyond the attempts after which an event is dead-lettered without being
+ * read: if reading it is what kills the dispatcher (out of memory), it would otherwise
+ * come back forever, now that the consumer has no max_deliver.
+ */
+const UNSETTLED_MARGIN = 3;
 
 /** How fast a consume loop that ended (server gone, consumer deleted) is started again. */
 const RESTART_BACKOFF: BackoffPolicy = { kind: 'exponential', baseMs: 250, maxMs: 10_000 };
@@ -67,7 +79,9 @@ export class TriggerRunner {
     while (!consuming.aborted) {
       try {
         const consumer = await this.deps.js.consumers.get(this.deps.streamName, this.consumerName);
-        const messages = await consumer.consume({ max_messages: this.delivery.maxInFlight });
+        // As many as the consumer may have unacknowledged: for an ordered trigger, more than
+        // maxInFlight, so that events parked behind a busy key leave room for other keys.
+        const messages = await consumer.consume({ max_messages: maxAckPendingFor(this.trigger.spec, this.delivery.maxInFlight) });
         const close = (): void => void messages.close();
         consuming.addEventListener('abort', close, { once: true });
         // Stopped while the consumer was being fetched: the listener came too late.
@@ -95,105 +109,179 @@ export class TriggerRunner {
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  /** Settles `msg` one way or another; never rejects. */
   private async handle(msg: JsMsg, signal: AbortSignal): Promise<void> {
     const stop = keepAlive(msg, this.deps.ackWaitMs);
     try {
-      if (!redriveAllows(msg.headers, this.name)) {
-        // Another trigger's dead letter, republished for it alone: this trigger had it already.
-        this.deps.ack(msg);
-        this.deps.count('filtered');
-        return;
-      }
-      let event: Event;
-      try {
-        event = fromNatsMessage({ subject: msg.subject, headers: msg.headers, data: msg.data, stream: msg.info.stream, seq: msg.seq });
-      } catch (err) {
-        // Retrying cannot fix a malformed event: straight to the dead letters.
-        await this.deadLetter(msg, { reason: 'malformed', lastError: (err as Error).message, attempts: msg.info.deliveryCount }, signal);
-        return;
-      }
-      if (!matchesFilter(event, this.trigger.spec.filter)) {
-        this.deps.ack(msg);
-        this.deps.count('filtered');
-        return;
-      }
-      const key = orderingKeyOf(event, this.trigger.spec.orderingKey);
-      if (key === undefined) await this.attempt(msg, event, signal, false);
-      else await this.ordered.push(key, () => this.attempt(msg, event, signal, true));
+      await this.process(msg, signal);
     } catch (err) {
-      this.deps.log.error({ err, seq: msg.seq }, 'handling an event failed; it will be redelivered');
-      msg.nak(backoffDelay(this.delivery.backoff, msg.info.deliveryCount));
+      // A bug, or an event that trips one (deeply nested data …): retried like a failed
+      // delivery, then dead-lettered as `internal` rather than handed out until JetStream
+      // gives up on it.
+      await this.failed(msg, undefined, msg.info.deliveryCount, err, signal, false);
     } finally {
       stop();
     }
+  }
+
+  private async process(msg: JsMsg, signal: AbortSignal): Promise<void> {
+    const handedOut = msg.info.deliveryCount;
+    if (handedOut > this.attempts + UNSETTLED_MARGIN) {
+      const lastError = `handed out ${handedOut} times and never settled; dead-lettered unread, in case reading it is what stops the dispatcher`;
+      await this.deadLetter(msg, { reason: 'retries-exhausted', lastError, attempts: handedOut - 1 }, undefined, signal);
+      return;
+    }
+    if (!redriveAllows(msg.headers, this.name)) {
+      // Another trigger's dead letter, republished for it alone: this trigger had it already.
+      this.deps.ack(msg);
+      this.deps.count('filtered');
+      return;
+    }
+    let event: Event;
+    try {
+      event = fromNatsMessage({ subject: msg.subject, headers: msg.headers, data: msg.data, stream: msg.info.stream, seq: msg.seq });
+    } catch (err) {
+      // Retrying cannot fix a malformed event: straight to the dead letters.
+      await this.deadLetter(msg, { reason: 'malformed', lastError: (err as Error).message, attempts: msg.info.deliveryCount }, undefined, signal);
+      return;
+    }
+    if (!matchesFilter(event, this.trigger.spec.filter)) {
+      this.deps.ack(msg);
+      this.deps.count('filtered');
+      return;
+    }
+    if (handedOut > this.attempts) {
+      // Its attempts are used up, yet it came back: the last one ended without an answer
+      // (the dispatcher stopped mid-delivery, or lost the connection to NATS).
+      const lastError = `handed out ${handedOut} times; the last attempt ended without an answer (dispatcher stopped or lost its connection)`;
+      await this.deadLetter(msg, { reason: 'retries-exhausted', lastError, attempts: handedOut - 1 }, event, signal);
+      return;
+    }
+    const key = orderingKeyOf(event, this.trigger.spec.orderingKey);
+    if (key === undefined) await this.attempt(msg, event, signal, false);
+    else await this.ordered.push(key, () => this.attempt(msg, event, signal, true));
+  }
+
+  /** Attempts in all: the first and its retries. */
+  private get attempts(): number {
+    return this.delivery.retries + 1;
   }
 
   /**
    * Delivers until the event is settled. Unordered events retry through JetStream (nak
    * with a delay). Ordered ones retry here, holding the message (kept alive), because a
    * nak would let the next event with the same key overtake it, and its redelivery
-   * might reach another dispatcher replica.
+   * might reach another dispatcher replica. Never rejects: a throw is a failed attempt.
    */
   private async attempt(msg: JsMsg, event: Event, signal: AbortSignal, inPlace: boolean): Promise<void> {
     let attempt = msg.info.deliveryCount;
     for (;;) {
-      const release = await this.slots.acquire();
-      let response: DeliveryResponse;
+      let step: Step;
       try {
-        response = await this.deps.deliver({
-          key: { namespace: this.trigger.metadata.namespace ?? 'default', name: this.trigger.spec.function },
-          path: this.trigger.spec.path ?? '/',
-          event,
-          timeoutMs: this.delivery.timeoutMs,
-          signal,
-        });
-      } finally {
-        release();
+        step = await this.tryOnce(msg, event, attempt, signal);
+      } catch (err) {
+        await this.failed(msg, event, attempt, err, signal, inPlace);
+        if (!inPlace || attempt >= this.attempts || signal.aborted) return;
+        attempt++;
+        continue;
       }
-      if (signal.aborted) {
-        msg.nak();
-        return;
-      }
-      const decision = decideDelivery({
-        outcome: outcomeOf(response),
-        attempt,
-        retries: this.delivery.retries,
-        backoff: this.delivery.backoff,
-        ...(retryAfterOf(response) !== undefined ? { retryAfterHeader: retryAfterOf(response) } : {}),
-        nowMs: this.deps.now(),
-      });
-      if (decision.action === 'ack') {
-        const replyError = 'error' in response ? undefined : await this.publishReply(msg, event, response);
-        if (replyError !== undefined) {
-          // The function ran; only its reply is missing. Run it again, or give up as for any failure.
-          if (attempt >= this.delivery.retries + 1) {
-            await this.deadLetter(msg, { reason: 'reply-failed', lastError: replyError, attempts: attempt }, signal, event);
-            return;
-          }
-          this.deps.count('retried');
-          msg.nak(backoffDelay(this.delivery.backoff, attempt));
-          return;
-        }
-        this.deps.ack(msg);
-        this.deps.count('delivered');
-        return;
-      }
-      if (decision.action === 'deadletter') {
-        await this.deadLetter(msg, { reason: decision.reason, status: decision.status, lastError: decision.lastError ?? failureOf(response), attempts: decision.attempts }, signal, event);
+      if (step.kind === 'settled') return;
+      if (step.kind === 'deadletter') {
+        await this.deadLetter(msg, step.why, event, signal);
         return;
       }
       this.deps.count('retried');
-      this.deps.log.info({ attempt, delayMs: decision.delayMs, id: event.attributes.id, reason: failureOf(response) }, 'delivery failed; retrying');
+      this.deps.log.info({ attempt, delayMs: step.delayMs, id: event.attributes.id, reason: step.reason }, 'delivery failed; retrying');
       if (!inPlace) {
-        msg.nak(decision.delayMs);
+        this.nak(msg, step.delayMs);
         return;
       }
-      await sleep(decision.delayMs, signal);
+      await sleep(step.delayMs, signal);
       if (signal.aborted) {
-        msg.nak();
+        this.nak(msg);
         return;
       }
       attempt++;
+    }
+  }
+
+  /** One delivery and what follows from its answer. */
+  private async tryOnce(msg: JsMsg, event: Event, attempt: number, signal: AbortSignal): Promise<Step> {
+    const release = await this.slots.acquire();
+    let response: DeliveryResponse;
+    try {
+      // Stopping: an event still parked behind its key goes back without a delivery.
+      if (signal.aborted) {
+        this.nak(msg);
+        return { kind: 'settled' };
+      }
+      response = await this.deps.deliver({
+        key: { namespace: this.trigger.metadata.namespace ?? 'default', name: this.trigger.spec.function },
+        path: this.trigger.spec.path ?? '/',
+        event,
+        timeoutMs: this.delivery.timeoutMs,
+        signal,
+      });
+    } finally {
+      release();
+    }
+    if (signal.aborted) {
+      this.nak(msg);
+      return { kind: 'settled' };
+    }
+    const decision = decideDelivery({
+      outcome: outcomeOf(response),
+      attempt,
+      retries: this.delivery.retries,
+      backoff: this.delivery.backoff,
+      ...(retryAfterOf(response) !== undefined ? { retryAfterHeader: retryAfterOf(response) } : {}),
+      nowMs: this.deps.now(),
+    });
+    if (decision.action === 'ack') {
+      const replyError = 'error' in response ? undefined : await this.publishReply(msg, event, response);
+      if (replyError !== undefined) {
+        // The function ran; only its reply is missing. Run it again, or give up as for any failure.
+        if (attempt >= this.attempts) return { kind: 'deadletter', why: { reason: 'reply-failed', lastError: replyError, attempts: attempt } };
+        return { kind: 'retry', delayMs: backoffDelay(this.delivery.backoff, attempt), reason: replyError };
+      }
+      this.deps.ack(msg);
+      this.deps.count('delivered');
+      return { kind: 'settled' };
+    }
+    if (decision.action === 'deadletter') {
+      return { kind: 'deadletter', why: { reason: decision.reason, status: decision.status, lastError: decision.lastError ?? failureOf(response), attempts: decision.attempts } };
+    }
+    return { kind: 'retry', delayMs: decision.delayMs, reason: failureOf(response) };
+  }
+
+  /**
+   * A throw while handling attempt `attempt`: dead-letters the event as `internal` when it
+   * was the last attempt, else counts a retry and, unless the caller retries in place,
+   * hands it back with the backoff delay. Never rejects.
+   */
+  private async failed(msg: JsMsg, event: Event | undefined, attempt: number, err: unknown, signal: AbortSignal, inPlace: boolean): Promise<void> {
+    const lastError = errorText(err);
+    this.deps.log.error({ err, seq: msg.seq, id: event?.attributes.id, attempt }, 'handling an event failed inside the dispatcher');
+    if (attempt >= this.attempts) {
+      await this.deadLetter(msg, { reason: 'internal', lastError, attempts: attempt }, event, signal);
+      return;
+    }
+    this.deps.count('retried');
+    const delayMs = backoffDelay(this.delivery.backoff, attempt);
+    if (!inPlace) {
+      this.nak(msg, delayMs);
+      return;
+    }
+    await sleep(delayMs, signal);
+    if (signal.aborted) this.nak(msg);
+  }
+
+  /** Hands the event back to JetStream; if NATS is gone, JetStream redelivers it after the ack wait anyway. */
+  private nak(msg: JsMsg, delayMs?: number): void {
+    try {
+      msg.nak(delayMs);
+    } catch (err) {
+      this.deps.log.warn({ err, seq: msg.seq }, 'could not hand an event back; JetStream redelivers it after the ack wait');
     }
   }
 
@@ -231,23 +319,35 @@ export class TriggerRunner {
   /**
    * Publishes the original message, untouched but for the dead-letter headers, then
    * terminates it. The publish is retried until it succeeds: the event has used its
-   * deliveries, so dropping it here would lose it.
+   * deliveries, so dropping it here would lose it. With no dead-letter subject the event
+   * is terminated and counted as dropped, and logged with its id. Never rejects.
    */
-  private async deadLetter(msg: JsMsg, why: Omit<DeadLetterInfo, 'trigger' | 'function' | 'subject'>, signal: AbortSignal, event?: Event): Promise<void> {
+  private async deadLetter(
+    msg: JsMsg,
+    why: Omit<DeadLetterInfo, 'trigger' | 'function' | 'subject'>,
+    event: Event | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     const subject = this.delivery.deadLetterSubject;
     const info: DeadLetterInfo = { ...why, trigger: this.name, function: this.trigger.spec.function, subject: msg.subject };
+    const eventId = event?.attributes.id ?? idOfMessage(msg);
     if (!subject) {
-      this.deps.log.error({ seq: msg.seq, ...info }, 'event failed for good and the trigger has no deadLetterSubject; dropping it');
-      msg.term();
-      this.deps.count('deadLettered');
+      this.drop(msg, { ...info, id: eventId }, 'event failed for good and the trigger has no deadLetterSubject; dropping it');
       return;
     }
-    // A wrapped plain message gets its attributes as ce- headers: its id names where the
-    // original is stored, which the dead letter (and a redrive of it) is not.
-    const headers = withHeaders(msg.headers, { ...(event ? wrappedEventHeaders(msg, event) : {}), ...deadLetterHeaders(info) });
-    // A failed redrive is a dead letter like any other; left on, the mark would make a
-    // trigger that consumes the dead-letter subject skip it.
-    headers.delete(REDRIVE_TRIGGER_HEADER);
+    let headers: MsgHdrs;
+    try {
+      // A wrapped plain message gets its attributes as ce- headers: its id names where the
+      // original is stored, which the dead letter (and a redrive of it) is not.
+      headers = withHeaders(msg.headers, { ...(event ? wrappedEventHeaders(msg, event) : {}), ...deadLetterHeaders(info) });
+      // A failed redrive is a dead letter like any other; left on, the mark would make a
+      // trigger that consumes the dead-letter subject skip it.
+      headers.delete(REDRIVE_TRIGGER_HEADER);
+    } catch (err) {
+      // Not even the headers could be made (a bug): nothing to publish, so count it.
+      this.drop(msg, { ...info, id: eventId, err }, 'the dead letter could not be made; dropping the event');
+      return;
+    }
     for (let failures = 1; ; failures++) {
       try {
         await publishDurably(this.deps.nc, this.deps.js, this.deps.jsm, subject, msg.data, { headers, msgID: `${this.consumerName}.${msg.seq}.deadletter` });
@@ -256,15 +356,45 @@ export class TriggerRunner {
         this.deps.log.warn({ err, subject }, 'publishing a dead letter failed; trying again');
         await sleep(backoffDelay(RESTART_BACKOFF, failures), signal);
         if (signal.aborted) {
-          msg.nak();
+          this.nak(msg);
           return;
         }
       }
     }
-    this.deps.log.warn({ seq: msg.seq, ...info, deadLetterSubject: subject }, 'event dead-lettered');
-    msg.term();
+    this.deps.log.warn({ seq: msg.seq, id: eventId, ...info, deadLetterSubject: subject }, 'event dead-lettered');
+    this.term(msg);
     this.deps.count('deadLettered');
   }
+
+  private drop(msg: JsMsg, fields: Record<string, unknown>, message: string): void {
+    this.deps.log.error({ seq: msg.seq, ...fields }, message);
+    this.term(msg);
+    this.deps.count('dropped');
+  }
+
+  private term(msg: JsMsg): void {
+    try {
+      msg.term();
+    } catch (err) {
+      // Redelivered after the ack wait, and settled again then: the dead letter's
+      // Nats-Msg-Id keeps it stored once.
+      this.deps.log.warn({ err, seq: msg.seq }, 'could not terminate an event; JetStream redelivers it after the ack wait');
+    }
+  }
+}
+
+type Step =
+  | { kind: 'settled' }
+  | { kind: 'retry'; delayMs: number; reason: string }
+  | { kind: 'deadletter'; why: Omit<DeadLetterInfo, 'trigger' | 'function' | 'subject'> };
+
+/** The id to log for a message that could not be read as an event. */
+function idOfMessage(msg: JsMsg): string | undefined {
+  return msg.headers?.get('ce-id') || msg.headers?.get('Nats-Msg-Id') || undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 function outcomeOf(response: DeliveryResponse): DeliveryOutcome {

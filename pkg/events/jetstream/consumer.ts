@@ -1,7 +1,10 @@
-// One durable pull consumer per Trigger. The consumer carries the delivery limits the
-// server enforces: how many events may be unacknowledged at once (maxInFlight) and how
-// many times one event is handed out (retries + 1). Backoff between attempts is the
-// dispatcher's nak delay, not the consumer's, so the policy stays in one place.
+// One durable pull consumer per Trigger. The consumer carries the limit the server
+// enforces: how many events may be unacknowledged at once (maxInFlight, more for an
+// ordered trigger: see maxAckPendingFor). How many times an event is attempted is the
+// dispatcher's count alone: the consumer has no max_deliver, because JetStream silently
+// stops handing out an event that reached it, and an attempt cut short (a shutdown, a lost
+// connection) would then lose the event instead of dead-lettering it. Backoff between
+// attempts is the dispatcher's nak delay, not the consumer's, so the policy stays in one place.
 import {
   AckPolicy,
   DeliverPolicy,
@@ -16,6 +19,21 @@ import { isNotFound } from './stream.js';
 
 /** Long enough for ordinary deliveries; longer ones are kept alive with in-progress acks. */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
+
+/**
+ * Events an ordered trigger may hold parked behind busy keys, beyond its maxInFlight
+ * deliveries: max(maxInFlight, ORDERED_PARK_MIN). Parked events do not deliver, so they
+ * must not use up the ack-pending slots the other keys need; with this room a key
+ * waiting for its retries holds up other keys only once this many events are parked
+ * behind busy keys. The bound is also the memory one: at most maxInFlight +
+ * max(maxInFlight, 100) events of a trigger are held in the dispatcher at once.
+ */
+export const ORDERED_PARK_MIN = 100;
+
+/** The consumer's max_ack_pending: maxInFlight, plus room for parked events when the trigger is ordered. */
+export function maxAckPendingFor(spec: { orderingKey?: string | undefined }, maxInFlight: number): number {
+  return spec.orderingKey === undefined ? maxInFlight : maxInFlight + Math.max(maxInFlight, ORDERED_PARK_MIN);
+}
 
 export interface ConsumerLimits {
   retries: number;
@@ -44,8 +62,9 @@ export function consumerConfigFor(
     filter_subject: trigger.spec.subject,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
-    max_ack_pending: delivery.maxInFlight,
-    max_deliver: delivery.retries + 1,
+    max_ack_pending: maxAckPendingFor(trigger.spec, delivery.maxInFlight),
+    // Unlimited: see the top of this file.
+    max_deliver: -1,
     deliver_policy: DeliverPolicy.All,
     replay_policy: ReplayPolicy.Instant,
   };

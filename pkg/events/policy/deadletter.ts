@@ -5,7 +5,9 @@
 import { headerMap, type HeaderSource } from '../cloudevents/headers.js';
 
 /**
- * - kfn-dlq-reason: `rejected` (a non-retryable answer such as 400) or `retries-exhausted`
+ * - kfn-dlq-reason: `rejected` (a non-retryable answer such as 400), `retries-exhausted`,
+ *   `malformed` (not a valid CloudEvent), `reply-failed` (its reply could not be
+ *   published) or `internal` (handling it threw inside the dispatcher)
  * - kfn-dlq-status: the function's last HTTP status, when it answered at all
  * - kfn-dlq-attempts: deliveries made, first one included
  * - kfn-dlq-trigger: `<namespace>/<trigger name>`

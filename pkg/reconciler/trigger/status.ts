@@ -55,6 +55,7 @@ export function triggerStatus(t: KfnTrigger, seen: TriggerObservation, now: Date
         status.delivered = seen.counts.delivered;
         status.retried = seen.counts.retried;
         status.deadLettered = seen.counts.deadLettered;
+        status.dropped = seen.counts.dropped;
       }
       return markConsumerReady(markFunctionFound(status, now), seen.consumer, now);
     }

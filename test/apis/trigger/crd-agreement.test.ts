@@ -204,7 +204,7 @@ describe('Trigger CRD schema describes the types', () => {
   const backoffKeys = { policy: true, delay: true, maxDelay: true } satisfies Record<keyof BackoffSpec, true>;
   const replyKeys = { subject: true } satisfies Record<keyof NonNullable<TriggerSpec['reply']>, true>;
   const statusKeys = {
-    observedGeneration: true, consumer: true, delivered: true, retried: true, deadLettered: true, conditions: true,
+    observedGeneration: true, consumer: true, delivered: true, retried: true, deadLettered: true, dropped: true, conditions: true,
   } satisfies Record<keyof TriggerStatus, true>;
   const conditionKeys = {
     type: true, status: true, reason: true, message: true, lastTransitionTime: true,
@@ -263,7 +263,7 @@ describe('Trigger CRD schema describes the types', () => {
     assert.deepEqual(version.subresources?.status, {});
     assert.deepEqual(
       version.additionalPrinterColumns?.map((c) => c.name.toUpperCase()),
-      ['SUBJECT', 'FUNCTION', 'READY', 'DELIVERED', 'DEAD-LETTERED', 'AGE'],
+      ['SUBJECT', 'FUNCTION', 'READY', 'DELIVERED', 'DEAD-LETTERED', 'DROPPED', 'AGE'],
     );
   });
 });

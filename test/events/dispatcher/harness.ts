@@ -9,7 +9,7 @@ import { quietLogger } from '../../../pkg/shared/log.js';
 import { makeEvent, type AttributeValue, type Event } from '../../../pkg/events/cloudevents/event.js';
 import { msgIdFor, toNatsMessage } from '../../../pkg/events/cloudevents/nats.js';
 import { Dispatcher } from '../../../pkg/events/dispatcher/dispatcher.js';
-import { httpDeliverer } from '../../../pkg/events/dispatcher/deliver-http.js';
+import { httpDeliverer, type Deliverer } from '../../../pkg/events/dispatcher/deliver-http.js';
 import { ensureStream } from '../../../pkg/events/jetstream/stream.js';
 import { startNatsServer, type NatsServer } from '../../util/nats.js';
 
@@ -94,12 +94,16 @@ export interface Suite {
   js: JetStreamClient;
   jsm: JetStreamManager;
   fn: FunctionServer;
+  /** The function server's base URL, for a second dispatcher. */
+  fnUrl: string;
   dispatcher: Dispatcher;
   stop(): Promise<void>;
 }
 
 /** nats-server, stream, function server and a running dispatcher; `stop()` undoes all of it. */
-export async function startSuite(opts: { ackWaitMs?: number; subjects?: string[]; registry?: Registry } = {}): Promise<Suite> {
+export async function startSuite(
+  opts: { ackWaitMs?: number; subjects?: string[]; registry?: Registry; wrapDeliver?: (inner: Deliverer) => Deliverer } = {},
+): Promise<Suite> {
   const nats = await startNatsServer();
   const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   const jsm = await nc.jetstreamManager();
@@ -109,7 +113,7 @@ export async function startSuite(opts: { ackWaitMs?: number; subjects?: string[]
   const dispatcher = new Dispatcher({
     nc,
     log: quietLogger(),
-    deliver: httpDeliverer(url),
+    deliver: opts.wrapDeliver ? opts.wrapDeliver(httpDeliverer(url)) : httpDeliverer(url),
     streamName: STREAM,
     ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}),
     ...(opts.registry ? { registry: opts.registry } : {}),
@@ -122,6 +126,7 @@ export async function startSuite(opts: { ackWaitMs?: number; subjects?: string[]
     js: nc.jetstream(),
     jsm,
     fn,
+    fnUrl: url,
     dispatcher,
     async stop() {
       abort.abort();

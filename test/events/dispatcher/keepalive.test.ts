@@ -44,4 +44,20 @@ describe('keepAlive', () => {
     assert.equal(sent, 2);
     stop();
   });
+
+  it('an in-progress ack that throws (connection closed) neither escapes the timer nor stops the next ones', () => {
+    let tries = 0;
+    const stop = keepAlive(
+      {
+        working: () => {
+          tries++;
+          throw new Error('CONNECTION_CLOSED');
+        },
+      },
+      60,
+    );
+    assert.doesNotThrow(() => advance(120));
+    assert.equal(tries, 3);
+    stop();
+  });
 });

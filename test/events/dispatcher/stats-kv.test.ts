@@ -67,15 +67,15 @@ describe('trigger counts in the KV bucket', () => {
     const a = new FakeSource();
     const b = new FakeSource();
     a.set(key, { delivered: 5, retried: 2 });
-    b.set(key, { delivered: 7, deadLettered: 1, filtered: 3 });
+    b.set(key, { delivered: 7, deadLettered: 1, dropped: 4, filtered: 3 });
     a.set({ namespace: 'sum', name: 'orders-eu' }, { delivered: 100 });
     await writer(a, 'pod-a').flush();
     await writer(b, 'pod-b').flush();
-    assert.deepEqual(await readTriggerStats(kv, key), { delivered: 12, retried: 2, deadLettered: 1, filtered: 3 });
-    assert.deepEqual(await readTriggerStats(kv, { namespace: 'sum', name: 'orders-eu' }), { delivered: 100, retried: 0, deadLettered: 0, filtered: 0 });
+    assert.deepEqual(await readTriggerStats(kv, key), { delivered: 12, retried: 2, deadLettered: 1, dropped: 4, filtered: 3 });
+    assert.deepEqual(await readTriggerStats(kv, { namespace: 'sum', name: 'orders-eu' }), { delivered: 100, retried: 0, deadLettered: 0, dropped: 0, filtered: 0 });
     assert.deepEqual(await readTriggerStats(kv, { namespace: 'sum', name: 'nothing' }), emptyCounters());
     const stored = await kv.get('sum.orders.pod-a');
-    assert.deepEqual(stored?.json(), { delivered: 5, retried: 2, deadLettered: 0, filtered: 0, updatedAt: '2026-01-02T03:04:05.000Z' });
+    assert.deepEqual(stored?.json(), { delivered: 5, retried: 2, deadLettered: 0, dropped: 0, filtered: 0, updatedAt: '2026-01-02T03:04:05.000Z' });
   });
 
   it('writes only when the counts changed', async () => {
@@ -101,7 +101,7 @@ describe('trigger counts in the KV bucket', () => {
     const again = new FakeSource();
     again.set(key, { delivered: 2 });
     await writer(again, 'pod-a').flush();
-    assert.deepEqual(await readTriggerStats(kv, key), { delivered: 42, retried: 3, deadLettered: 0, filtered: 0 });
+    assert.deepEqual(await readTriggerStats(kv, key), { delivered: 42, retried: 3, deadLettered: 0, dropped: 0, filtered: 0 });
   });
 
   it('the periodic loop writes until its signal aborts', async () => {
@@ -131,6 +131,6 @@ describe('trigger counts in the KV bucket', () => {
 
   it('a malformed stored value counts as zeros', () => {
     assert.deepEqual(parseCounters('not json'), emptyCounters());
-    assert.deepEqual(parseCounters('{"delivered":-1,"retried":"2","deadLettered":3.7}'), { delivered: 0, retried: 0, deadLettered: 3, filtered: 0 });
+    assert.deepEqual(parseCounters('{"delivered":-1,"retried":"2","deadLettered":3.7}'), { delivered: 0, retried: 0, deadLettered: 3, dropped: 0, filtered: 0 });
   });
 });

@@ -16,25 +16,39 @@ function trig(name: string, namespace: string | undefined, subject: string): Kfn
 describe('consumerConfigFor', () => {
   const rows = [
     {
-      name: 'defaults: 3 retries → 4 deliveries, maxInFlight 100 pending, 30 s ack wait',
+      name: 'defaults: maxInFlight 100 pending, 30 s ack wait, no max_deliver (the dispatcher counts attempts)',
       trigger: trig('orders', 'shop', 'orders.>'),
       delivery: { retries: 3, maxInFlight: 100 },
       opts: {},
-      want: { durable_name: 'kfn_shop_orders', filter_subject: 'orders.>', max_deliver: 4, max_ack_pending: 100, ack_wait: nanos(30_000) },
+      want: { durable_name: 'kfn_shop_orders', filter_subject: 'orders.>', max_deliver: -1, max_ack_pending: 100, ack_wait: nanos(30_000) },
     },
     {
-      name: 'no retries → one delivery; maxInFlight 1',
+      name: 'no retries still no max_deliver: JetStream would drop an event whose only attempt was cut short; maxInFlight 1',
       trigger: trig('one', 'default', 'a.b'),
       delivery: { retries: 0, maxInFlight: 1 },
       opts: {},
-      want: { durable_name: 'kfn_default_one', filter_subject: 'a.b', max_deliver: 1, max_ack_pending: 1, ack_wait: nanos(30_000) },
+      want: { durable_name: 'kfn_default_one', filter_subject: 'a.b', max_deliver: -1, max_ack_pending: 1, ack_wait: nanos(30_000) },
     },
     {
       name: 'dots in the name become underscores; no namespace means default; ack wait overridden',
       trigger: trig('v1.orders', undefined, 'x.*'),
       delivery: { retries: 5, maxInFlight: 7 },
       opts: { ackWaitMs: 1000 },
-      want: { durable_name: 'kfn_default_v1_orders', filter_subject: 'x.*', max_deliver: 6, max_ack_pending: 7, ack_wait: nanos(1000) },
+      want: { durable_name: 'kfn_default_v1_orders', filter_subject: 'x.*', max_deliver: -1, max_ack_pending: 7, ack_wait: nanos(1000) },
+    },
+    {
+      name: 'orderingKey, maxInFlight 2: room for 100 events parked behind busy keys besides the 2 deliveries',
+      trigger: { ...trig('keyed', 'shop', 'k.>'), spec: { subject: 'k.>', function: 'fn', orderingKey: 'customer' } },
+      delivery: { retries: 3, maxInFlight: 2 },
+      opts: {},
+      want: { durable_name: 'kfn_shop_keyed', filter_subject: 'k.>', max_deliver: -1, max_ack_pending: 102, ack_wait: nanos(30_000) },
+    },
+    {
+      name: 'orderingKey, maxInFlight 500: as many parked as deliveries, 1000 in all',
+      trigger: { ...trig('keyed', 'shop', 'k.>'), spec: { subject: 'k.>', function: 'fn', orderingKey: 'customer' } },
+      delivery: { retries: 3, maxInFlight: 500 },
+      opts: {},
+      want: { durable_name: 'kfn_shop_keyed', filter_subject: 'k.>', max_deliver: -1, max_ack_pending: 1000, ack_wait: nanos(30_000) },
     },
   ];
   for (const row of rows) {
@@ -121,10 +135,14 @@ describe('ensureStream / ensureConsumer on a real nats-server', () => {
     await ensureStream(jsm, { name: 'S2', subjects: ['c.>'], duplicateWindowMs: 60_000 });
     const t = trig('orders', 'shop', 'c.orders');
     const first = await ensureConsumer(jsm, 'S2', consumerConfigFor(t, { retries: 3, maxInFlight: 10 }));
-    assert.equal(first.config.max_deliver, 4);
+    assert.equal(first.config.max_deliver, -1);
+    assert.equal(first.config.max_ack_pending, 10);
     const updated = await ensureConsumer(jsm, 'S2', consumerConfigFor(t, { retries: 1, maxInFlight: 3 }));
-    assert.equal(updated.config.max_deliver, 2);
     assert.equal(updated.config.max_ack_pending, 3);
+    // A consumer made before max_deliver was unlimited gets its limit lifted in place.
+    await jsm.consumers.update('S2', consumerNameFor(t), { max_deliver: 2 });
+    const lifted = await ensureConsumer(jsm, 'S2', consumerConfigFor(t, { retries: 1, maxInFlight: 3 }));
+    assert.equal(lifted.config.max_deliver, -1);
     const moved = await ensureConsumer(jsm, 'S2', consumerConfigFor({ ...t, spec: { ...t.spec, subject: 'c.refunds' } }, { retries: 1, maxInFlight: 3 }));
     assert.equal(moved.config.filter_subject, 'c.refunds');
     await removeConsumer(jsm, 'S2', consumerNameFor(t));

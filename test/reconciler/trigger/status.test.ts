@@ -40,7 +40,7 @@ const readyBefore: TriggerStatus = {
   conditions: [cond('ConsumerReady', 'True', undefined, undefined, EARLIER), cond('FunctionFound', 'True', undefined, undefined, EARLIER), cond('Ready', 'True', undefined, undefined, EARLIER)],
 };
 
-const counts = { delivered: 12, retried: 2, deadLettered: 1, filtered: 5 };
+const counts = { delivered: 12, retried: 2, deadLettered: 1, dropped: 3, filtered: 5 };
 
 interface Row {
   name: string;
@@ -60,6 +60,7 @@ const rows: Row[] = [
       delivered: 12,
       retried: 2,
       deadLettered: 1,
+      dropped: 3,
       conditions: [cond('ConsumerReady', 'True'), cond('FunctionFound', 'True'), cond('Ready', 'True')],
     },
   },
@@ -67,7 +68,7 @@ const rows: Row[] = [
     name: 'new counts move nothing else, not even the transition times',
     given: trigger(withStatus(readyBefore)),
     seen: { kind: 'ready', consumer: 'kfn_shop_orders', counts },
-    want: { ...readyBefore, observedGeneration: 3, delivered: 12, retried: 2, deadLettered: 1 },
+    want: { ...readyBefore, observedGeneration: 3, delivered: 12, retried: 2, deadLettered: 1, dropped: 3 },
   },
   {
     name: 'counts that could not be read keep the last ones',
@@ -125,6 +126,7 @@ const rows: Row[] = [
       delivered: 12,
       retried: 2,
       deadLettered: 1,
+      dropped: 3,
       conditions: [cond('ConsumerReady', 'True'), cond('FunctionFound', 'True', undefined, undefined, EARLIER), cond('Ready', 'True')],
     },
   },
