@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { HomeInUseError, isKfnDev, isKfnDevCommand, LOCK_FILE, lockHome } from '../../pkg/dev/lock.js';
+import { alive } from '../util/process.js';
 import { waitFor } from '../util/wait.js';
 
 const children: ChildProcess[] = [];
@@ -27,17 +28,8 @@ async function home(): Promise<string> {
 async function idleProcess(...argv: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', ...argv], { stdio: 'ignore' });
   children.push(child);
-  await waitFor('the process to run', () => child.pid !== undefined && isAlive(child.pid));
+  await waitFor('the process to run', () => child.pid !== undefined && alive(child.pid));
   return child;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A pid that was a process and is gone now. */

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
-import { kfnBin, startDev, type DevProcess } from '../util/dev.js';
+import { kfnBin, withDev, type DevProcess } from '../util/dev.js';
 import { startNatsServer } from '../util/nats.js';
 import { alive } from '../util/process.js';
 import { waitFor } from '../util/wait.js';
@@ -53,15 +53,9 @@ async function waitTriggersDown(dev: DevProcess, names: readonly string[], reaso
   }
 }
 
-async function withDev(manifests: Record<string, string>, flags: string[], body: (dev: DevProcess) => Promise<void>): Promise<void> {
-  const dev = await startDev(manifests, ['--ack-wait', '2s', ...flags]);
-  try {
-    await body(dev);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- kfn dev output (tail) ---\n${dev.output().slice(-6000)}`, { cause: err });
-  } finally {
-    await dev.stop();
-  }
+/** kfn dev with a short ack wait, so an event whose ack was lost comes back in seconds. */
+function withFastDev(manifests: Record<string, string>, flags: string[], body: (dev: DevProcess) => Promise<void>): Promise<void> {
+  return withDev(manifests, ['--ack-wait', '2s', ...flags], body);
 }
 
 async function publish(dev: DevProcess, subject: string, id: string): Promise<void> {
@@ -95,7 +89,7 @@ test('nats-server SIGKILLed under kfn dev: reported down, restarted on the same 
     // Its function comes only after the restart: the event stored before the kill waits for it.
     'later-trigger.yaml': triggerManifest('to-later', { subject: 'faults.kill', function: 'later' }),
   };
-  await withDev(manifests, [], async (dev) => {
+  await withFastDev(manifests, [], async (dev) => {
     await waitTriggersReady(dev.admin, ['to-live']);
     const before = await info(dev);
     assert.ok(before.nats && before.natsPid, `kfn dev reports its nats-server: ${JSON.stringify(before)}`);
@@ -142,7 +136,7 @@ test('NATS_URL server stopped: health and triggers say NATS is unavailable, and 
       'f.yaml': functionManifest('f', 'recorder.js', { RECORD_FILE: 'f.jsonl' }),
       't.yaml': triggerManifest('to-f', { subject: 'faults.ext', function: 'f' }),
     };
-    await withDev(manifests, ['--nats-url', nats.url], async (dev) => {
+    await withFastDev(manifests, ['--nats-url', nats.url], async (dev) => {
       await waitTriggersReady(dev.admin, ['to-f']);
       await publish(dev, 'faults.ext', 'ext-1');
       await waitDelivered(dev, 'f.jsonl', ['ext-1']);
@@ -174,7 +168,7 @@ test('a second kfn dev on a KFN_HOME in use refuses to start, names the folder a
     'f.yaml': functionManifest('f', 'recorder.js', { RECORD_FILE: 'f.jsonl' }),
     't.yaml': triggerManifest('to-f', { subject: 'faults.two', function: 'f' }),
   };
-  await withDev(manifests, [], async (dev) => {
+  await withFastDev(manifests, [], async (dev) => {
     await waitTriggersReady(dev.admin, ['to-f']);
     const first = await info(dev);
     const stateBefore = await readFile(path.join(dev.home, 'dev.json'), 'utf8');

@@ -2,7 +2,7 @@
 // real replicas (the hello sample), real HTTP through the activator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { helloManifest, startDev, type DevProcess } from '../util/dev.js';
+import { helloManifest, withDev, type DevProcess } from '../util/dev.js';
 import { count, describe, get, runLoad } from '../util/load.js';
 import { waitFor } from '../util/wait.js';
 
@@ -10,15 +10,8 @@ import { waitFor } from '../util/wait.js';
 // a 1 s grace period before the last replica goes, decisions every 500 ms.
 const FAST = ['--stable-window', '3s', '--panic-window-percentage', '50', '--scale-to-zero-grace', '1s', '--tick', '500ms'];
 
-async function withDev(manifests: Record<string, string>, body: (dev: DevProcess) => Promise<void>, flags = FAST): Promise<void> {
-  const dev = await startDev(manifests, flags);
-  try {
-    await body(dev);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- kfn dev output (tail) ---\n${dev.output().slice(-6000)}`, { cause: err });
-  } finally {
-    await dev.stop();
-  }
+function withServingDev(manifests: Record<string, string>, body: (dev: DevProcess) => Promise<void>, flags = FAST): Promise<void> {
+  return withDev(manifests, flags, body);
 }
 
 const ready = (fn: { status?: { readyReplicas?: number } }, n = 1): boolean => (fn.status?.readyReplicas ?? 0) >= n;
@@ -26,7 +19,7 @@ const atZero = (fn: { status?: { readyReplicas?: number; desiredReplicas?: numbe
   (fn.status?.desiredReplicas ?? -1) === 0 && (fn.status?.readyReplicas ?? -1) === 0 && (fn.status?.replicas ?? -1) === 0;
 
 test('200 concurrent requests to a function at zero replicas all get 200, and it is at one or more after', async () => {
-  await withDev({ 'cold.yaml': helloManifest('cold', { scale: { initial: 0 } }) }, async (dev) => {
+  await withServingDev({ 'cold.yaml': helloManifest('cold', { scale: { initial: 0 } }) }, async (dev) => {
     const before = await dev.waitStatus('cold to be registered at zero', 'cold', (fn) => atZero(fn) && fn.status?.url !== undefined);
     assert.equal(before.status?.readyReplicas, 0);
 
@@ -39,7 +32,7 @@ test('200 concurrent requests to a function at zero replicas all get 200, and it
 });
 
 test('sustained load with containerConcurrency 2 scales to 3 or more replicas and no replica ever has more than 2 in flight', async () => {
-  await withDev({ 'cc.yaml': helloManifest('cc', { containerConcurrency: 2, scale: { initial: 0 } }) }, async (dev) => {
+  await withServingDev({ 'cc.yaml': helloManifest('cc', { containerConcurrency: 2, scale: { initial: 0 } }) }, async (dev) => {
     // 6 clients of 150 ms requests against a target of 2 × 70 % = 1.4 per replica: ~5 replicas wanted.
     let scaled = false;
     const load = runLoad({ url: `${dev.activator}/default/cc/?sleep=150`, concurrency: 6, until: () => scaled, maxMs: 60_000 });
@@ -53,7 +46,7 @@ test('sustained load with containerConcurrency 2 scales to 3 or more replicas an
 });
 
 test('a load that runs across a scale-down loses no request, and the function returns to zero when the load stops', async () => {
-  await withDev({ 'down.yaml': helloManifest('down', { containerConcurrency: 2, scale: { initial: 0 } }) }, async (dev) => {
+  await withServingDev({ 'down.yaml': helloManifest('down', { containerConcurrency: 2, scale: { initial: 0 } }) }, async (dev) => {
     let phase: 'high' | 'low' | 'done' = 'high';
     const high = runLoad({ url: `${dev.activator}/default/down/?sleep=100`, concurrency: 6, until: () => phase !== 'high', maxMs: 60_000 });
     const low = runLoad({ url: `${dev.activator}/default/down/?sleep=100`, concurrency: 1, until: () => phase === 'done', maxMs: 90_000 });
@@ -75,7 +68,7 @@ test('a load that runs across a scale-down loses no request, and the function re
 });
 
 test('a replica killed with SIGKILL under load is replaced, status shows the restart, and only its in-flight requests fail', async () => {
-  await withDev({ 'kill.yaml': helloManifest('kill', { containerConcurrency: 2, scale: { min: 2, initial: 2 } }) }, async (dev) => {
+  await withServingDev({ 'kill.yaml': helloManifest('kill', { containerConcurrency: 2, scale: { min: 2, initial: 2 } }) }, async (dev) => {
     await dev.waitStatus('kill to have 2 ready replicas', 'kill', (fn) => ready(fn, 2));
     let stop = false;
     const load = runLoad({ url: `${dev.activator}/default/kill/?sleep=50`, concurrency: 4, until: () => stop, maxMs: 60_000 });
@@ -99,7 +92,7 @@ test('a replica killed with SIGKILL under load is replaced, status shows the res
 
 test('a function whose process exits at start fails waiting requests fast with 503 naming the reason, and status says why', async () => {
   const crash = helloManifest('crash', { args: ['crash.js'], timeoutSeconds: 120, scale: { initial: 0 } });
-  await withDev({ 'crash.yaml': crash, 'crash.js': "console.error('boom: missing DATABASE_URL');\nprocess.exit(3);\n" }, async (dev) => {
+  await withServingDev({ 'crash.yaml': crash, 'crash.js': "console.error('boom: missing DATABASE_URL');\nprocess.exit(3);\n" }, async (dev) => {
     await dev.waitStatus('crash to be registered', 'crash', (fn) => fn.status?.url !== undefined);
     const started = Date.now();
     const res = await get(`${dev.activator}/default/crash/`);
@@ -119,7 +112,7 @@ test('past the buffer bound a request gets 503 with Retry-After while the functi
   const slow = helloManifest('slow', { args: ['slow.js'], scale: { initial: 0 } });
   // Starts listening only after 3 s, so requests queue in the activator meanwhile.
   const slowStart = "await new Promise((r) => setTimeout(r, 3000));\nexport { default } from './handler.js';\n";
-  await withDev({ 'slow.yaml': slow, 'slow.js': slowStart }, async (dev) => {
+  await withServingDev({ 'slow.yaml': slow, 'slow.js': slowStart }, async (dev) => {
     await dev.waitStatus('slow to be registered', 'slow', (fn) => fn.status?.url !== undefined);
     const results = await Promise.all(Array.from({ length: 8 }, () => get(`${dev.activator}/default/slow/`)));
     const rejected = results.filter((r) => r.status === 503);
@@ -131,7 +124,7 @@ test('past the buffer bound a request gets 503 with Retry-After while the functi
 });
 
 test('an unknown function gets 404 naming it', async () => {
-  await withDev({}, async (dev) => {
+  await withServingDev({}, async (dev) => {
     const res = await get(`${dev.activator}/default/nope/`);
     assert.equal(res.status, 404);
     assert.match(res.body, /default\/nope/);
@@ -139,7 +132,7 @@ test('an unknown function gets 404 naming it', async () => {
 });
 
 test('scale-to-zero status: a function at zero is Ready with Active=False NoTraffic', async () => {
-  await withDev({ 'idle.yaml': helloManifest('idle', { scale: { initial: 0 } }) }, async (dev) => {
+  await withServingDev({ 'idle.yaml': helloManifest('idle', { scale: { initial: 0 } }) }, async (dev) => {
     const fn = await dev.waitStatus('idle at zero', 'idle', atZero);
     assert.equal(fn.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', JSON.stringify(fn.status));
     const active = fn.status?.conditions?.find((c) => c.type === 'Active');

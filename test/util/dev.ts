@@ -110,6 +110,21 @@ export async function startDev(manifests: Record<string, string>, flags: string[
   return dev;
 }
 
+/**
+ * Runs `body` against a fresh `kfn dev` and stops it afterwards; a failure carries the tail
+ * of kfn dev's output, which is where the reason usually is.
+ */
+export async function withDev(manifests: Record<string, string>, flags: string[], body: (dev: DevProcess) => Promise<void>): Promise<void> {
+  const dev = await startDev(manifests, flags);
+  try {
+    await body(dev);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- kfn dev output (tail) ---\n${dev.output().slice(-6000)}`, { cause: err });
+  } finally {
+    await dev.stop();
+  }
+}
+
 export function runKfn(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [kfnBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
