@@ -6,7 +6,7 @@
 // dead-letter subject, counted as dropped and logged with its id. The consumer has no
 // max_deliver (see consumerConfigFor): the attempt count here is the only limit, so
 // JetStream never discards an event on its own.
-import type { JetStreamClient, JetStreamManager, JsMsg, MsgHdrs, NatsConnection } from 'nats';
+import { ConsumerEvents, type ConsumerInfo, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgHdrs, type NatsConnection } from 'nats';
 import type { ResolvedDelivery } from '../../apis/trigger/defaults.js';
 import type { KfnTrigger } from '../../apis/trigger/types.js';
 import { sleep } from '../../shared/abort.js';
@@ -20,11 +20,13 @@ import { functionSource, replyEvent } from '../cloudevents/reply.js';
 import { decideDelivery, type DeliveryOutcome } from '../policy/classify.js';
 import { deadLetterHeaders, redriveAllows, REDRIVE_TRIGGER_HEADER, type DeadLetterInfo } from '../policy/deadletter.js';
 import { orderingKeyOf } from '../policy/ordering.js';
-import { maxAckPendingFor } from '../jetstream/consumer.js';
+import { consumerConfigFor, maxAckPendingFor } from '../jetstream/consumer.js';
+import { isNotFound } from '../jetstream/stream.js';
 import type { Outcome } from './counters.js';
 import type { Deliverer, DeliveryResponse } from './deliver-http.js';
 import { keepAlive } from './keepalive.js';
 import { publishDurably, withHeaders } from './publish.js';
+import { restartPosition } from './consumer-restart.js';
 import { Slots } from './slots.js';
 
 /**
@@ -56,6 +58,11 @@ export class TriggerRunner {
   private readonly ordered: KeyedQueue;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly name: string;
+  /** Stream sequences of the events being handled: where a lost consumer starts again. */
+  private readonly unsettled = new Set<number>();
+  private highestSeen: number | undefined;
+  /** The consumer as last found, for its ack floor and creation time. */
+  private lastConsumer: ConsumerInfo | undefined;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -79,10 +86,14 @@ export class TriggerRunner {
     while (!consuming.aborted) {
       try {
         const consumer = await this.deps.js.consumers.get(this.deps.streamName, this.consumerName);
+        this.lastConsumer = await consumer.info(true);
         // As many as the consumer may have unacknowledged: for an ordered trigger, more than
         // maxInFlight, so that events parked behind a busy key leave room for other keys.
         const messages = await consumer.consume({ max_messages: maxAckPendingFor(this.trigger.spec, this.delivery.maxInFlight) });
         const close = (): void => void messages.close();
+        // nats.js keeps pulling from a deleted consumer for ever; end the loop, so the
+        // consumer is found missing below and made again.
+        void endWhenGone(messages, close);
         consuming.addEventListener('abort', close, { once: true });
         // Stopped while the consumer was being fetched: the listener came too late.
         if (consuming.aborted) close();
@@ -96,7 +107,8 @@ export class TriggerRunner {
         }
         if (!consuming.aborted) this.deps.log.warn('consume loop ended; restarting it');
       } catch (err) {
-        if (!consuming.aborted) this.deps.log.warn({ err }, 'consume loop failed; restarting it');
+        if (!consuming.aborted && isNotFound(err)) await this.recreateConsumer();
+        else if (!consuming.aborted) this.deps.log.warn({ err }, 'consume loop failed; restarting it');
       }
       failures++;
       await sleep(backoffDelay(RESTART_BACKOFF, failures), consuming);
@@ -109,9 +121,39 @@ export class TriggerRunner {
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  /**
+   * The consumer disappeared while this Trigger ran (deleted by hand, or lost with the
+   * server's store): make it again from the first event the Trigger has not settled (see
+   * restartPosition), so nothing is skipped and its history is not handed out again.
+   * Failing that (the stream is gone too), the next round tries again.
+   */
+  private async recreateConsumer(): Promise<void> {
+    const { jsm, streamName, log } = this.deps;
+    try {
+      const stream = await jsm.streams.info(streamName);
+      const old = this.lastConsumer;
+      const position = restartPosition({
+        unsettled: [...this.unsettled],
+        ...(this.highestSeen !== undefined ? { highestSeen: this.highestSeen } : {}),
+        ...(old ? { ackFloor: old.ack_floor.stream_seq } : {}),
+        streamLastSeq: stream.state.last_seq,
+        streamIsNewer: old !== undefined && Date.parse(stream.created) > Date.parse(old.created),
+      });
+      const config = consumerConfigFor(this.trigger, this.delivery, { ackWaitMs: this.deps.ackWaitMs });
+      await jsm.consumers.add(streamName, { ...config, ...position });
+      log.warn({ consumer: this.consumerName, stream: streamName, ...position }, 'the trigger\'s consumer was gone; made it again from its first unsettled event');
+    } catch (err) {
+      log.warn({ err, consumer: this.consumerName, stream: streamName }, 'the trigger\'s consumer is gone and could not be made again; retrying');
+    }
+  }
+
   /** Settles `msg` one way or another; never rejects. */
   private async handle(msg: JsMsg, signal: AbortSignal): Promise<void> {
     const stop = keepAlive(msg, this.deps.ackWaitMs);
+    const seq = msg.info.streamSequence;
+    // Until acked or terminated: an event handed back with a nak is still the Trigger's.
+    this.unsettled.add(seq);
+    if (this.highestSeen === undefined || seq > this.highestSeen) this.highestSeen = seq;
     try {
       await this.process(msg, signal);
     } catch (err) {
@@ -133,7 +175,7 @@ export class TriggerRunner {
     }
     if (!redriveAllows(msg.headers, this.name)) {
       // Another trigger's dead letter, republished for it alone: this trigger had it already.
-      this.deps.ack(msg);
+      this.ack(msg);
       this.deps.count('filtered');
       return;
     }
@@ -146,7 +188,7 @@ export class TriggerRunner {
       return;
     }
     if (!matchesFilter(event, this.trigger.spec.filter)) {
-      this.deps.ack(msg);
+      this.ack(msg);
       this.deps.count('filtered');
       return;
     }
@@ -244,7 +286,7 @@ export class TriggerRunner {
         if (attempt >= this.attempts) return { kind: 'deadletter', why: { reason: 'reply-failed', lastError: replyError, attempts: attempt } };
         return { kind: 'retry', delayMs: backoffDelay(this.delivery.backoff, attempt), reason: replyError };
       }
-      this.deps.ack(msg);
+      this.ack(msg);
       this.deps.count('delivered');
       return { kind: 'settled' };
     }
@@ -372,7 +414,13 @@ export class TriggerRunner {
     this.deps.count('dropped');
   }
 
+  private ack(msg: JsMsg): void {
+    this.unsettled.delete(msg.info.streamSequence);
+    this.deps.ack(msg);
+  }
+
   private term(msg: JsMsg): void {
+    this.unsettled.delete(msg.info.streamSequence);
     try {
       msg.term();
     } catch (err) {
@@ -391,6 +439,16 @@ type Step =
 /** The id to log for a message that could not be read as an event. */
 function idOfMessage(msg: JsMsg): string | undefined {
   return msg.headers?.get('ce-id') || msg.headers?.get('Nats-Msg-Id') || undefined;
+}
+
+/** Calls `close` once nats.js reports the consumer deleted or not found. */
+async function endWhenGone(messages: ConsumerMessages, close: () => void): Promise<void> {
+  for await (const s of await messages.status()) {
+    if (s.type === ConsumerEvents.ConsumerDeleted || s.type === ConsumerEvents.ConsumerNotFound) {
+      close();
+      return;
+    }
+  }
 }
 
 function errorText(err: unknown): string {
