@@ -12,6 +12,7 @@ import { consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } fr
 import { ensureStream } from '../events/jetstream/stream.js';
 import { subjectsOfStream } from '../reconciler/trigger/names.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
+import { describeError } from '../shared/describe-error.js';
 import type { Logger } from '../shared/log.js';
 import type { NatsProblem } from './nats-health.js';
 import { keyOfResource, type FunctionStore, type StoreEvent, type TriggerStore } from './store.js';
@@ -219,9 +220,3 @@ export class DevTriggerController {
 }
 
 type Counts = Required<Pick<TriggerStatus, 'delivered' | 'retried' | 'deadLettered' | 'dropped'>>;
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
-}

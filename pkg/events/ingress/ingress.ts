@@ -10,6 +10,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MsgHdrs, NatsConnection } from 'nats';
 import { isLiteralSubject, isReservedSubject } from '../../apis/trigger/subject.js';
+import { describeError } from '../../shared/describe-error.js';
 import type { Logger } from '../../shared/log.js';
 import { EventFormatError } from '../cloudevents/event.js';
 import { fromHttp } from '../cloudevents/http.js';
@@ -109,7 +110,7 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
       const unreadable = routes.unreadable;
       if (unreadable === undefined) return noStream(subject);
       deps.log.warn({ err: unreadable, subject }, 'cannot tell which stream holds the subject');
-      return { status: 503, body: problem('PublishFailed', `cannot read kfn's streams from JetStream, try again: ${describe(unreadable)}`) };
+      return { status: 503, body: problem('PublishFailed', `cannot read kfn's streams from JetStream, try again: ${describeError(unreadable)}`) };
     }
     const msg = toNatsMessage(event);
     const msgID = msgIdFor(event);
@@ -148,14 +149,6 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     });
   }
   return app;
-}
-
-function describe(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err, depth = 0; e !== undefined && depth < 4; e = e instanceof Error ? e.cause : undefined, depth++) {
-    parts.push(e instanceof Error ? e.message : JSON.stringify(e));
-  }
-  return parts.join(': ');
 }
 
 function noStream(subject: string): { status: number; body: ErrorBody } {

@@ -16,6 +16,7 @@ import type { Lister } from '../../controller/informer.js';
 import { writeStatus } from '../../controller/write-status.js';
 import { parseObjectKey, type Reconcile } from '../../controller/queue.js';
 import { consumerConfigFor, consumerNameFor, DEFAULT_ACK_WAIT_MS } from '../../events/jetstream/consumer.js';
+import { describeError } from '../../shared/describe-error.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
 import { hasFinalizer, streamOf, subjectsOfStream, withFinalizer, DEFAULT_STREAM } from './names.js';
@@ -139,16 +140,4 @@ function sameTrigger(a: KfnTrigger, b: KfnTrigger): boolean {
 /** Writes the status for `seen` when it differs from the stored one (see writeStatus). */
 function writeTriggerStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger): Promise<void> {
   return writeStatus(client, stored, (t) => triggerStatus(t, seen, now()), `trigger ${stored.metadata.namespace ?? ''}/${stored.metadata.name}`, log);
-}
-
-/** `stream KFN: create: subjects overlap with an existing stream`: the message and its causes, for a person. */
-export function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    const msg = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
-    if (msg && !parts.includes(msg)) parts.push(msg);
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return parts.join(': ');
 }
