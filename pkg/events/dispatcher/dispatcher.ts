@@ -6,6 +6,7 @@ import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { KfnFunction } from '../../apis/function/types.js';
 import { resolvedDelivery, withTriggerDefaults, type ResolvedDelivery } from '../../apis/trigger/defaults.js';
 import type { KfnTrigger } from '../../apis/trigger/types.js';
+import { sleep } from '../../shared/abort.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import { DEFAULT_ACK_WAIT_MS, consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../jetstream/consumer.js';
@@ -13,6 +14,13 @@ import { AckBatch } from './ack-batch.js';
 import { emptyCounters, eventsCounter, type Outcome, type TriggerCounters } from './counters.js';
 import type { Deliverer } from './deliver-http.js';
 import { TriggerRunner } from './trigger-runner.js';
+
+/**
+ * How long deliveries in flight get to finish at shutdown. Well inside a pod's default
+ * 30 s grace period, with the ingress, the last counts and NATS's drain still to come;
+ * kfn dev's shutdown bound (10 s) holds with it.
+ */
+export const DEFAULT_DRAIN_MS = 5000;
 
 export interface DispatcherDeps {
   nc: NatsConnection;
@@ -24,6 +32,8 @@ export interface DispatcherDeps {
   clock?: Clock;
   /** JetStream's redelivery timer; in-progress acks every third of it keep long deliveries alive. */
   ackWaitMs?: number;
+  /** At shutdown, how long deliveries in flight get to finish before they are cut short (default DEFAULT_DRAIN_MS). */
+  drainMs?: number;
   registry?: Registry;
 }
 
@@ -56,6 +66,7 @@ export class Dispatcher {
   private readonly retiring = new Set<Promise<void>>();
   private readonly clock: Clock;
   private readonly ackWaitMs: number;
+  private readonly drainMs: number;
   private readonly metric?: Counter<'namespace' | 'trigger' | 'outcome'>;
   private running?: { consuming: AbortSignal; deliveries: AbortSignal };
   private readonly acks = new AckBatch();
@@ -64,6 +75,7 @@ export class Dispatcher {
     this.js = deps.nc.jetstream();
     this.clock = deps.clock ?? systemClock;
     this.ackWaitMs = deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    this.drainMs = deps.drainMs ?? DEFAULT_DRAIN_MS;
     if (deps.registry) this.metric = eventsCounter(deps.registry);
   }
 
@@ -121,7 +133,12 @@ export class Dispatcher {
     return entry.state;
   }
 
-  /** Runs every trigger's loop until `signal` aborts; deliveries in flight are then handed back to JetStream. */
+  /**
+   * Runs every trigger's loop until `signal` aborts. Then no event is taken any more, and
+   * deliveries in flight get drainMs to finish: one cut short still counts as an attempt
+   * (JetStream counts handings-out), so a restart would otherwise spend it. What is still
+   * running then is cut short and handed back to JetStream.
+   */
   async run(signal: AbortSignal): Promise<void> {
     if (this.running) throw new Error('dispatcher: run() called twice');
     const deliveries = new AbortController();
@@ -131,8 +148,12 @@ export class Dispatcher {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    const finished = Promise.allSettled([...[...this.entries.values()].map((e) => e.done), ...this.retiring]);
+    const drained = new AbortController();
+    await Promise.race([finished, sleep(this.drainMs, drained.signal)]);
+    drained.abort();
     deliveries.abort();
-    await Promise.allSettled([...[...this.entries.values()].map((e) => e.done), ...this.retiring]);
+    await finished;
     this.acks.flush();
   }
 
