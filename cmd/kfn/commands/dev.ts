@@ -47,7 +47,7 @@ export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this
   --nats-server PATH         the nats-server binary to start (default: found on PATH)
   --events-port N            event ingress: POST a CloudEvent to /<subject> (default 8082; 0 picks one)
   --ack-wait D               JetStream redelivery timer of trigger consumers (default 30s)
-  --max-event-bytes N        largest event the ingress accepts (default 1048576)
+  --max-event-bytes N        largest event the ingress accepts (default 1048576; never more than NATS's max_payload, headers included)
 Every flag can also be set as KFN_<FLAG> (KFN_STABLE_WINDOW=6s).`;
 
 export async function devCommand(argv: string[]): Promise<void> {
