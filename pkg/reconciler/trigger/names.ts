@@ -37,8 +37,9 @@ export function streamSubjectsOf(t: Pick<KfnTrigger, 'spec'>): string[] {
 export function subjectsOfStream(stream: string, triggers: readonly KfnTrigger[], defaultStream: string): string[] {
   const out = new Set<string>();
   for (const t of triggers) {
-    if (t.metadata.deletionTimestamp || !t.spec || validateTrigger(t).length > 0) continue;
-    if (streamOf(t, defaultStream) !== stream) continue;
+    // The cheap checks first: validation runs only for the Triggers on this stream.
+    if (t.metadata.deletionTimestamp || !t.spec || streamOf(t, defaultStream) !== stream) continue;
+    if (validateTrigger(t).length > 0) continue;
     for (const s of streamSubjectsOf(t)) out.add(s);
   }
   return [...out];
