@@ -127,6 +127,16 @@ describe('Trigger controller against the API server double and nats-server', () 
     assert.equal(t.metadata.finalizers, undefined, 'no finalizer: nothing to clean up');
   });
 
+  it('a reply subject the trigger listens on (a rule only the controller checks) is InvalidSpec, and no consumer is made', async () => {
+    // The CRD cannot afford this rule (config/210-crd-trigger.yaml), so the API server
+    // stores the Trigger; the controller's status is where the user learns of the loop.
+    await createFunction('loop', 'fulfil');
+    await createTrigger('loop', 'orders', { subject: 'loop.orders.>', function: 'fulfil', reply: { subject: 'loop.orders.done' } });
+    const t = await whenReady('loop', 'orders', 'False', 'InvalidSpec');
+    assert.match(getTriggerCondition(t.status, 'Ready')?.message ?? '', /^spec\.reply\.subject: must not be matched by spec\.subject/);
+    assert.equal(await consumer('kfn_loop_orders'), undefined);
+  });
+
   it("the dispatchers' counts from the stats bucket appear in status, summed over instances", async () => {
     await createFunction('counts', 'fulfil');
     await createTrigger('counts', 'orders', { subject: 'counts.orders', function: 'fulfil' });
