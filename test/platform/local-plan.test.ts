@@ -77,7 +77,7 @@ describe('launchSpec', () => {
           command: ['kfn-node-runtime', '--x'],
           args: ['handler.js'],
           workingDir: 'sub',
-          env: [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'S', valueFrom: { secretKeyRef: {} } }],
+          env: [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
         },
         { [LOCAL_DIR_ANNOTATION]: '/srv/fns/f' },
       ),
