@@ -7,6 +7,7 @@ import { formatFieldErrors, type FieldError } from '../meta.js';
 import {
   checkNumber,
   checkStringMap,
+  isMapping,
   dropNullFields,
   refOf,
   rejectUnknownFields,
@@ -119,6 +120,11 @@ function validateSpec(errs: FieldError[], spec: unknown): void {
   validateResources(errs, spec.resources);
   validateProbe(errs, 'spec.readinessProbe', spec.readinessProbe);
   validateProbe(errs, 'spec.livenessProbe', spec.livenessProbe);
+  const liveness = spec.livenessProbe;
+  // Kubernetes refuses any other value for a liveness probe.
+  if (isMapping(liveness) && liveness.successThreshold != null && liveness.successThreshold !== 1 && isCount(liveness.successThreshold)) {
+    errs.push({ field: 'spec.livenessProbe.successThreshold', message: `must be 1 for a liveness probe, got ${show(liveness.successThreshold)}` });
+  }
   checkNumbers(errs, 'spec', spec, SPEC_NUMBER_RANGES);
   validateScale(errs, spec.scale);
   validatePodFields(errs, spec);
