@@ -119,7 +119,7 @@ const rows: Row[] = [
   { name: 'affinity inner shape is left to the API server', manifest: fn(withSpec({ affinity: { nodeAffinity: { anything: [1, 2] } } })), wantFields: [] },
   { name: 'an affinity kind must be a mapping', manifest: fn(withSpec({ affinity: { podAffinity: [] } })), wantFields: ['spec.affinity.podAffinity'] },
   { name: 'podMetadata fields other than labels and annotations are rejected', manifest: fn(withSpec({ podMetadata: { name: 'x' } })), wantFields: ['spec.podMetadata.name'] },
-  { name: 'app.kubernetes.io/name is set by kfn on pods', manifest: fn(withSpec({ podMetadata: { labels: { 'app.kubernetes.io/name': 'x' } } })), wantFields: ['spec.podMetadata.labels.app.kubernetes.io/name'] },
+  { name: 'app.kubernetes.io/name is set by kfn on pods', manifest: fn(withSpec({ podMetadata: { labels: { 'app.kubernetes.io/name': 'x' } } })), wantFields: ['spec.podMetadata.labels'] },
   { name: 'app.kubernetes.io/name is a fine annotation', manifest: fn(withSpec({ podMetadata: { annotations: { 'app.kubernetes.io/name': 'x' } } })), wantFields: [] },
   { name: 'an annotation value must be a string', manifest: fn(withSpec({ podMetadata: { annotations: { a: true } } })), wantFields: ['spec.podMetadata.annotations.a'] },
   { name: 'a liveness probe is checked like the readiness probe', manifest: fn(withSpec({ livenessProbe: { failureThreshold: 0 } })), wantFields: ['spec.livenessProbe.failureThreshold'] },
@@ -175,14 +175,14 @@ describe('validateFunction', () => {
   it('names kfn\'s reserved keys when a pod label uses one', () => {
     const [error] = validateFunction(fn(withSpec({ podMetadata: { labels: { 'kfn.dev/function': 'x' } } })));
     assert.deepEqual(error, {
-      field: 'spec.podMetadata.labels.kfn.dev/function',
-      message: 'is set by kfn itself (keys kfn.dev/*, app.kubernetes.io/managed-by, app.kubernetes.io/name); choose another key',
+      field: 'spec.podMetadata.labels',
+      message: 'kfn.dev/function is set by kfn itself (keys kfn.dev/*, app.kubernetes.io/managed-by, app.kubernetes.io/name); choose another key',
     });
   });
 
   it('names the earlier entry of a duplicate env name', () => {
     const [error] = validateFunction(fn(withEnv({ name: 'A' }, { name: 'A' })));
-    assert.deepEqual(error, { field: 'spec.env[1].name', message: 'duplicate name "A", already set at spec.env[0]' });
+    assert.deepEqual(error, { field: 'spec.env[1]', message: 'duplicate name "A", already set at spec.env[0]' });
   });
 });
 

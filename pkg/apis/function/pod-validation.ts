@@ -156,7 +156,7 @@ function validateImagePullSecrets(errs: Errs, v: unknown): void {
     const at = `spec.imagePullSecrets[${i}]`;
     if (!requireMapping(errs, at, entry)) return;
     rejectUnknownFields(errs, at, entry, ['name']);
-    if (checkObjectName(errs, `${at}.name`, entry.name, true)) unique(errs, `${at}.name`, entry.name as string, seen, 'spec.imagePullSecrets', i);
+    if (checkObjectName(errs, `${at}.name`, entry.name, true)) unique(errs, 'name', entry.name as string, seen, 'spec.imagePullSecrets', i);
   });
 }
 
@@ -198,7 +198,7 @@ function validateVolumes(errs: Errs, v: unknown): Set<string> {
       });
     }
     if (checkPattern(errs, `${at}.name`, vol.name, DNS_LABEL_RE, VOLUME_NAME_MAX_LENGTH, "a DNS-1123 label (lowercase letters, digits and '-')", true)) {
-      if (unique(errs, `${at}.name`, vol.name as string, seen, 'spec.volumes', i)) names.add(vol.name as string);
+      if (unique(errs, 'name', vol.name as string, seen, 'spec.volumes', i)) names.add(vol.name as string);
     }
     // A volume of only hostPath gets one error, about hostPath, not also "set one of".
     if (otherSource && VOLUME_SOURCES.every((k) => vol[k] == null)) return;
@@ -268,7 +268,7 @@ function validateVolumeMounts(errs: Errs, v: unknown, volumes: Set<string>): voi
     if (m.mountPath == null) errs.push({ field: `${at}.mountPath`, message: 'required: an absolute path such as /etc/config' });
     else if (typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/') || m.mountPath.length > PATH_MAX_LENGTH || hasDotDot(m.mountPath)) {
       errs.push({ field: `${at}.mountPath`, message: `must be an absolute path of at most ${PATH_MAX_LENGTH} characters with no '..' component, got ${show(m.mountPath)}` });
-    } else unique(errs, `${at}.mountPath`, m.mountPath, seen, 'spec.volumeMounts', i);
+    } else unique(errs, 'mountPath', m.mountPath, seen, 'spec.volumeMounts', i);
     checkBoolean(errs, `${at}.readOnly`, m.readOnly);
     checkRelativePath(errs, `${at}.subPath`, m.subPath, false);
   });
@@ -325,14 +325,14 @@ function validatePodMetadata(errs: Errs, v: unknown): void {
   const labels = checkMap(errs, 'spec.podMetadata.labels', v.labels, POD_LIMITS.labels);
   for (const [key, value] of Object.entries(labels ?? {})) {
     const at = `spec.podMetadata.labels.${key}`;
-    if (checkLabelKey(errs, at, key)) checkReserved(errs, at, key, RESERVED_LABEL_KEYS);
+    if (checkLabelKey(errs, at, key)) checkReserved(errs, 'spec.podMetadata.labels', key, RESERVED_LABEL_KEYS);
     checkLabelValue(errs, at, value);
   }
   const annotations = checkMap(errs, 'spec.podMetadata.annotations', v.annotations, POD_LIMITS.annotations);
   let bytes = 0;
   for (const [key, value] of Object.entries(annotations ?? {})) {
     const at = `spec.podMetadata.annotations.${key}`;
-    if (checkLabelKey(errs, at, key)) checkReserved(errs, at, key, []);
+    if (checkLabelKey(errs, at, key)) checkReserved(errs, 'spec.podMetadata.annotations', key, []);
     if (typeof value !== 'string') errs.push({ field: at, message: `must be a string (quote numbers and booleans), got ${show(value)}` });
     else if (value.length > ANNOTATION_VALUE_MAX_LENGTH) errs.push({ field: at, message: `must be at most ${ANNOTATION_VALUE_MAX_LENGTH} characters, got ${value.length}` });
     else bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
@@ -342,9 +342,10 @@ function validatePodMetadata(errs: Errs, v: unknown): void {
   }
 }
 
+/** Reported at the map, where the CRD's rule over its keys reports it; the message names the key. */
 function checkReserved(errs: Errs, at: string, key: string, reserved: readonly string[]): void {
   if (key.startsWith(RESERVED_KEY_PREFIX) || reserved.includes(key)) {
-    errs.push({ field: at, message: `is set by kfn itself (keys ${[`${RESERVED_KEY_PREFIX}*`, ...reserved].join(', ')}); choose another key` });
+    errs.push({ field: at, message: `${key} is set by kfn itself (keys ${[`${RESERVED_KEY_PREFIX}*`, ...reserved].join(', ')}); choose another key` });
   }
 }
 
@@ -452,10 +453,11 @@ function exactlyOne(errs: Errs, field: string, obj: Fields, keys: readonly strin
   return false;
 }
 
-function unique(errs: Errs, field: string, v: string, seen: Map<string, number>, list: string, i: number): boolean {
+/** Reported at the entry (`spec.volumes[1]`), as the API server reports a duplicate list-map key. */
+function unique(errs: Errs, key: string, v: string, seen: Map<string, number>, list: string, i: number): boolean {
   const first = seen.get(v);
   if (first !== undefined) {
-    errs.push({ field, message: `duplicate ${JSON.stringify(v)}, already at ${list}[${first}]` });
+    errs.push({ field: `${list}[${i}]`, message: `duplicate ${key} ${JSON.stringify(v)}, already at ${list}[${first}]` });
     return false;
   }
   seen.set(v, i);

@@ -151,7 +151,8 @@ function validateEnv(errs: FieldError[], env: unknown): void {
     } else if (name === 'PORT') {
       errs.push({ field: `${path}.name`, message: 'PORT is set by kfn from spec.port; set spec.port instead' });
     } else if (firstIndexOf.has(name)) {
-      errs.push({ field: `${path}.name`, message: `duplicate name "${name}", already set at spec.env[${firstIndexOf.get(name)}]` });
+      // Named at the entry, as the API server names a duplicate list-map key.
+      errs.push({ field: path, message: `duplicate name "${name}", already set at spec.env[${firstIndexOf.get(name)}]` });
     } else {
       firstIndexOf.set(name, i);
     }
