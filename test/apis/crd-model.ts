@@ -36,6 +36,8 @@ export interface K8sSchema {
   enum?: unknown[];
   'x-kubernetes-validations'?: CelRule[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
 }
 
 export interface Crd {
@@ -189,6 +191,17 @@ function evaluateRules(s: K8sSchema, value: unknown, at: string, errors: CrdErro
   }
   if (isMapping(value)) {
     for (const [key, sub] of Object.entries(s.properties ?? {})) evaluateRules(sub, value[key], at ? `${at}.${key}` : key, errors);
+  }
+  if (Array.isArray(value) && s['x-kubernetes-list-type'] === 'map') {
+    // The API server refuses two entries with the same keys, at the later entry:
+    // "spec.env[2]: Duplicate value: map[string]interface {}{"name":"MODE"}".
+    const keys = s['x-kubernetes-list-map-keys'] ?? [];
+    const seen = new Set<string>();
+    value.forEach((item: unknown, i) => {
+      const id = JSON.stringify(keys.map((k) => (isMapping(item) ? item[k] : undefined)));
+      if (seen.has(id)) errors.push({ field: `${at}[${i}]`, message: `Duplicate value: ${id}` });
+      seen.add(id);
+    });
   }
   if (Array.isArray(value) && s.items) {
     const items = s.items;

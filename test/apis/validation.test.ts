@@ -82,6 +82,54 @@ const rows: Row[] = [
   { name: 'a duration over 32 characters is rejected', manifest: fn(withScale({ scaleDownDelay: `${'0'.repeat(32)}s` })), wantFields: ['spec.scale.scaleDownDelay'] },
   { name: 'a duration must be a string', manifest: fn(withScale({ window: 60 })), wantFields: ['spec.scale.window'] },
   { name: 'every problem is reported, in field order', manifest: fn(withSpec({ port: 0 }), withScale({ min: 3, max: 2 })), wantFields: ['spec.port', 'spec.scale.max'] },
+  // ---- pod-level fields ----
+  { name: 'a serviceAccountName must be a DNS subdomain', manifest: fn(withSpec({ serviceAccountName: 'Reports' })), wantFields: ['spec.serviceAccountName'] },
+  { name: 'a serviceAccountName must be a string', manifest: fn(withSpec({ serviceAccountName: 7 })), wantFields: ['spec.serviceAccountName'] },
+  { name: 'imagePullSecrets must be a list', manifest: fn(withSpec({ imagePullSecrets: 'registry' })), wantFields: ['spec.imagePullSecrets'] },
+  { name: 'an imagePullSecret needs a name', manifest: fn(withSpec({ imagePullSecrets: [{}] })), wantFields: ['spec.imagePullSecrets[0].name'] },
+  { name: 'valueFrom must be one typed source', manifest: fn(withEnv({ name: 'N', valueFrom: { secretKeyRef: { name: 's', key: 'k' }, fieldRef: { fieldPath: 'metadata.name' } } })), wantFields: ['spec.env[0].valueFrom'] },
+  { name: 'an unknown valueFrom source is rejected', manifest: fn(withEnv({ name: 'N', valueFrom: { vaultRef: {} } })), wantFields: ['spec.env[0].valueFrom.vaultRef', 'spec.env[0].valueFrom'] },
+  { name: 'a secretKeyRef name must be a DNS subdomain', manifest: fn(withEnv({ name: 'N', valueFrom: { secretKeyRef: { name: 'My Secret', key: 'k' } } })), wantFields: ['spec.env[0].valueFrom.secretKeyRef.name'] },
+  { name: 'a secret key may not contain a slash', manifest: fn(withEnv({ name: 'N', valueFrom: { secretKeyRef: { name: 's', key: 'a/b' } } })), wantFields: ['spec.env[0].valueFrom.secretKeyRef.key'] },
+  { name: 'optional must be a boolean', manifest: fn(withEnv({ name: 'N', valueFrom: { configMapKeyRef: { name: 's', key: 'k', optional: 'yes' } } })), wantFields: ['spec.env[0].valueFrom.configMapKeyRef.optional'] },
+  { name: 'fieldRef reads label values by key', manifest: fn(withEnv({ name: 'N', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } })), wantFields: [] },
+  { name: 'fieldRef cannot read the whole labels map', manifest: fn(withEnv({ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.labels' } } })), wantFields: ['spec.env[0].valueFrom.fieldRef.fieldPath'] },
+  { name: 'fieldRef apiVersion is v1', manifest: fn(withEnv({ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name', apiVersion: 'v2' } } })), wantFields: ['spec.env[0].valueFrom.fieldRef.apiVersion'] },
+  { name: 'resourceFieldRef names a request or limit', manifest: fn(withEnv({ name: 'N', valueFrom: { resourceFieldRef: { resource: 'memory' } } })), wantFields: ['spec.env[0].valueFrom.resourceFieldRef.resource'] },
+  { name: 'a divisor is a quoted quantity', manifest: fn(withEnv({ name: 'N', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: 1 } } })), wantFields: ['spec.env[0].valueFrom.resourceFieldRef.divisor'] },
+  { name: 'envFrom with both refs is rejected', manifest: fn(withSpec({ envFrom: [{ secretRef: { name: 'a' }, configMapRef: { name: 'b' } }] })), wantFields: ['spec.envFrom[0]'] },
+  { name: 'envFrom has at most 16 entries', manifest: fn(withSpec({ envFrom: Array.from({ length: 17 }, () => ({ secretRef: { name: 'a' } })) })), wantFields: ['spec.envFrom'] },
+  { name: 'hostPath is refused with its reason, once', manifest: fn(withSpec({ volumes: [{ name: 'h', hostPath: { path: '/' } }] })), wantFields: ['spec.volumes[0].hostPath'] },
+  { name: 'hostPath beside an allowed source is still refused', manifest: fn(withSpec({ volumes: [{ name: 'h', emptyDir: {}, hostPath: { path: '/' } }] })), wantFields: ['spec.volumes[0].hostPath'] },
+  { name: 'a volume without a source is rejected', manifest: fn(withSpec({ volumes: [{ name: 'v' }] })), wantFields: ['spec.volumes[0]'] },
+  { name: 'a projected volume needs sources', manifest: fn(withSpec({ volumes: [{ name: 'v', projected: {} }] })), wantFields: ['spec.volumes[0].projected.sources'] },
+  { name: 'a projected source must be a mapping', manifest: fn(withSpec({ volumes: [{ name: 'v', projected: { sources: ['secret'] } }] })), wantFields: ['spec.volumes[0].projected.sources[0]'] },
+  { name: 'a defaultMode above 0777 is rejected (0644 read as YAML 1.2 is 644)', manifest: fn(withSpec({ volumes: [{ name: 'v', secret: { secretName: 's', defaultMode: 644 } }] })), wantFields: ['spec.volumes[0].secret.defaultMode'] },
+  { name: 'an emptyDir sizeLimit is a quoted quantity', manifest: fn(withSpec({ volumes: [{ name: 'v', emptyDir: { sizeLimit: 'lots' } }] })), wantFields: ['spec.volumes[0].emptyDir.sizeLimit'] },
+  { name: 'a mount of an undeclared volume is rejected', manifest: fn(withSpec({ volumeMounts: [{ name: 'v', mountPath: '/v' }] })), wantFields: ['spec.volumeMounts[0].name'] },
+  { name: "a mountPath ending in '..' is rejected", manifest: fn(withSpec({ volumes: [{ name: 'v', emptyDir: {} }], volumeMounts: [{ name: 'v', mountPath: '/data/..' }] })), wantFields: ['spec.volumeMounts[0].mountPath'] },
+  { name: "a name with '..' inside is fine", manifest: fn(withSpec({ volumes: [{ name: 'v', emptyDir: {} }], volumeMounts: [{ name: 'v', mountPath: '/data/a..b', subPath: 'x..y' }] })), wantFields: [] },
+  { name: 'an absolute subPath is rejected', manifest: fn(withSpec({ volumes: [{ name: 'v', emptyDir: {} }], volumeMounts: [{ name: 'v', mountPath: '/d', subPath: '/etc' }] })), wantFields: ['spec.volumeMounts[0].subPath'] },
+  { name: 'nodeSelector values are label values', manifest: fn(withSpec({ nodeSelector: { disk: 'x'.repeat(64) } })), wantFields: ['spec.nodeSelector.disk'] },
+  { name: 'nodeSelector keys are label keys', manifest: fn(withSpec({ nodeSelector: { 'a/b/c': 'x' } })), wantFields: ['spec.nodeSelector.a/b/c'] },
+  { name: 'a label key name part has at most 63 characters', manifest: fn(withSpec({ podMetadata: { labels: { [`acme.com/${'n'.repeat(64)}`]: 'x' } } })), wantFields: [`spec.podMetadata.labels.acme.com/${'n'.repeat(64)}`] },
+  { name: 'a label key prefix has at most 253 characters', manifest: fn(withSpec({ podMetadata: { labels: { [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}/n`]: 'x' } } })), wantFields: [`spec.podMetadata.labels.${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}/n`] },
+  { name: 'a toleration operator is Exists or Equal', manifest: fn(withSpec({ tolerations: [{ key: 'k', operator: 'In' }] })), wantFields: ['spec.tolerations[0].operator'] },
+  { name: 'an empty-key Exists toleration tolerates everything and is fine', manifest: fn(withSpec({ tolerations: [{ operator: 'Exists' }] })), wantFields: [] },
+  { name: 'affinity inner shape is left to the API server', manifest: fn(withSpec({ affinity: { nodeAffinity: { anything: [1, 2] } } })), wantFields: [] },
+  { name: 'an affinity kind must be a mapping', manifest: fn(withSpec({ affinity: { podAffinity: [] } })), wantFields: ['spec.affinity.podAffinity'] },
+  { name: 'podMetadata fields other than labels and annotations are rejected', manifest: fn(withSpec({ podMetadata: { name: 'x' } })), wantFields: ['spec.podMetadata.name'] },
+  { name: 'app.kubernetes.io/name is set by kfn on pods', manifest: fn(withSpec({ podMetadata: { labels: { 'app.kubernetes.io/name': 'x' } } })), wantFields: ['spec.podMetadata.labels'] },
+  { name: 'app.kubernetes.io/name is a fine annotation', manifest: fn(withSpec({ podMetadata: { annotations: { 'app.kubernetes.io/name': 'x' } } })), wantFields: [] },
+  { name: 'an annotation value must be a string', manifest: fn(withSpec({ podMetadata: { annotations: { a: true } } })), wantFields: ['spec.podMetadata.annotations.a'] },
+  { name: 'a liveness probe is checked like the readiness probe', manifest: fn(withSpec({ livenessProbe: { failureThreshold: 0 } })), wantFields: ['spec.livenessProbe.failureThreshold'] },
+  { name: 'allowPrivilegeEscalation cannot be set', manifest: fn(withSpec({ securityContext: { allowPrivilegeEscalation: true } })), wantFields: ['spec.securityContext.allowPrivilegeEscalation'] },
+  { name: 'seccompProfile cannot be set on the pod', manifest: fn(withSpec({ podSecurityContext: { seccompProfile: { type: 'Unconfined' } } })), wantFields: ['spec.podSecurityContext.seccompProfile'] },
+  { name: 'runAsNonRoot must be a boolean', manifest: fn(withSpec({ securityContext: { runAsNonRoot: 'true' } })), wantFields: ['spec.securityContext.runAsNonRoot'] },
+  { name: "the container's uid wins over the pod's root uid", manifest: fn(withSpec({ securityContext: { runAsNonRoot: true, runAsUser: 1000 }, podSecurityContext: { runAsUser: 0 } })), wantFields: [] },
+  { name: "the container's runAsNonRoot false wins over the pod's true", manifest: fn(withSpec({ securityContext: { runAsNonRoot: false, runAsUser: 0 }, podSecurityContext: { runAsNonRoot: true } })), wantFields: [] },
+  { name: 'uid 0 without runAsNonRoot is allowed', manifest: fn(withSpec({ securityContext: { runAsUser: 0 } })), wantFields: [] },
+  { name: 'a supplemental group must be an id', manifest: fn(withSpec({ podSecurityContext: { supplementalGroups: [1, -2] } })), wantFields: ['spec.podSecurityContext.supplementalGroups[1]'] },
   { name: 'status read back from a cluster is allowed', manifest: fn(withTop({ status: { replicas: 1 } })), wantFields: [] },
   { name: 'status must be a mapping', manifest: fn(withTop({ status: 'Ready' })), wantFields: ['status'] },
 ];
@@ -113,9 +161,28 @@ describe('validateFunction', () => {
     ]);
   });
 
+  it('explains why hostPath is refused', () => {
+    const [error] = validateFunction(fn(withSpec({ volumes: [{ name: 'h', hostPath: { path: '/' } }] })));
+    assert.match(error?.message ?? '', /host-escape risk.*restricted Pod Security profile/);
+  });
+
+  it('says root contradicts runAsNonRoot, at the field that set uid 0', () => {
+    assert.deepEqual(validateFunction(fn(withSpec({ podSecurityContext: { runAsNonRoot: true, runAsUser: 0 } }))), [
+      { field: 'spec.podSecurityContext.runAsUser', message: 'may not be 0 (root) with runAsNonRoot: true' },
+    ]);
+  });
+
+  it('names kfn\'s reserved keys when a pod label uses one', () => {
+    const [error] = validateFunction(fn(withSpec({ podMetadata: { labels: { 'kfn.dev/function': 'x' } } })));
+    assert.deepEqual(error, {
+      field: 'spec.podMetadata.labels',
+      message: 'kfn.dev/function is set by kfn itself (keys kfn.dev/*, app.kubernetes.io/managed-by, app.kubernetes.io/name); choose another key',
+    });
+  });
+
   it('names the earlier entry of a duplicate env name', () => {
     const [error] = validateFunction(fn(withEnv({ name: 'A' }, { name: 'A' })));
-    assert.deepEqual(error, { field: 'spec.env[1].name', message: 'duplicate name "A", already set at spec.env[0]' });
+    assert.deepEqual(error, { field: 'spec.env[1]', message: 'duplicate name "A", already set at spec.env[0]' });
   });
 });
 

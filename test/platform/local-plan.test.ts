@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
-import { LOCAL_DIR_ANNOTATION, launchSpec } from '../../pkg/platform/local/launch.js';
+import { LOCAL_DIR_ANNOTATION, launchSpec, notAppliedLocally } from '../../pkg/platform/local/launch.js';
 import { lineSummary, parseLine } from '../../pkg/platform/local/output.js';
 import { planReplicas, type PlannedReplica } from '../../pkg/platform/local/plan.js';
 
@@ -77,7 +77,7 @@ describe('launchSpec', () => {
           command: ['kfn-node-runtime', '--x'],
           args: ['handler.js'],
           workingDir: 'sub',
-          env: [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'S', valueFrom: { secretKeyRef: {} } }],
+          env: [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
         },
         { [LOCAL_DIR_ANNOTATION]: '/srv/fns/f' },
       ),
@@ -88,6 +88,24 @@ describe('launchSpec', () => {
     assert.equal(res.launch.cwd, '/srv/fns/f/sub');
     assert.deepEqual(res.launch.env, { A: '1', B: '' });
     assert.deepEqual(res.launch.readiness.check, { kind: 'tcp' });
+  });
+
+  it('names the fields a local process cannot have, and nothing for a plain Function', () => {
+    assert.deepEqual(notAppliedLocally(fn({ command: ['x'], env: [{ name: 'A', value: '1' }], serviceAccountName: 'sa', nodeSelector: { a: 'b' } })), []);
+    assert.deepEqual(
+      notAppliedLocally(fn({
+        env: [{ name: 'A', value: '1' }, { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+        envFrom: [{ secretRef: { name: 's' } }, { configMapRef: { name: 'c' } }],
+        volumes: [{ name: 'v', emptyDir: {} }],
+        volumeMounts: [{ name: 'v', mountPath: '/data' }, { name: 'v', mountPath: '/tmp', subPath: 'tmp' }],
+      })),
+      [
+        'spec.env[1].valueFrom: POD is left unset',
+        'spec.envFrom: the 2 Secret/ConfigMap source(s) add no variables',
+        'spec.volumeMounts: nothing is mounted at /data, /tmp',
+      ],
+    );
+    assert.deepEqual(notAppliedLocally(fn({ volumes: [{ name: 'v', emptyDir: {} }] })), ['spec.volumes: no volume exists locally']);
   });
 
   it('uses an httpGet readiness probe with its timings', () => {

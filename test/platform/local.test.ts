@@ -317,6 +317,39 @@ describe('LocalPlatform', () => {
     assert.equal(typeof line.listeningAfterMs, 'number');
   });
 
+  it('runs a Function with cluster-only env sources and volumes, warning once that they do not apply locally', async () => {
+    const warnings: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) {
+          const line = JSON.parse(l) as Record<string, unknown>;
+          if (line.level === 40) warnings.push(line);
+        }
+        cb();
+      },
+    });
+    const h = harness({ log: pino({ level: 'warn' }, sink) });
+    const withClusterOnly = (): KfnFunction => hello((fn) => {
+      fn.spec.env = [...(fn.spec.env ?? []), { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } }];
+      fn.spec.envFrom = [{ configMapRef: { name: 'settings' } }];
+      fn.spec.volumes = [{ name: 'tls', secret: { secretName: 'tls' } }];
+      fn.spec.volumeMounts = [{ name: 'tls', mountPath: '/etc/tls' }];
+      fn.spec.serviceAccountName = 'reader';
+    });
+    await h.platform.applyFunction(withClusterOnly());
+    await h.platform.setScale(key, 2);
+    await readyCount(h, 2);
+    await h.platform.applyFunction(withClusterOnly());
+    const notLocal = warnings.filter((w) => Array.isArray(w.fields));
+    assert.equal(notLocal.length, 1, JSON.stringify(warnings));
+    assert.deepEqual(notLocal[0]?.fields, [
+      `spec.env[${(hello().spec.env ?? []).length}].valueFrom: TOKEN is left unset`,
+      'spec.envFrom: the 1 Secret/ConfigMap source(s) add no variables',
+      'spec.volumeMounts: nothing is mounted at /etc/tls',
+    ]);
+    assert.equal(h.platform.workloadStatus(key)?.failure, undefined);
+  });
+
   it('tells a new endpoints listener the current state at once', async () => {
     const h = harness();
     await h.platform.applyFunction(hello());

@@ -7,8 +7,8 @@ import { formatFieldErrors, type FieldError } from '../meta.js';
 import {
   checkNumber,
   checkStringMap,
-  dropNullFields,
   isMapping,
+  dropNullFields,
   refOf,
   rejectUnknownFields,
   requireMapping,
@@ -19,6 +19,7 @@ import {
   type Fields,
   type NumberRange,
 } from '../checks.js';
+import { validateEnvVarSource, validatePodFields } from './pod-validation.js';
 import { FUNCTION_KIND, type FunctionSpec, type KfnFunction, type Probe, type ScaleSpec } from './types.js';
 
 type KeysOfType<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : never }[keyof T];
@@ -67,6 +68,9 @@ const PORT_RANGE = SPEC_NUMBER_RANGES.port;
 const SPEC_FIELDS = Object.keys({
   image: true, command: true, args: true, workingDir: true, env: true, resources: true,
   readinessProbe: true, port: true, containerConcurrency: true, timeoutSeconds: true, scale: true,
+  serviceAccountName: true, imagePullSecrets: true, envFrom: true, volumes: true, volumeMounts: true,
+  nodeSelector: true, tolerations: true, affinity: true, podMetadata: true, livenessProbe: true,
+  securityContext: true, podSecurityContext: true,
 } satisfies Record<keyof FunctionSpec, true>);
 const SCALE_FIELDS = [...Object.keys(SCALE_NUMBER_RANGES), ...Object.keys(SCALE_DURATION_RANGES)];
 const ENV_FIELDS = ['name', 'value', 'valueFrom'];
@@ -115,8 +119,15 @@ function validateSpec(errs: FieldError[], spec: unknown): void {
   validateEnv(errs, spec.env);
   validateResources(errs, spec.resources);
   validateProbe(errs, 'spec.readinessProbe', spec.readinessProbe);
+  validateProbe(errs, 'spec.livenessProbe', spec.livenessProbe);
+  const liveness = spec.livenessProbe;
+  // Kubernetes refuses any other value for a liveness probe.
+  if (isMapping(liveness) && liveness.successThreshold != null && liveness.successThreshold !== 1 && isCount(liveness.successThreshold)) {
+    errs.push({ field: 'spec.livenessProbe.successThreshold', message: `must be 1 for a liveness probe, got ${show(liveness.successThreshold)}` });
+  }
   checkNumbers(errs, 'spec', spec, SPEC_NUMBER_RANGES);
   validateScale(errs, spec.scale);
+  validatePodFields(errs, spec);
 }
 
 function validateEnv(errs: FieldError[], env: unknown): void {
@@ -140,17 +151,16 @@ function validateEnv(errs: FieldError[], env: unknown): void {
     } else if (name === 'PORT') {
       errs.push({ field: `${path}.name`, message: 'PORT is set by kfn from spec.port; set spec.port instead' });
     } else if (firstIndexOf.has(name)) {
-      errs.push({ field: `${path}.name`, message: `duplicate name "${name}", already set at spec.env[${firstIndexOf.get(name)}]` });
+      // Named at the entry, as the API server names a duplicate list-map key.
+      errs.push({ field: path, message: `duplicate name "${name}", already set at spec.env[${firstIndexOf.get(name)}]` });
     } else {
       firstIndexOf.set(name, i);
     }
     if (value != null && typeof value !== 'string') {
       errs.push({ field: `${path}.value`, message: `must be a string (quote numbers and booleans: "8080", "true"), got ${show(value)}` });
     }
-    if (valueFrom != null && !isMapping(valueFrom)) {
-      errs.push({ field: `${path}.valueFrom`, message: `must be a mapping such as {secretKeyRef: {name, key}}, got ${show(valueFrom)}` });
-    }
     if (value != null && valueFrom != null) errs.push({ field: `${path}.valueFrom`, message: 'may not be set together with value; keep one of them' });
+    else if (valueFrom != null) validateEnvVarSource(errs, `${path}.valueFrom`, valueFrom);
   });
 }
 

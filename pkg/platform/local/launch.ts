@@ -51,6 +51,7 @@ export function launchSpec(fn: KfnFunction, cwd: string = process.cwd()): Launch
   }
   const dir = path.resolve(cwd, fn.metadata.annotations?.[LOCAL_DIR_ANNOTATION] ?? '.');
   const env: Record<string, string> = {};
+  // A valueFrom variable is left unset, never set to a wrong value (notAppliedLocally says so).
   for (const e of spec.env ?? []) if (e.value !== undefined || !e.valueFrom) env[e.name] = e.value ?? '';
   const readiness = readinessSpec(fn);
   const launch = {
@@ -63,6 +64,26 @@ export function launchSpec(fn: KfnFunction, cwd: string = process.cwd()): Launch
   // The image is part of it although nothing runs it locally: on a cluster a new image
   // means new code, and both modes should roll on the same changes.
   return { ok: true, launch: { ...launch, fingerprint: JSON.stringify([spec.image, launch]) } };
+}
+
+/**
+ * Spec fields that change what a replica sees on a cluster but that a local process
+ * cannot have: there is no kubelet to read Secrets, ConfigMaps or pod fields, and no
+ * volumes to mount. Each entry names the field and what the process gets instead, for
+ * the one warning the workload logs. Fields that only place or identify pods
+ * (serviceAccountName, nodeSelector, securityContext...) have no local meaning and are
+ * not listed; the README says so.
+ */
+export function notAppliedLocally(fn: KfnFunction): string[] {
+  const { spec } = fn;
+  const out: string[] = [];
+  (spec.env ?? []).forEach((e, i) => {
+    if (e.valueFrom && e.value === undefined) out.push(`spec.env[${i}].valueFrom: ${e.name} is left unset`);
+  });
+  if (spec.envFrom?.length) out.push(`spec.envFrom: the ${spec.envFrom.length} Secret/ConfigMap source(s) add no variables`);
+  if (spec.volumeMounts?.length) out.push(`spec.volumeMounts: nothing is mounted at ${spec.volumeMounts.map((m) => m.mountPath).join(', ')}`);
+  else if (spec.volumes?.length) out.push('spec.volumes: no volume exists locally');
+  return out;
 }
 
 function readinessSpec(fn: KfnFunction): ReadinessSpec {

@@ -7,7 +7,7 @@ import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import type { ActivationFailure, EndpointsUpdate, ReadyEndpoint, WorkloadStatus } from '../types.js';
-import { launchSpec, type LaunchResult, type LaunchSpec } from './launch.js';
+import { launchSpec, notAppliedLocally, type LaunchResult, type LaunchSpec } from './launch.js';
 import type { ResolvedOptions } from './options.js';
 import { planReplicas, type PlannedReplica } from './plan.js';
 import { freePort } from './ports.js';
@@ -61,6 +61,8 @@ export class Workload {
   private closed = false;
   private publishedEndpoints = '';
   private publishedStatus = '';
+  /** The cluster-only fields last warned about, so each set is logged once, not per replica. */
+  private warnedNotLocal = '';
 
   constructor(
     private readonly deps: WorkloadDeps,
@@ -69,13 +71,27 @@ export class Workload {
     this.fn = fn;
     this.launch = launchSpec(fn);
     if (!this.launch.ok) this.failure = this.launch.failure;
+    this.warnNotLocal(fn);
     this.publish();
+  }
+
+  private warnNotLocal(fn: KfnFunction): void {
+    const fields = notAppliedLocally(fn);
+    const id = fields.join('\n');
+    if (id === this.warnedNotLocal) return;
+    this.warnedNotLocal = id;
+    if (fields.length === 0) return;
+    this.deps.log.warn(
+      { fields },
+      `cannot apply on a local process, ignored (they work on a cluster): ${fields.join('; ')}`,
+    );
   }
 
   /** Takes a new spec; rolls the replicas only if what they run changed. */
   update(fn: KfnFunction): void {
     const next = launchSpec(fn);
     this.fn = fn;
+    this.warnNotLocal(fn);
     if (fingerprint(next) === fingerprint(this.launch)) return;
     this.deps.log.info({ revision: this.revision + 1 }, 'spec changed: rolling replicas');
     this.launch = next;

@@ -1,7 +1,9 @@
 // The Deployment that runs a Function's replicas. Pure: the controller creates it, or
 // passes the live one and this to deploymentForUpdate and writes the result if changed.
-import type { V1Container, V1Deployment, V1EnvVar, V1LifecycleHandler, V1Probe } from '@kubernetes/client-node';
-import type { KfnFunction } from '../../apis/function/types.js';
+import type {
+  V1Container, V1Deployment, V1EnvVar, V1LifecycleHandler, V1Pod, V1PodSpec, V1PodTemplateSpec, V1Probe, V1SecurityContext,
+} from '@kubernetes/client-node';
+import type { KfnFunction, Probe } from '../../apis/function/types.js';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS } from '../../apis/function/defaults.js';
 import type { ReconcilerConfig } from './config.js';
 import {
@@ -60,21 +62,52 @@ export function makeDeployment(fn: KfnFunction, cfg: ReconcilerConfig, opts: Dep
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
       revisionHistoryLimit: cfg.revisionHistoryLimit,
       progressDeadlineSeconds: cfg.progressDeadlineSeconds,
-      template: {
-        metadata: { labels: functionLabels(fn) },
-        spec: {
-          containers: [makeContainer(fn, cfg, timeoutSeconds, drainSeconds)],
-          // A request may run timeoutSeconds after the drain pause; the margin covers
-          // the runtime's own shutdown.
-          terminationGracePeriodSeconds: timeoutSeconds + drainSeconds + cfg.terminationMarginSeconds,
-          // Service links put every Service of the namespace into the env, which slows
-          // starts in big namespaces and leaks names; Knative turns them off too.
-          enableServiceLinks: false,
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-        },
-      },
+      template: makePodTemplate(fn, cfg, timeoutSeconds, drainSeconds),
     },
   };
+}
+
+/**
+ * A Pod as the Deployment's ReplicaSet would create it, for checking the template where
+ * only Pods are judged: a server dry-run create in a namespace that enforces a Pod
+ * Security level (admission checks Pods, not Deployments).
+ */
+export function podFromDeployment(d: V1Deployment): V1Pod {
+  const template = structuredClone(d.spec?.template ?? {});
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...template.metadata, generateName: `${d.metadata?.name ?? 'pod'}-`, namespace: d.metadata?.namespace },
+    spec: template.spec ?? { containers: [] },
+  };
+}
+
+function makePodTemplate(fn: KfnFunction, cfg: ReconcilerConfig, timeoutSeconds: number, drainSeconds: number): V1PodTemplateSpec {
+  const { spec } = fn;
+  // kfn's labels last: the selector depends on them, and validation already refuses
+  // podMetadata keys that would collide, so this is a second guard, not a policy.
+  const metadata: NonNullable<V1PodTemplateSpec['metadata']> = { labels: { ...spec.podMetadata?.labels, ...functionLabels(fn) } };
+  const annotations = spec.podMetadata?.annotations;
+  if (annotations && Object.keys(annotations).length > 0) metadata.annotations = { ...annotations };
+  const pod: V1PodSpec = {
+    containers: [makeContainer(fn, cfg, timeoutSeconds, drainSeconds)],
+    // A request may run timeoutSeconds after the drain pause; the margin covers
+    // the runtime's own shutdown.
+    terminationGracePeriodSeconds: timeoutSeconds + drainSeconds + cfg.terminationMarginSeconds,
+    // Service links put every Service of the namespace into the env, which slows
+    // starts in big namespaces and leaks names; Knative turns them off too.
+    enableServiceLinks: false,
+    // The user's ids and groups, with kfn's seccomp profile always on top.
+    securityContext: { ...structuredClone(spec.podSecurityContext), seccompProfile: { type: 'RuntimeDefault' } },
+  };
+  if (spec.serviceAccountName) pod.serviceAccountName = spec.serviceAccountName;
+  if (spec.imagePullSecrets?.length) pod.imagePullSecrets = spec.imagePullSecrets.map(({ name }) => ({ name }));
+  // Copies, so the template never shares objects with the informer's cached Function.
+  if (spec.volumes?.length) pod.volumes = structuredClone(spec.volumes);
+  if (spec.nodeSelector && Object.keys(spec.nodeSelector).length > 0) pod.nodeSelector = { ...spec.nodeSelector };
+  if (spec.tolerations?.length) pod.tolerations = structuredClone(spec.tolerations);
+  if (spec.affinity && Object.keys(spec.affinity).length > 0) pod.affinity = structuredClone(spec.affinity);
+  return { metadata, spec: pod };
 }
 
 function makeContainer(fn: KfnFunction, cfg: ReconcilerConfig, timeoutSeconds: number, drainSeconds: number): V1Container {
@@ -86,15 +119,13 @@ function makeContainer(fn: KfnFunction, cfg: ReconcilerConfig, timeoutSeconds: n
     ports: [{ name: PORT_NAME, containerPort: port, protocol: 'TCP' }],
     env: makeEnv(fn, port, timeoutSeconds),
     readinessProbe: makeReadinessProbe(fn, port),
-    // Non-root is not forced: the image's USER is unknown here (reading it means asking
-    // the registry), and runAsNonRoot on a root image fails every start with
-    // CreateContainerConfigError. Everything else the restricted Pod Security profile
-    // wants is set; NET_BIND_SERVICE stays so an image may still listen on a port < 1024.
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
-    },
+    securityContext: makeSecurityContext(fn),
   };
+  if (spec.envFrom?.length) c.envFrom = structuredClone(spec.envFrom);
+  if (spec.volumeMounts?.length) c.volumeMounts = structuredClone(spec.volumeMounts);
+  // No default liveness probe: one that fails during a slow cold start would kill a
+  // replica that is only starting. What the user set goes through as written.
+  if (spec.livenessProbe) c.livenessProbe = makeProbe(spec.livenessProbe, port);
   if (spec.command?.length) c.command = [...spec.command];
   if (spec.args?.length) c.args = [...spec.args];
   if (spec.workingDir) c.workingDir = spec.workingDir;
@@ -104,6 +135,22 @@ function makeContainer(fn: KfnFunction, cfg: ReconcilerConfig, timeoutSeconds: n
   const preStop = makePreStop(cfg, drainSeconds);
   if (preStop) c.lifecycle = { preStop };
   return c;
+}
+
+/**
+ * Non-root is not forced: the image's USER is unknown here (reading it means asking the
+ * registry), and runAsNonRoot on a root image fails every start with
+ * CreateContainerConfigError. The user opts in with spec.securityContext.runAsNonRoot (or
+ * the pod's); everything else the restricted Pod Security profile wants is always set
+ * and comes last, so nothing in the spec can weaken it. NET_BIND_SERVICE stays so an
+ * image may still listen on a port < 1024 (the profile allows that one capability).
+ */
+function makeSecurityContext(fn: KfnFunction): V1SecurityContext {
+  return {
+    ...structuredClone(fn.spec.securityContext),
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+  };
 }
 
 function makeEnv(fn: KfnFunction, port: number, timeoutSeconds: number): V1EnvVar[] {
@@ -119,7 +166,7 @@ function makeEnv(fn: KfnFunction, port: number, timeoutSeconds: number): V1EnvVa
     if (reserved.includes(e.name)) continue;
     const v: V1EnvVar = { name: e.name };
     if (e.value !== undefined) v.value = e.value;
-    // Passed through untouched: the API server validates secretKeyRef and friends.
+    // Checked by validateFunction and the CRD; the kubelet resolves it.
     if (e.valueFrom !== undefined) v.valueFrom = structuredClone(e.valueFrom);
     env.push(v);
   }
@@ -144,13 +191,18 @@ export function makeReadinessProbe(fn: KfnFunction, port: number): V1Probe {
   if (!p || (!p.httpGet && !p.tcpSocket)) {
     return { ...probeTimings(p), tcpSocket: { port }, periodSeconds: p?.periodSeconds ?? 1 };
   }
+  return makeProbe(p, port);
+}
+
+/** `p` with its port defaulted to spec.port; a TCP check of spec.port when it names no handler. */
+function makeProbe(p: Probe, port: number): V1Probe {
   const probe: V1Probe = probeTimings(p);
   if (p.httpGet) probe.httpGet = { path: p.httpGet.path || '/', port: p.httpGet.port ?? port };
-  else if (p.tcpSocket) probe.tcpSocket = { port: p.tcpSocket.port ?? port };
+  else probe.tcpSocket = { port: p.tcpSocket?.port ?? port };
   return probe;
 }
 
-function probeTimings(p: KfnFunction['spec']['readinessProbe']): V1Probe {
+function probeTimings(p: Probe | undefined): V1Probe {
   const out: V1Probe = {};
   if (!p) return out;
   if (p.initialDelaySeconds !== undefined) out.initialDelaySeconds = p.initialDelaySeconds;
