@@ -17,6 +17,20 @@ export const LABEL_FUNCTION = 'kfn.dev/function';
  */
 export const ANNOTATION_GENERATION = 'kfn.dev/function-generation';
 
+/**
+ * On every child: a hash of the configuration the controller last applied, so a steady
+ * state is recognised from the informer cache without a write (apply.ts).
+ */
+export const ANNOTATION_APPLIED = 'kfn.dev/applied-config';
+
+/**
+ * Server-side apply field managers, one per component that writes a Function's children.
+ * The controller owns everything it applies but spec.replicas, which the autoscaler owns
+ * (its scale writes, and the handover when a Deployment is created; see apply.ts).
+ */
+export const FIELD_MANAGER_CONTROLLER = 'kfn-controller';
+export const FIELD_MANAGER_AUTOSCALER = 'kfn-autoscaler';
+
 /** Knative's name for the one container it runs, so tooling written for it finds ours. */
 export const CONTAINER_NAME = 'user-container';
 export const PORT_NAME = 'http';
