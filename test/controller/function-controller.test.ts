@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
 import { getCondition } from '../../pkg/apis/function/lifecycle.js';
+import { replicasServiceNameOf } from '../../pkg/reconciler/function/names.js';
 import { waitFor } from '../util/wait.js';
 import { fnApi, mergePatch, startHarness, type Harness } from './harness.js';
 
@@ -91,8 +92,9 @@ describe('Function controller against the API server double', () => {
 
   it('a scale written by the autoscaler is not undone', async () => {
     await h.createFunction('scale', 'hello', {});
-    await waitFor('deployment', () => deployment('scale', 'hello'));
-    await h.apps.patchNamespacedDeploymentScale({ namespace: 'scale', name: 'hello', body: { spec: { replicas: 5 } } }, mergePatch);
+    // Created and reported: the controller's creation writes (apply, handover, apply) are done.
+    await waitFor('status', () => fnStored('scale', 'hello')?.status?.observedGeneration === 1);
+    await h.apps.patchNamespacedDeploymentScale({ namespace: 'scale', name: 'hello', body: { spec: { replicas: 5 } }, fieldManager: 'kfn-autoscaler' }, mergePatch);
     const mark = h.server.requests.length;
     // The Deployment's own status change makes the controller reconcile again.
     const d = deployment('scale', 'hello');
@@ -139,36 +141,64 @@ describe('Function controller against the API server double', () => {
     await waitFor('watches reopened', () => h.server.openWatches >= watchesBefore);
   });
 
-  it('a conflicting update (409) is retried on a fresh read and wins with the fresh object', async () => {
+  it('an autoscaler scale landing while the Deployment is being created is kept: the handover yields to it', async () => {
+    // The handover apply (kfn-autoscaler, not forced) meets the autoscaler's own scale
+    // write and gets a 409, which means the autoscaler already owns replicas.
+    h.server.setWriteLatency(20);
+    const created = h.createFunction('race', 'hello', { scale: { initial: 2 } });
+    await waitFor('deployment', () => deployment('race', 'hello'));
+    await h.apps.patchNamespacedDeploymentScale({ namespace: 'race', name: 'hello', body: { spec: { replicas: 6 } }, fieldManager: 'kfn-autoscaler' }, mergePatch);
+    h.server.setWriteLatency(0);
+    await created;
+    await waitFor('status', () => fnStored('race', 'hello')?.status?.observedGeneration === 1);
+    assert.equal(deployment('race', 'hello')?.spec?.replicas, 6);
+  });
+
+  it('a refused apply (409, 500) is retried with backoff; the autoscaler\'s replicas survive, and a status conflict is retried on a fresh read', async () => {
     await h.createFunction('conflict', 'hello', {});
-    await waitFor('deployment', () => deployment('conflict', 'hello'));
-    // Someone else scales between our read and our write: the first PUT is a 409.
-    h.server.failNext('PUT', /\/namespaces\/conflict\/deployments\/hello$/, 409);
+    await waitFor('status', () => fnStored('conflict', 'hello')?.status?.observedGeneration === 1);
+    h.server.failNext('PATCH', /\/namespaces\/conflict\/deployments\/hello$/, 409);
+    h.server.failNext('PATCH', /\/namespaces\/conflict\/deployments\/hello$/, 500);
     h.server.failNext('PUT', /\/namespaces\/conflict\/functions\/hello\/status$/, 409);
-    await h.apps.patchNamespacedDeploymentScale({ namespace: 'conflict', name: 'hello', body: { spec: { replicas: 4 } } }, mergePatch);
+    await h.apps.patchNamespacedDeploymentScale({ namespace: 'conflict', name: 'hello', body: { spec: { replicas: 4 } }, fieldManager: 'kfn-autoscaler' }, mergePatch);
     const mark = h.server.requests.length;
     await h.custom.patchNamespacedCustomObject({ ...fnApi, namespace: 'conflict', name: 'hello', body: { spec: { image: 'registry.example/hello:2' } } }, mergePatch);
     const d = await waitFor('new image', () => {
       const x = deployment('conflict', 'hello');
       return imageOf(x) === 'registry.example/hello:2' ? x : undefined;
     });
-    assert.equal(d.spec?.replicas, 4, 'the fresh replicas, not a stale copy');
-    await waitFor('status of generation 2', () => fnStored('conflict', 'hello')?.status?.observedGeneration === 2);
-    const puts = h.server.requests.slice(mark).filter((r) => r.method === 'PUT' && r.path.endsWith('/deployments/hello')).map((r) => r.status);
-    assert.equal(puts[0], 409);
-    assert.ok(puts.includes(200), `a retried PUT succeeded: ${puts.join(', ')}`);
+    assert.equal(d.spec?.replicas, 4);
+    await waitFor('Ready again, generation 2', () => {
+      const f = fnStored('conflict', 'hello');
+      return f?.status?.observedGeneration === 2 && getCondition(f.status, 'DeploymentReady')?.reason !== 'ChildWriteFailed';
+    });
+    const patches = h.server.requests.slice(mark).filter((r) => r.method === 'PATCH' && r.path.endsWith('/deployments/hello')).map((r) => r.status);
+    assert.deepEqual(patches.slice(0, 3), [409, 500, 200]);
     const statusPuts = h.server.requests.slice(mark).filter((r) => r.method === 'PUT' && r.path.endsWith('/functions/hello/status')).map((r) => r.status);
     assert.equal(statusPuts[0], 409);
     assert.ok(statusPuts.includes(200));
   });
 
-  it('a failed create (500) is retried with backoff until it succeeds', async () => {
-    h.server.failNext('POST', /\/namespaces\/retry\/deployments$/, 500, 2);
+  it('a failed create (500) is reported in status and retried with backoff until it succeeds', async () => {
+    h.server.failNext('PATCH', /\/namespaces\/retry\/deployments\/hello$/, 500, 2);
     const mark = h.server.requests.length;
     await h.createFunction('retry', 'hello', {});
     await waitFor('deployment', () => deployment('retry', 'hello'));
-    const posts = h.server.requests.slice(mark).filter((r) => r.method === 'POST' && r.path.endsWith('/retry/deployments')).map((r) => r.status);
-    assert.deepEqual(posts, [500, 500, 201]);
+    const patches = h.server.requests.slice(mark).filter((r) => r.method === 'PATCH' && r.path.endsWith('/retry/deployments/hello')).map((r) => r.status);
+    assert.deepEqual(patches.slice(0, 3), [500, 500, 201]);
+    await waitFor('status past the failure', () => {
+      const f = fnStored('retry', 'hello');
+      return f?.status?.conditions !== undefined && getCondition(f.status, 'DeploymentReady')?.reason !== 'ChildWriteFailed';
+    });
+  });
+
+  it('a Function with a 60-character name gets all its children and a status, not a 422 loop', async () => {
+    const name = `n${'x'.repeat(58)}0`;
+    await h.createFunction('longname', name, {});
+    await waitFor('children', () => deployment('longname', name) && service('longname', name) && service('longname', replicasServiceNameOf(name)));
+    const fn = await waitFor('status', () => fnStored('longname', name)?.status);
+    assert.equal(fn.url, `http://${name}.longname.example.test`);
+    assert.ok(h.server.requests.every((r) => r.status !== 422), 'no request was refused as invalid');
   });
 
   it('an invalid Function gets Ready=False/InvalidSpec naming the field, and nothing is created', async () => {

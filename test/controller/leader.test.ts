@@ -189,9 +189,12 @@ describe('leader election against the API server double', () => {
       const leader = a.leading ? a : b;
       const other = leader === a ? b : a;
       assert.equal(other.leading, false);
-      // Exactly one create: a second controller acting would have raced it into a 409.
-      const creates = server.requests.filter((r) => r.method === 'POST' && r.path === '/apis/apps/v1/namespaces/ha/deployments');
-      assert.deepEqual(creates.map((r) => r.status), [201]);
+      // One controller wrote: one apply created the Deployment, and one set of creation
+      // writes (apply, handover, apply) went out, where two acting controllers send more.
+      const writes = server.requests.filter((r) => r.method === 'PATCH' && r.path === '/apis/apps/v1/namespaces/ha/deployments/hello');
+      assert.deepEqual(writes.filter((r) => r.status === 201).length, 1);
+      await waitFor('status', () => (server.store.get('functions.kfn.dev', 'ha', 'hello')?.status as { observedGeneration?: number } | undefined)?.observedGeneration === 1);
+      assert.equal(server.requests.filter((r) => r.method === 'PATCH' && r.path === '/apis/apps/v1/namespaces/ha/deployments/hello').length, 3);
 
       leader.abort.abort();
       await leader.done;

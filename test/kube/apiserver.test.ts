@@ -435,12 +435,14 @@ describe('apiserver double with the real client-node', () => {
       }
     });
 
-    it('a failing JSON patch test op is 422 and an unknown patch type is 415', async () => {
+    it('a failing JSON patch test op is 422, an apply without fieldManager 400 and an unknown patch type 415', async () => {
       await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'jp' }, data: { a: '1' } } });
       const failed = await failureOf(core.patchNamespacedConfigMap({ namespace: NS, name: 'jp', body: [{ op: 'test', path: '/data/a', value: '2' }] }));
       assert.equal(failed.code, 422);
       const ssa = await failureOf(core.patchNamespacedConfigMap({ namespace: NS, name: 'jp', body: {} }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
-      assert.equal(ssa.code, 415);
+      assert.equal(ssa.code, 400);
+      const unknown = await failureOf(core.patchNamespacedConfigMap({ namespace: NS, name: 'jp', body: {} }, setHeaderOptions('Content-Type', 'application/x-unknown-patch')));
+      assert.equal(unknown.code, 415);
     });
 
     it('serves discovery for the registered groups', async () => {

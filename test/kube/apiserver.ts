@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubeObject, ResourceType, StoredObject } from './types.js';
+import type { KubeObject, ResourceType, StoreEvent, StoredObject } from './types.js';
 import { DEFAULT_RESOURCES, ResourceRegistry, resourceKey } from './resources.js';
 import { ObjectStore, type PropagationPolicy } from './store.js';
 import { WatchHub } from './watch-hub.js';
@@ -40,6 +40,8 @@ export interface TestStore {
   update(ref: string, obj: KubeObject): StoredObject;
   delete(ref: string, namespace: string | undefined, name: string, policy?: PropagationPolicy): StoredObject;
   resourceVersion(): number;
+  /** Every write from now on (HTTP or direct), as watches see it; returns the unsubscribe. */
+  onWrite(listener: (e: StoreEvent) => void): () => void;
 }
 
 export interface ApiServer {
@@ -47,8 +49,8 @@ export interface ApiServer {
   /** A KubeConfig for this server: plain http, skipTLSVerify, the fake token, namespace 'default'. */
   kubeConfig(): KubeConfig;
   readonly store: TestStore;
-  /** The next `times` requests with this method ('*' any) whose path matches get a `status` failure. */
-  failNext(method: string, path: RegExp, status: number, times?: number): void;
+  /** The next `times` requests with this method ('*' any) whose path matches get a `status` failure (with `message`, else a generic one). */
+  failNext(method: string, path: RegExp, status: number, times?: number, message?: string): void;
   setWriteLatency(ms: number): void;
   /** Every request served, oldest first. */
   readonly requests: readonly RequestRecord[];
@@ -78,6 +80,7 @@ function testStore(registry: ResourceRegistry, store: ObjectStore): TestStore {
     },
     delete: (ref, namespace, name, policy) => store.delete(registry.resolve(ref), namespace, name, policy),
     resourceVersion: () => store.resourceVersion,
+    onWrite: (listener) => store.onEvent(listener),
   };
 }
 
@@ -144,7 +147,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       return kc;
     },
     store: testStore(registry, store),
-    failNext: (method, path, status, times = 1) => faults.failNext(method, path, status, times),
+    failNext: (method, path, status, times = 1, message) => faults.failNext(method, path, status, times, message),
     setWriteLatency: (ms) => {
       faults.writeLatencyMs = ms;
     },

@@ -15,6 +15,7 @@ interface PlannedFailure {
   path: RegExp;
   status: number;
   remaining: number;
+  message?: string | undefined;
 }
 
 export class Faults {
@@ -23,8 +24,8 @@ export class Faults {
   writeLatencyMs = 0;
 
   /** The next `times` requests matching method ('*' for any) and path get `status` instead. */
-  failNext(method: string, path: RegExp, status: number, times = 1): void {
-    this.planned.push({ method: method.toUpperCase(), path, status, remaining: times });
+  failNext(method: string, path: RegExp, status: number, times = 1, message?: string): void {
+    this.planned.push({ method: method.toUpperCase(), path, status, remaining: times, message });
   }
 
   /** Consumes a planned failure for this request, if one matches. */
@@ -32,7 +33,7 @@ export class Faults {
     const p = this.planned.find((f) => f.remaining > 0 && (f.method === '*' || f.method === method) && f.path.test(path));
     if (!p) return undefined;
     p.remaining--;
-    return failure(p.status, `injected failure: ${method} ${path}`);
+    return failure(p.status, p.message ?? `injected failure: ${method} ${path}`);
   }
 
   pending(): number {

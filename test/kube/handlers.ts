@@ -9,6 +9,7 @@ import { parseRoute, type ResourceRoute, type Route } from './routes.js';
 import { both, parseFieldSelector, parseLabelSelector, type ObjectPredicate } from './selectors.js';
 import { applyPatch, PATCH_CONTENT_TYPES } from './patch.js';
 import { scaleOf, withScale } from './scale.js';
+import { recordUpdate, serverSideApply } from './managed-fields.js';
 import { ApiError, errors, failure, success } from './status.js';
 
 export interface HandlerContext {
@@ -84,6 +85,19 @@ function discovery(route: Route, ctx: HandlerContext): Reply {
   }
 }
 
+const APPLY_CONTENT_TYPE = 'application/apply-patch+yaml';
+
+/**
+ * Who a non-apply write is from, for managedFields: ?fieldManager, else the User-Agent's
+ * product name as the real server takes it ('kubectl', 'node-fetch').
+ */
+function managerOf(req: IncomingMessage, q: URLSearchParams): string {
+  const named = q.get('fieldManager');
+  if (named) return named;
+  const agent = req.headers['user-agent'] ?? '';
+  return agent.split('/')[0]?.trim() || 'unknown';
+}
+
 function scopeOf(route: ResourceRoute): WriteScope {
   return route.subresource === 'status' ? 'status' : 'main';
 }
@@ -129,29 +143,37 @@ async function write(route: ResourceRoute, req: IncomingMessage, q: URLSearchPar
   switch (req.method) {
     case 'POST': {
       if (route.name !== undefined) throw new ApiError(failure(405, 'POST is not allowed on a named resource', 'MethodNotAllowed'));
-      return { status: 201, body: store.create(type, namespace, asObject(await readBody(req))) };
+      const body = asObject(await readBody(req));
+      return { status: 201, body: store.create(type, namespace, recordUpdate(undefined, body, type, managerOf(req, q))) };
     }
     case 'PUT': {
       const name = requireName(route);
       const body = asObject(await readBody(req));
+      const current = store.mustGet(type, namespace, name);
       if (route.subresource === 'scale') {
-        const current = store.mustGet(type, namespace, name);
-        return { status: 200, body: scaleOf(store.replace(type, namespace, name, withScale(current, body), 'main')) };
+        const next = recordUpdate(current, withScale(current, body), type, managerOf(req, q), 'scale');
+        return { status: 200, body: scaleOf(store.replace(type, namespace, name, next, 'main')) };
       }
-      return { status: 200, body: store.replace(type, namespace, name, body, scopeOf(route)) };
+      const next = route.subresource === undefined ? recordUpdate(current, body, type, managerOf(req, q)) : body;
+      return { status: 200, body: store.replace(type, namespace, name, next, scopeOf(route)) };
     }
     case 'PATCH': {
       const name = requireName(route);
-      const patchType = PATCH_CONTENT_TYPES[mediaType(req)];
-      if (!patchType) throw new ApiError(failure(415, `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`, 'UnsupportedMediaType'));
+      const media = mediaType(req);
+      if (media === APPLY_CONTENT_TYPE) return apply(route, name, req, q, ctx);
+      const patchType = PATCH_CONTENT_TYPES[media];
+      if (!patchType) throw new ApiError(failure(415, `the body of the request was in an unknown format - accepted media types include: ${[...Object.keys(PATCH_CONTENT_TYPES), APPLY_CONTENT_TYPE].join(', ')}`, 'UnsupportedMediaType'));
+      if (q.get('force') !== null) throw errors.badRequest('force is only allowed for apply patches');
       const patch = await readBody(req);
       const current = store.mustGet(type, namespace, name);
       if (route.subresource === 'scale') {
         const scale = asObject(applyPatch(patchType, scaleOf(current), patch));
-        return { status: 200, body: scaleOf(store.replace(type, namespace, name, withScale(current, scale), 'main')) };
+        const next = recordUpdate(current, withScale(current, scale), type, managerOf(req, q), 'scale');
+        return { status: 200, body: scaleOf(store.replace(type, namespace, name, next, 'main')) };
       }
       const patched = asObject(applyPatch(patchType, current, patch));
-      return { status: 200, body: store.replace(type, namespace, name, patched, scopeOf(route)) };
+      const next = route.subresource === undefined ? recordUpdate(current, patched, type, managerOf(req, q)) : patched;
+      return { status: 200, body: store.replace(type, namespace, name, next, scopeOf(route)) };
     }
     case 'DELETE': {
       const name = requireName(route);
@@ -164,6 +186,29 @@ async function write(route: ResourceRoute, req: IncomingMessage, q: URLSearchPar
     default:
       throw new ApiError(failure(405, `method ${req.method ?? ''} is not allowed`, 'MethodNotAllowed'));
   }
+}
+
+/**
+ * Server-side apply (PATCH, application/apply-patch+yaml) of the main resource. The body
+ * must be JSON, which is YAML too; that is what @kubernetes/client-node sends. A missing
+ * object is created, as the real server does (201).
+ */
+async function apply(route: ResourceRoute, name: string, req: IncomingMessage, q: URLSearchParams, ctx: HandlerContext): Promise<Reply> {
+  const { type, namespace } = route;
+  if (route.subresource !== undefined) throw new ApiError(failure(415, `apply is not supported on the ${route.subresource} subresource by this double`, 'UnsupportedMediaType'));
+  const manager = q.get('fieldManager');
+  if (!manager) throw errors.badRequest('fieldManager is required for apply requests');
+  const config = asObject(await readBody(req));
+  if (config.apiVersion !== apiVersionOf(type) || config.kind !== type.kind) {
+    throw errors.badRequest(`apply: apiVersion and kind must be ${apiVersionOf(type)} ${type.kind}, got ${String(config.apiVersion)} ${String(config.kind)}`);
+  }
+  if (config.metadata?.name !== undefined && config.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  const live = ctx.store.get(type, namespace, name);
+  const next = serverSideApply(live, config, { type, manager, force: isTrue(q.get('force')), ignoreStatus: type.statusSubresource });
+  if (!live) return { status: 201, body: ctx.store.create(type, namespace, { ...next, metadata: { ...next.metadata, name } }) };
+  return { status: 200, body: ctx.store.replace(type, namespace, name, next, 'main') };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -7,6 +7,8 @@ export interface StatusDetails {
   group?: string;
   kind?: string;
   uid?: string;
+  /** Field-level reasons, e.g. server-side apply conflicts. */
+  causes?: Array<{ type: string; message: string; field: string }>;
 }
 
 export interface Status {
@@ -64,6 +66,9 @@ export const errors = {
     new ApiError(failure(409, `${resourceKey(t)} "${name}" already exists`, 'AlreadyExists', detailsFor(t, name))),
   conflict: (t: ResourceType, name: string) =>
     new ApiError(failure(409, `Operation cannot be fulfilled on ${resourceKey(t)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, 'Conflict', detailsFor(t, name))),
+  /** A name the API server would refuse: Services need a DNS-1035 label (apimachinery IsDNS1035Label). */
+  invalidName: (t: ResourceType, name: string, why: string) =>
+    new ApiError(failure(422, `${t.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": ${why}`, 'Invalid', { name, group: t.group, kind: t.kind })),
   invalid: (t: ResourceType, name: string, why: string) =>
     new ApiError(failure(422, `${t.kind} "${name}" is invalid: ${why}`, 'Invalid', { name, group: t.group, kind: t.kind })),
   badRequest: (message: string) => new ApiError(failure(400, message, 'BadRequest')),

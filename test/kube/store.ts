@@ -52,6 +52,28 @@ function randomSuffix(): string {
   return s;
 }
 
+const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The messages of apimachinery's IsDNS1035Label, which a Service name must pass. */
+function checkDns1035Label(t: ResourceType, name: string): void {
+  if (name.length > 63) throw errors.invalidName(t, name, 'must be no more than 63 characters');
+  if (!DNS1035.test(name)) {
+    throw errors.invalidName(t, name, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')");
+  }
+}
+
+/**
+ * Defaults the double applies on every write of the main resource, as the real server's
+ * defaulting does: a Deployment without spec.replicas gets 1 (also when server-side
+ * apply removed the field and no other manager owns it).
+ */
+function withDefaults(t: ResourceType, obj: KubeObject): void {
+  if (t.group === 'apps' && t.resource === 'deployments') {
+    const spec = (obj.spec ?? (obj.spec = {})) as Record<string, unknown>;
+    if (spec.replicas === undefined) spec.replicas = 1;
+  }
+}
+
 export class ObjectStore {
   private rv = 0;
   private readonly objects = new Map<string, Map<string, StoredObject>>();
@@ -132,6 +154,7 @@ export class ObjectStore {
     if (t.namespaced && this.opts.requireNamespaces && this.namespaceType && ns && !this.get(this.namespaceType, undefined, ns)) {
       throw errors.notFound(this.namespaceType, ns);
     }
+    if (t.group === '' && t.resource === 'services') checkDns1035Label(t, name);
     const bucket = this.bucket(t);
     const key = objectKey(ns, name);
     if (bucket.has(key)) throw errors.alreadyExists(t, name);
@@ -151,6 +174,7 @@ export class ObjectStore {
       },
     };
     if (t.statusSubresource && scope === 'main') delete obj.status;
+    withDefaults(t, obj);
     bucket.set(key, obj);
     this.emit({ type: 'ADDED', rv, resourceKey: resourceKey(t), object: obj });
     return structuredClone(obj);
@@ -200,6 +224,7 @@ export class ObjectStore {
         if (old.status === undefined) delete next.status;
         else next.status = structuredClone(old.status);
       }
+      withDefaults(t, next);
       if (!isDeepStrictEqual(specOf(old), specOf(next))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     if (isDeepStrictEqual(withoutRv(old), withoutRv(next))) return structuredClone(old);

@@ -9,6 +9,16 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/** One manager's fields (metadata.managedFields), as server-side apply records them. */
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  subresource?: string;
+  fieldsType?: 'FieldsV1';
+  fieldsV1?: Record<string, unknown>;
+}
+
 export interface ObjectMeta {
   name?: string;
   generateName?: string;
@@ -23,6 +33,7 @@ export interface ObjectMeta {
   finalizers?: string[];
   deletionTimestamp?: string;
   deletionGracePeriodSeconds?: number;
+  managedFields?: ManagedFieldsEntry[];
   [field: string]: unknown;
 }
 

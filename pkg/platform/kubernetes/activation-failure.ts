@@ -5,6 +5,7 @@
 import type { KfnFunction } from '../../apis/function/types.js';
 import { getCondition } from '../../apis/function/lifecycle.js';
 import {
+  REASON_CHILD_INVALID,
   REASON_CONTAINER_CONFIG_ERROR,
   REASON_CRASH_LOOP,
   REASON_FAILED_CREATE,
@@ -17,7 +18,12 @@ import type { ActivationFailure } from '../types.js';
 /**
  * Reasons that will not fix themselves while a request waits. Unschedulable and a slow
  * rollout are left out: capacity can appear (a node joins, the autoscaler's scale lands)
- * within a request's timeout.
+ * within a request's timeout. Of the refused child writes, ChildInvalid is in: the API
+ * server refuses the object kfn built from this spec, and only a new spec (or a new kfn)
+ * changes that. ChildForbidden, ChildQuotaExceeded and ChildWriteFailed are out: an
+ * operator's RBAC or quota fix, a webhook coming back or a transient 5xx lets the next
+ * retry through, and the children of the previous spec may still serve. NotOwned is
+ * out too: the clash may be only the public Service, which the activator does not need.
  */
 const FATAL_REASONS: ReadonlySet<string> = new Set([
   REASON_CRASH_LOOP,
@@ -26,6 +32,7 @@ const FATAL_REASONS: ReadonlySet<string> = new Set([
   REASON_INVALID_SPEC,
   REASON_FAILED_CREATE,
   REASON_QUOTA_EXCEEDED,
+  REASON_CHILD_INVALID,
 ]);
 
 export function activationFailureOf(fn: KfnFunction): ActivationFailure | undefined {

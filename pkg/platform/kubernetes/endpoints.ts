@@ -2,18 +2,20 @@
 //
 // Which slices are a function's: the EndpointSlice controller names the owning Service
 // in the reserved label `kubernetes.io/service-name`, and our replicas Service is
-// `<fn>-replicas` (pkg/reconciler/function/names.ts). So the function key is the slice's
-// namespace plus the service name without that suffix. The controller also copies the
-// Service's own labels onto its slices (upstream setEndpointSliceLabels), which is what
-// lets the informer ask the server for `app.kubernetes.io/managed-by=kfn` slices only;
-// the key itself never depends on the copied labels, only on the reserved one.
+// replicasServiceNameOf(fn) (pkg/reconciler/function/names.ts): `<fn>-replicas`, or a
+// hashed name when that would be too long. The controller also copies the Service's own
+// labels onto its slices (upstream setEndpointSliceLabels), which is what lets the
+// informer ask the server for `app.kubernetes.io/managed-by=kfn` slices only. A hashed
+// name cannot be undone, so the copied `kfn.dev/function` label proposes the function
+// name; it counts only when the replicas Service name derived from it is the reserved
+// label's, so a label edited by hand cannot move a slice to another function.
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { FunctionKey } from '../../apis/meta.js';
-import { LABEL_MANAGED_BY, MANAGED_BY, PORT_NAME } from '../../reconciler/function/names.js';
+import { LABEL_FUNCTION, LABEL_MANAGED_BY, MANAGED_BY, PORT_NAME, REPLICAS_SERVICE_SUFFIX, replicasServiceNameOf } from '../../reconciler/function/names.js';
 import type { ReadyEndpoint } from '../types.js';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
-export const REPLICAS_SERVICE_SUFFIX = '-replicas';
+export { REPLICAS_SERVICE_SUFFIX };
 /** Server-side filter for what kfn made: its Deployments, and the slices of its Services (the labels are copied over). */
 export const KFN_MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
@@ -22,8 +24,11 @@ export function functionKeyOfSlice(slice: V1EndpointSlice): FunctionKey | undefi
   const namespace = slice.metadata?.namespace;
   const service = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
   if (!namespace || !service?.endsWith(REPLICAS_SERVICE_SUFFIX)) return undefined;
+  const labelled = slice.metadata?.labels?.[LABEL_FUNCTION];
+  if (labelled && replicasServiceNameOf(labelled) === service) return { namespace, name: labelled };
+  // Short names need no label: the suffix comes off.
   const name = service.slice(0, -REPLICAS_SERVICE_SUFFIX.length);
-  return name === '' ? undefined : { namespace, name };
+  return name !== '' && replicasServiceNameOf(name) === service ? { namespace, name } : undefined;
 }
 
 /**

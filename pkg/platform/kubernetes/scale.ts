@@ -4,6 +4,7 @@
 import { PatchStrategy, setHeaderOptions, type AppsV1Api } from '@kubernetes/client-node';
 import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import { isNotFound } from '../../controller/errors.js';
+import { FIELD_MANAGER_AUTOSCALER } from '../../reconciler/function/names.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -14,7 +15,12 @@ export class DeploymentScale {
     if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`setScale ${keyOf(key)}: replicas must be a whole number ≥ 0, got ${replicas}`);
     try {
       // A merge patch of spec.replicas alone: no read first, no resourceVersion to conflict on.
-      await this.apps.patchNamespacedDeploymentScale({ namespace: key.namespace, name: key.name, body: { spec: { replicas } } }, mergePatch);
+      // Under kfn-autoscaler, the manager the controller hands spec.replicas over to, so
+      // managedFields show one owner of the field (a scale write owns spec.replicas).
+      await this.apps.patchNamespacedDeploymentScale(
+        { namespace: key.namespace, name: key.name, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER_AUTOSCALER },
+        mergePatch,
+      );
     } catch (err) {
       throw scaleError('setScale', key, err);
     }

@@ -19,6 +19,7 @@ import type { ControllerMetrics } from '../../controller/metrics.js';
 import { Informer } from '../../controller/informer.js';
 import { objectKey, WorkQueue, type WorkQueueOptions } from '../../controller/queue.js';
 import type { BackoffPolicy } from '../../shared/backoff.js';
+import type { EventRecorder } from '../../controller/events/types.js';
 import type { Logger } from '../../shared/log.js';
 import type { ReconcilerConfig } from './config.js';
 import { LABEL_FUNCTION, LABEL_MANAGED_BY, MANAGED_BY } from './names.js';
@@ -39,6 +40,8 @@ export interface FunctionControllerOptions {
   /** How informers back off after an error; 1 s → 30 s by default. */
   informerBackoff?: BackoffPolicy;
   now?: () => Date;
+  /** Events about Functions (created children, invalid specs, refused writes); none by default. */
+  recorder?: EventRecorder;
 }
 
 /** The Function a child belongs to: its controller owner reference, else its function label (pods). */
@@ -116,6 +119,7 @@ export async function runFunctionController(opts: FunctionControllerOptions): Pr
     cfg: opts.cfg,
     log,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.recorder ? { recorder: opts.recorder } : {}),
   });
   await runController({ name: 'function', informers: [functions, deployments, services, pods], queue, reconcile, log, signal: opts.signal, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
 }

@@ -1,5 +1,5 @@
-// The Deployment that runs a Function's replicas. Pure: the controller creates it, or
-// passes the live one and this to deploymentForUpdate and writes the result if changed.
+// The Deployment that runs a Function's replicas. Pure: the controller applies it
+// (apply.ts), without spec.replicas once it exists.
 import type {
   V1Container, V1Deployment, V1EnvVar, V1LifecycleHandler, V1Pod, V1PodSpec, V1PodTemplateSpec, V1Probe, V1SecurityContext,
 } from '@kubernetes/client-node';
@@ -16,7 +16,6 @@ import {
   PORT_NAME,
   selectorLabels,
 } from './names.js';
-import { coveredBy, ownerReferencesCovered } from './semantic.js';
 
 export interface DeploymentOptions {
   /** Replicas to create with; the default comes from spec.scale (see initialReplicas). */
@@ -219,42 +218,4 @@ function makePreStop(cfg: ReconcilerConfig, drainSeconds: number): V1LifecycleHa
   // the runtime then finishes what it has in flight.
   if (cfg.drainAction === 'exec') return { exec: { command: ['sleep', String(drainSeconds)] } };
   return { sleep: { seconds: drainSeconds } };
-}
-
-export interface DeploymentUpdate {
-  deployment: V1Deployment;
-  /** False when the live Deployment already says everything `desired` says. */
-  changed: boolean;
-}
-
-/**
- * What to write over `existing`: `desired`, except for what is not ours to set.
- * spec.replicas stays as it is (the autoscaler owns it), the selector stays (immutable),
- * labels and annotations others added (the deployment controller's revision,
- * `kubectl rollout restart`'s restartedAt) are kept, and resourceVersion is carried so
- * a concurrent write fails instead of being lost.
- */
-export function deploymentForUpdate(existing: V1Deployment, desired: V1Deployment): DeploymentUpdate {
-  const out = structuredClone(desired);
-  out.metadata = {
-    ...out.metadata,
-    labels: { ...existing.metadata?.labels, ...desired.metadata?.labels },
-    annotations: { ...existing.metadata?.annotations, ...desired.metadata?.annotations },
-  };
-  if (existing.metadata?.resourceVersion) out.metadata.resourceVersion = existing.metadata.resourceVersion;
-  if (out.spec) {
-    if (existing.spec?.replicas !== undefined) out.spec.replicas = existing.spec.replicas;
-    else delete out.spec.replicas;
-    if (existing.spec?.selector) out.spec.selector = structuredClone(existing.spec.selector);
-    const tmplAnnotations = { ...existing.spec?.template.metadata?.annotations, ...desired.spec?.template.metadata?.annotations };
-    if (Object.keys(tmplAnnotations).length > 0) {
-      out.spec.template.metadata = { ...out.spec.template.metadata, annotations: tmplAnnotations };
-    }
-  }
-  const changed =
-    !coveredBy(desired.metadata?.labels, existing.metadata?.labels) ||
-    !coveredBy(desired.metadata?.annotations, existing.metadata?.annotations) ||
-    !ownerReferencesCovered(desired.metadata?.ownerReferences, existing.metadata?.ownerReferences) ||
-    !coveredBy({ ...desired.spec, replicas: undefined, selector: undefined }, existing.spec);
-  return { deployment: out, changed };
 }

@@ -4,4 +4,4 @@ export * from './config.js';
 export * from './deployment.js';
 export * from './services.js';
 export * from './status.js';
-export { coveredBy, parseQuantity, ownerReferencesCovered } from './semantic.js';
+export { coveredBy, parseQuantity } from './semantic.js';

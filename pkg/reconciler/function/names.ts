@@ -3,6 +3,7 @@
 import { API_VERSION } from '../../apis/meta.js';
 import { FUNCTION_KIND, type KfnFunction } from '../../apis/function/types.js';
 import { DEFAULT_NAMESPACE } from '../../apis/function/defaults.js';
+import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 
 export const LABEL_NAME = 'app.kubernetes.io/name';
@@ -16,6 +17,20 @@ export const LABEL_FUNCTION = 'kfn.dev/function';
  */
 export const ANNOTATION_GENERATION = 'kfn.dev/function-generation';
 
+/**
+ * On every child: a hash of the configuration the controller last applied, so a steady
+ * state is recognised from the informer cache without a write (apply.ts).
+ */
+export const ANNOTATION_APPLIED = 'kfn.dev/applied-config';
+
+/**
+ * Server-side apply field managers, one per component that writes a Function's children.
+ * The controller owns everything it applies but spec.replicas, which the autoscaler owns
+ * (its scale writes, and the handover when a Deployment is created; see apply.ts).
+ */
+export const FIELD_MANAGER_CONTROLLER = 'kfn-controller';
+export const FIELD_MANAGER_AUTOSCALER = 'kfn-autoscaler';
+
 /** Knative's name for the one container it runs, so tooling written for it finds ours. */
 export const CONTAINER_NAME = 'user-container';
 export const PORT_NAME = 'http';
@@ -24,9 +39,39 @@ export function deploymentName(fn: KfnFunction): string {
   return fn.metadata.name;
 }
 
-/** Headless; its EndpointSlices are the ready replicas the activator balances over. */
+/** The longest DNS-1035 label, which is what a Service name must be. */
+export const MAX_CHILD_NAME_LENGTH = 63;
+const MD5_HEX_LENGTH = 32;
+
+/**
+ * `parent + suffix`, or when that is longer than a Service name may be, a stable name of
+ * exactly 63 characters: the parent cut short, the md5 of the whole parent in hex, then
+ * the suffix. This is Knative's kmeta.ChildName (pkg/kmeta/names.go), so two parents
+ * that share a long prefix still get distinct children, and a reader of a kfn cluster
+ * who knows Knative finds the same names. `suffix` must be shorter than 31 characters
+ * (kfn's are; kmeta has a second branch for longer ones that kfn does not need), and
+ * start with '-' so a cut parent ending in '-' still makes a valid label.
+ */
+export function childName(parent: string, suffix: string): string {
+  const keep = MAX_CHILD_NAME_LENGTH - MD5_HEX_LENGTH - suffix.length;
+  if (keep <= 0) throw new Error(`childName: suffix ${JSON.stringify(suffix)} is too long to leave room for the parent`);
+  if (parent.length + suffix.length <= MAX_CHILD_NAME_LENGTH) return parent + suffix;
+  // md5 is an identifier here, not a defence: kmeta uses it, and names must match its.
+  return parent.slice(0, keep) + createHash('md5').update(parent).digest('hex') + suffix;
+}
+
+export const REPLICAS_SERVICE_SUFFIX = '-replicas';
+
+/**
+ * Headless; its EndpointSlices are the ready replicas the activator balances over.
+ * `<fn>-replicas`, hashed for names longer than 54 characters (see childName).
+ */
 export function replicasServiceName(fn: KfnFunction): string {
-  return `${fn.metadata.name}-replicas`;
+  return replicasServiceNameOf(fn.metadata.name);
+}
+
+export function replicasServiceNameOf(functionName: string): string {
+  return childName(functionName, REPLICAS_SERVICE_SUFFIX);
 }
 
 /** ExternalName to the activator, so `http://<fn>.<ns>.svc` goes through it. */

@@ -5,10 +5,9 @@
 // ("0.5" comes back as "500m", "1024Mi" as "1Gi"), and a zero value we set may come
 // back as no field at all.
 //
-// What this cannot see is a field we used to set and no longer do. Removals in the
-// Function spec change its generation, which the Deployment carries in an annotation,
-// so those are still noticed; see ANNOTATION_GENERATION.
-import type { V1OwnerReference } from '@kubernetes/client-node';
+// What this cannot see is a field we used to set and no longer do; the hash of the
+// applied configuration on each child sees that (apply.ts, upToDate). This only tells
+// whether an apply may be skipped; server-side apply does the merging.
 
 /** True when every field set in `want` has an equal value in `have`. */
 export function coveredBy(want: unknown, have: unknown, path: readonly string[] = []): boolean {
@@ -64,9 +63,4 @@ export function parseQuantity(q: string): number | undefined {
   if (m[2] !== undefined) return n * 10 ** Number(m[2].slice(1));
   const scale = SUFFIXES[m[3] ?? ''];
   return scale === undefined ? undefined : n * scale;
-}
-
-/** Every owner reference we want is on the live object; others may have added more. */
-export function ownerReferencesCovered(want: readonly V1OwnerReference[] | undefined, have: readonly V1OwnerReference[] | undefined): boolean {
-  return (want ?? []).every((w) => (have ?? []).some((h) => h.uid === w.uid && coveredBy(w, h)));
 }

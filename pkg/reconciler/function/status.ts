@@ -17,6 +17,14 @@
 //   CrashLoop                CrashLoopBackOff, with the last exit
 //   Unschedulable            no node fits a replica
 //   ProgressDeadlineExceeded the rollout made no progress for progressDeadlineSeconds
+// A child the controller could not write makes DeploymentReady False too, with a reason
+// chosen in apply.ts (childWriteError) and a message naming the child and quoting the
+// API server:
+//   NotOwned                 a Deployment or Service of that name belongs to someone else
+//   ChildInvalid             422: the API server refuses the object kfn built
+//   ChildQuotaExceeded       403: a ResourceQuota on object counts is used up
+//   ChildForbidden           403: RBAC, an admission webhook or a policy refused it
+//   ChildWriteFailed         any other failure (5xx, a timeout, the network)
 // QuotaExceeded and Unschedulable are capacity shortfalls: while some replica is ready
 // the function serves, so they only count when none is (a rollout they block still ends
 // in ProgressDeadlineExceeded).
@@ -44,6 +52,11 @@ export const REASON_CRASH_LOOP = 'CrashLoop';
 export const REASON_UNSCHEDULABLE = 'Unschedulable';
 export const REASON_PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
 export const REASON_STARTING = 'Starting';
+export const REASON_NOT_OWNED = 'NotOwned';
+export const REASON_CHILD_INVALID = 'ChildInvalid';
+export const REASON_CHILD_QUOTA_EXCEEDED = 'ChildQuotaExceeded';
+export const REASON_CHILD_FORBIDDEN = 'ChildForbidden';
+export const REASON_CHILD_WRITE_FAILED = 'ChildWriteFailed';
 export const REASON_ACTIVATING = 'Activating';
 
 export interface ClusterView {

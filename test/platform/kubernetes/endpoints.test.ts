@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { functionKeyOfSlice, readyEndpoints, sameEndpoints } from '../../../pkg/platform/kubernetes/endpoints.js';
 import type { ReadyEndpoint } from '../../../pkg/platform/types.js';
+import { replicasServiceNameOf } from '../../../pkg/reconciler/function/names.js';
 import { ep, slice } from './fixtures.js';
+
+const LONG = `f${'x'.repeat(61)}`; // 62 characters: its replicas Service name is hashed
 
 describe('readyEndpoints: EndpointSlices to the replicas that may get traffic', () => {
   const rows: Array<{ name: string; slices: V1EndpointSlice[]; want: ReadyEndpoint[] }> = [
@@ -59,6 +62,14 @@ describe('functionKeyOfSlice: which function a slice belongs to', () => {
     { name: 'a function whose own name ends in -replicas', given: slice('x-replicas', []), want: { namespace: 'default', name: 'x-replicas' } },
     { name: 'the public Service (not -replicas) is no function', given: slice('hello', [], { service: 'hello' }), want: undefined },
     { name: 'a bare -replicas service name is no function', given: slice('hello', [], { service: '-replicas' }), want: undefined },
+    { name: 'a function with a long name: its hashed replicas Service, through the copied function label', given: slice(LONG, [], { service: replicasServiceNameOf(LONG) }), want: { namespace: 'default', name: LONG } },
+    {
+      // What is left is the service name read the short way (a 54-character function of that name would own it).
+      name: 'a function label that does not hash to the service name is not believed',
+      given: slice(LONG, [], { service: replicasServiceNameOf(LONG), labels: { 'kfn.dev/function': 'other' } }),
+      want: { namespace: 'default', name: replicasServiceNameOf(LONG).slice(0, -'-replicas'.length) },
+    },
+    { name: 'a hand-made long <x>-replicas Service is not the hashed child of x', given: slice(LONG, [], { service: `${LONG}-replicas`, labels: { 'kfn.dev/function': 'z' } }), want: undefined },
     { name: 'a slice without the service-name label is no function', given: { metadata: { name: 's', namespace: 'default', labels: {} }, addressType: 'IPv4', endpoints: [] }, want: undefined },
   ];
   for (const row of rows) {

@@ -1,4 +1,5 @@
 // Small builders for EndpointSlices and Deployments as the cluster would hold them.
+import { replicasServiceNameOf } from '../../../pkg/reconciler/function/names.js';
 import type { V1Deployment, V1Endpoint, V1EndpointSlice } from '@kubernetes/client-node';
 
 export interface EndpointOpts {
@@ -28,7 +29,7 @@ export interface SliceOpts {
 
 /** A slice of `<fn>-replicas` in `default`, port http 8080, labelled as the EndpointSlice controller would. */
 export function slice(fn: string, endpoints: V1Endpoint[], opts: SliceOpts = {}): V1EndpointSlice {
-  const service = opts.service ?? `${fn}-replicas`;
+  const service = opts.service ?? replicasServiceNameOf(fn);
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',

@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { KfnFunction } from '../../../pkg/apis/function/types.js';
-import { deploymentForUpdate, makeDeployment, type DeploymentOptions } from '../../../pkg/reconciler/function/deployment.js';
+import { makeDeployment, type DeploymentOptions } from '../../../pkg/reconciler/function/deployment.js';
 import type { ReconcilerConfig } from '../../../pkg/reconciler/function/config.js';
 import {
-  asStoredDeployment,
   assertIncludes,
   at,
   cfg,
@@ -14,7 +13,6 @@ import {
   withCommand,
   withConcurrency,
   withEnv,
-  withGeneration,
   withImage,
   withInitialScale,
   withMaxScale,
@@ -221,112 +219,4 @@ test('makeDeployment: a Function without a uid is refused, since the owner refer
   const f = fn('default', 'hello');
   delete f.metadata.uid;
   assert.throws(() => makeDeployment(f, cfg()), /no uid/);
-});
-
-// Values the server rewrites (quantities) or drops (an empty env value), to prove a re-read is no change.
-const BASE = [withEnv({ name: 'A', value: '1' }, { name: 'EMPTY', value: '' }), withResources({ requests: { cpu: '0.5', memory: '1024Mi' } })];
-const base = fn('default', 'hello', ...BASE);
-const built = makeDeployment(base, cfg());
-
-const updates: Array<{
-  name: string;
-  given: { existing: V1Deployment; desired: V1Deployment };
-  want: { changed: boolean; replicas?: number; at?: Record<string, unknown> };
-}> = [
-  {
-    name: 'no-op against the stored copy (server defaults, canonical quantities, autoscaled replicas): unchanged',
-    given: { existing: asStoredDeployment(built, 5), desired: built },
-    want: { changed: false, replicas: 5 },
-  },
-  {
-    name: 'image change: changed, replicas kept from the live object',
-    given: {
-      existing: asStoredDeployment(built, 5),
-      desired: makeDeployment(fn('default', 'hello', ...BASE, withImage('registry.example/hello:2')), cfg()),
-    },
-    want: { changed: true, replicas: 5, at: { [`${CONTAINER}.image`]: 'registry.example/hello:2' } },
-  },
-  {
-    name: 'scaled to zero by the autoscaler: 0 is kept, not reset to scale.initial, and that alone is no change',
-    given: { existing: asStoredDeployment(built, 0), desired: makeDeployment(fn('default', 'hello', ...BASE, withInitialScale(3)), cfg()) },
-    want: { changed: false, replicas: 0 },
-  },
-  {
-    name: 'env added: changed',
-    given: { existing: asStoredDeployment(built, 2), desired: makeDeployment(fn('default', 'hello', ...BASE, withEnv({ name: 'B', value: '2' })), cfg()) },
-    want: { changed: true, replicas: 2 },
-  },
-  {
-    name: 'env removed: changed',
-    given: { existing: asStoredDeployment(built, 2), desired: makeDeployment(fn('default', 'hello', withResources({ requests: { cpu: '0.5', memory: '1024Mi' } })), cfg()) },
-    want: { changed: true, replicas: 2 },
-  },
-  {
-    name: 'resources changed in value: changed',
-    given: { existing: asStoredDeployment(built, 2), desired: makeDeployment(fn('default', 'hello', ...BASE, withResources({ requests: { cpu: '1', memory: '1024Mi' } })), cfg()) },
-    want: { changed: true },
-  },
-  {
-    name: 'a new Function generation alone is a change (it may have removed a field)',
-    given: { existing: asStoredDeployment(built, 2), desired: makeDeployment(fn('default', 'hello', ...BASE, withGeneration(2)), cfg()) },
-    want: { changed: true, replicas: 2 },
-  },
-  {
-    name: 'owner reference missing on the live object: changed',
-    given: {
-      existing: (() => {
-        const d = asStoredDeployment(built, 2);
-        delete d.metadata!.ownerReferences;
-        return d;
-      })(),
-      desired: built,
-    },
-    want: { changed: true, at: { 'metadata.ownerReferences.0.uid': UID } },
-  },
-  {
-    name: 'labels and annotations others added are kept; resourceVersion carried; selector kept',
-    given: {
-      existing: (() => {
-        const d = asStoredDeployment(built, 2);
-        d.metadata!.labels = { ...d.metadata!.labels, team: 'a' };
-        d.spec!.template.metadata!.annotations = { 'kubectl.kubernetes.io/restartedAt': '2026-11-21T00:00:00Z' };
-        return d;
-      })(),
-      desired: built,
-    },
-    want: {
-      changed: false,
-      at: {
-        'metadata.labels.team': 'a',
-        'metadata.resourceVersion': '42',
-        'spec.selector': { matchLabels: { 'kfn.dev/function': 'hello' } },
-        'spec.template.metadata.annotations': { 'kubectl.kubernetes.io/restartedAt': '2026-11-21T00:00:00Z' },
-      },
-    },
-  },
-];
-
-for (const row of updates) {
-  test(`deploymentForUpdate: ${row.name}`, () => {
-    const before = structuredClone(row.given);
-    const got = deploymentForUpdate(row.given.existing, row.given.desired);
-    assert.equal(got.changed, row.want.changed, 'changed');
-    if (row.want.replicas !== undefined) assert.equal(got.deployment.spec?.replicas, row.want.replicas, 'replicas');
-    for (const [path, value] of Object.entries(row.want.at ?? {})) assert.deepEqual(at(got.deployment, path), value, path);
-    assert.deepEqual(row.given, before, 'inputs are left alone');
-  });
-}
-
-test('deploymentForUpdate: the generation annotation follows the Function', () => {
-  const next = makeDeployment(fn('default', 'hello', withGeneration(2)), cfg());
-  const got = deploymentForUpdate(asStoredDeployment(built, 2), next);
-  assert.equal(got.deployment.metadata?.annotations?.['kfn.dev/function-generation'], '2');
-  assert.equal(got.deployment.metadata?.annotations?.['deployment.kubernetes.io/revision'], '2', 'server annotation kept');
-});
-
-test('deploymentForUpdate: a live Deployment without spec.replicas gets none written', () => {
-  const existing = asStoredDeployment(built, 2);
-  delete existing.spec!.replicas;
-  const got = deploymentForUpdate(existing, built);
-  assert.equal(got.deployment.spec?.replicas, undefined);
 });

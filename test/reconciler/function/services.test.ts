@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { V1Service } from '@kubernetes/client-node';
 import type { KfnFunction } from '../../../pkg/apis/function/types.js';
 import type { ReconcilerConfig } from '../../../pkg/reconciler/function/config.js';
-import { makePublicService, makeReplicasService, serviceForUpdate } from '../../../pkg/reconciler/function/services.js';
-import { asStoredService, assertIncludes, at, cfg, fn, UID, withPort } from './fixtures.js';
+import { makePublicService, makeReplicasService } from '../../../pkg/reconciler/function/services.js';
+import { assertIncludes, cfg, fn, UID, withPort } from './fixtures.js';
 
 const OWNER = [{ apiVersion: 'kfn.dev/v1alpha1', kind: 'Function', name: 'hello', uid: UID, controller: true, blockOwnerDeletion: true }];
 const LABELS = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/managed-by': 'kfn', 'kfn.dev/function': 'hello' };
@@ -57,78 +57,3 @@ for (const row of builds) {
 test('services: the public Service has no selector, so Kubernetes makes no endpoints for it', () => {
   assert.equal(makePublicService(fn('default', 'hello'), cfg()).spec?.selector, undefined);
 });
-
-const replicas = makeReplicasService(fn('default', 'hello'), cfg());
-const publicSvc = makePublicService(fn('default', 'hello'), cfg());
-
-const updates: Array<{
-  name: string;
-  given: { existing: V1Service; desired: V1Service };
-  want: { changed: boolean; at?: Record<string, unknown> };
-}> = [
-  {
-    name: 'replicas Service no-op against the stored copy: unchanged, server-set fields kept',
-    given: { existing: asStoredService(replicas), desired: replicas },
-    want: {
-      changed: false,
-      at: { 'spec.clusterIP': 'None', 'spec.clusterIPs': ['None'], 'spec.ipFamilies': ['IPv4'], 'spec.ipFamilyPolicy': 'SingleStack', 'metadata.resourceVersion': '7' },
-    },
-  },
-  {
-    name: 'public Service no-op against the stored copy: unchanged',
-    given: { existing: asStoredService(publicSvc), desired: publicSvc },
-    want: { changed: false, at: { 'spec.sessionAffinity': 'None' } },
-  },
-  {
-    name: 'port change: changed, clusterIP kept',
-    given: { existing: asStoredService(replicas), desired: makeReplicasService(fn('default', 'hello', withPort(9090)), cfg()) },
-    want: { changed: true, at: { 'spec.clusterIP': 'None', 'spec.ports.0.port': 9090 } },
-  },
-  {
-    name: 'activator moved: changed',
-    given: { existing: asStoredService(publicSvc), desired: makePublicService(fn('default', 'hello'), cfg({ activatorHost: 'a.b.svc.cluster.local' })) },
-    want: { changed: true, at: { 'spec.externalName': 'a.b.svc.cluster.local' } },
-  },
-  {
-    name: 'a ClusterIP Service where the public one should be: changed, and its clusterIP is not carried over',
-    given: {
-      existing: asStoredService({ ...publicSvc, spec: { type: 'ClusterIP', selector: { app: 'x' }, ports: [{ port: 80 }] } }),
-      desired: publicSvc,
-    },
-    want: { changed: true, at: { 'spec.clusterIP': undefined, 'spec.clusterIPs': undefined, 'spec.type': 'ExternalName' } },
-  },
-  {
-    name: 'labels others added are kept',
-    given: {
-      existing: (() => {
-        const s = asStoredService(replicas);
-        s.metadata!.labels = { ...s.metadata!.labels, team: 'a' };
-        return s;
-      })(),
-      desired: replicas,
-    },
-    want: { changed: false, at: { 'metadata.labels.team': 'a' } },
-  },
-  {
-    name: 'our label missing on the live object: changed',
-    given: {
-      existing: (() => {
-        const s = asStoredService(replicas);
-        s.metadata!.labels = {};
-        return s;
-      })(),
-      desired: replicas,
-    },
-    want: { changed: true, at: { 'metadata.labels': LABELS } },
-  },
-];
-
-for (const row of updates) {
-  test(`serviceForUpdate: ${row.name}`, () => {
-    const before = structuredClone(row.given);
-    const got = serviceForUpdate(row.given.existing, row.given.desired);
-    assert.equal(got.changed, row.want.changed, 'changed');
-    for (const [path, value] of Object.entries(row.want.at ?? {})) assert.deepEqual(at(got.service, path), value, path);
-    assert.deepEqual(row.given, before, 'inputs are left alone');
-  });
-}
