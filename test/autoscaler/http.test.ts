@@ -34,11 +34,20 @@ describe('stat server and HttpStatSink', () => {
   let url: string;
   let sink: RecordingSink;
   let posts = 0;
+  /** The next this-many /stats or /poke/default/away requests get a 503, as while no leader listens. */
+  let failing = 0;
+  const failed: string[] = [];
 
   before(async () => {
     sink = new RecordingSink();
     app = buildStatServer(sink);
-    app.addHook('onRequest', (req, _reply, done) => {
+    app.addHook('onRequest', (req, reply, done) => {
+      if (failing > 0 && (req.url === '/stats' || req.url === '/poke/default/away')) {
+        failing--;
+        failed.push(req.url);
+        void reply.code(503).send({ error: 'NoLeader' });
+        return;
+      }
       if (req.url === '/stats') posts++;
       done();
     });
@@ -97,6 +106,20 @@ describe('stat server and HttpStatSink', () => {
     client.record(stat('lost', 1));
     await waitFor('the failure to be logged', () => lines.some((l) => l.includes('posting stats to the autoscaler failed')));
     await client.close();
+  });
+
+  test('while the autoscaler is away (a failover), failed stats are kept for the next post and a failed poke is retried until taken', async () => {
+    failing = 3;
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 20 });
+    const before = { stats: sink.stats.length, pokes: sink.pokes.length };
+    client.record(stat('kept', 4));
+    client.poke({ namespace: 'default', name: 'away' });
+    await waitFor('the poke taken after failures', () => sink.pokes.length > before.pokes, { timeoutMs: 10_000 });
+    await waitFor('the stat delivered after failures', () => sink.stats.slice(before.stats).some((s) => s.key.name === 'kept'), { timeoutMs: 10_000 });
+    await client.close();
+    assert.equal(failing, 0, `three requests failed first: ${failed.join(', ')}`);
+    assert.deepEqual(sink.pokes.slice(before.pokes), [{ namespace: 'default', name: 'away' }]);
+    assert.equal(sink.stats.slice(before.stats).filter((s) => s.key.name === 'kept').length, 1, 'kept once, not duplicated');
   });
 
   test('a bad batch is refused with 400 naming the field, and nothing is recorded', async () => {
