@@ -86,6 +86,13 @@ export interface HttpStatSinkOptions {
   /** Per-request timeout. Default 5000. */
   timeoutMs?: number;
   /**
+   * Per-poke timeout. Default 1000: the autoscaler answers a poke in a millisecond, and
+   * after a leader's node is lost the Service names its address until the next leader
+   * takes over, where a connection may hang rather than be refused; a poke that waited
+   * out 5 s there would hold the cold start back by as much.
+   */
+  pokeTimeoutMs?: number;
+  /**
    * How long a failed poke is retried (first after 100 ms, doubling to every 1 s) before it
    * is given up. Default 60,000: a cold start outlives an autoscaler failover.
    */
@@ -111,6 +118,7 @@ export class HttpStatSink implements StatSink {
   private readonly intervalMs: number;
   private readonly maxBuffered: number;
   private readonly timeoutMs: number;
+  private readonly pokeTimeoutMs: number;
   private readonly pokeRetryMs: number;
   /** Ends the backoff sleeps of retrying pokes on close(). */
   private readonly closing = new AbortController();
@@ -128,6 +136,7 @@ export class HttpStatSink implements StatSink {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.maxBuffered = opts.maxBuffered ?? 100_000;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.pokeTimeoutMs = opts.pokeTimeoutMs ?? Math.min(1000, this.timeoutMs);
     this.pokeRetryMs = opts.pokeRetryMs ?? 60_000;
   }
 
@@ -158,7 +167,7 @@ export class HttpStatSink implements StatSink {
     let delay: number = POKE_BACKOFF.initialMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.post(url, undefined);
+        await this.post(url, undefined, this.pokeTimeoutMs);
         if (attempt > 1) this.log.info({ fn, attempt }, 'poke taken after retrying');
         return;
       } catch (err) {
@@ -225,12 +234,12 @@ export class HttpStatSink implements StatSink {
     this.timer.unref();
   }
 
-  private async post(url: string, body: unknown): Promise<void> {
+  private async post(url: string, body: unknown, timeoutMs = this.timeoutMs): Promise<void> {
     const res = await fetch(url, {
       method: 'POST',
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${text.slice(0, 200)}`);

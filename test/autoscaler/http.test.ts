@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
 import { buildStatServer, HttpStatSink, statsProblems } from '../../pkg/autoscaler/http.js';
@@ -120,6 +121,39 @@ describe('stat server and HttpStatSink', () => {
     assert.equal(failing, 0, `three requests failed first: ${failed.join(', ')}`);
     assert.deepEqual(sink.pokes.slice(before.pokes), [{ namespace: 'default', name: 'away' }]);
     assert.equal(sink.stats.slice(before.stats).filter((s) => s.key.name === 'kept').length, 1, 'kept once, not duplicated');
+  });
+
+  test('a poke that hangs (the Service still names a lost node) is given up after the poke timeout and sent again', async () => {
+    // A router to "the Service": first a black hole that accepts and never answers (a
+    // dead leader's address), then the real server (the new leader).
+    const sockets: Socket[] = [];
+    const blackhole = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+    const realPort = Number(new URL(url).port);
+    let target = (blackhole.address() as AddressInfo).port;
+    let heldPokes = 0;
+    const router = createServer((client) => {
+      if (target !== realPort) heldPokes++;
+      const upstream = tcpConnect(target, '127.0.0.1');
+      sockets.push(client, upstream);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
+    const client = new HttpStatSink(`http://127.0.0.1:${(router.address() as AddressInfo).port}`, { log: quietLogger(), pokeTimeoutMs: 200, timeoutMs: 60_000 });
+    const before = sink.pokes.length;
+    try {
+      client.poke({ namespace: 'default', name: 'hung' });
+      await waitFor('the poke held by the black hole', () => heldPokes > 0);
+      target = realPort;
+      await waitFor('the poke sent again and taken', () => sink.pokes.length > before, { timeoutMs: 5000 });
+      assert.deepEqual(sink.pokes.slice(before), [{ namespace: 'default', name: 'hung' }]);
+    } finally {
+      await client.close();
+      for (const sock of sockets) sock.destroy();
+      await Promise.all([blackhole, router].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    }
   });
 
   test('a bad batch is refused with 400 naming the field, and nothing is recorded', async () => {
