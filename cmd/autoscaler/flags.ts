@@ -4,7 +4,14 @@ import { flagReader } from '../../pkg/shared/flags.js';
 import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
 import type { AutoscalerConfig } from '../../pkg/autoscaler/config.js';
-import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
+
+/**
+ * The autoscaler's Lease timing, shorter than the controllers' (15 s / 10 s / 2 s): it is on
+ * every cold start's path. A crashed leader is replaced within lease duration + retry
+ * period (about 6 s), a released Lease within one retry period. Expiry is judged against
+ * the local clock (lease.ts), so node clocks must agree within duration − deadline, 2 s.
+ */
+export const AUTOSCALER_LEASE = { leaseDurationMs: 5000, renewDeadlineMs: 3000, retryPeriodMs: 1000 } as const;
 
 const options = {
   port: { type: 'string' },
@@ -30,6 +37,10 @@ export interface AutoscalerSettings {
   namespace: string;
   leaseName: string;
   identity: string;
+  /** This pod's IP (POD_IP, downward API): the leader points the Service `service` at it. */
+  podIP: string | undefined;
+  /** The selector-less Service the activators post stats to. */
+  service: string;
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
@@ -63,9 +74,9 @@ export function autoscalerSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     namespace: str('namespace') ?? 'kfn-system',
     leaseName: str('lease-name') ?? 'kfn-autoscaler',
     identity: env.POD_NAME || hostname(),
-    leaseDurationMs: DEFAULT_LEASE_DURATION_MS,
-    renewDeadlineMs: DEFAULT_RENEW_DEADLINE_MS,
-    retryPeriodMs: DEFAULT_RETRY_PERIOD_MS,
+    podIP: env.POD_IP || undefined,
+    service: 'kfn-autoscaler',
+    ...AUTOSCALER_LEASE,
     config,
   };
 }

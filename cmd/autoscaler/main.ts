@@ -5,7 +5,7 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
 import { runComponent } from '../../pkg/shared/startup.js';
 import { autoscalerSettings } from './flags.js';
-import { startClusterAutoscaler } from './start.js';
+import { runLeaderTerm } from './start.js';
 
 const settings = autoscalerSettings(process.argv.slice(2));
 
@@ -32,8 +32,11 @@ await runComponent({
         // later term can register them again.
         const before = new Set(metrics.getMetricsAsArray().map((m) => m.name));
         try {
-          const scaler = await startClusterAutoscaler({ kubeConfig, config: settings.config, port: settings.port, log, metrics, signal: leading });
-          await scaler.done;
+          const endpoint = settings.podIP
+            ? { namespace: settings.namespace, service: settings.service, portName: 'stats', podName: settings.identity, podIP: settings.podIP }
+            : undefined;
+          if (!endpoint) log.warn('POD_IP is not set: the autoscaler Service is not pointed at this leader');
+          await runLeaderTerm({ kubeConfig, config: settings.config, port: settings.port, log, metrics, signal: leading, ...(endpoint ? { endpoint } : {}) });
         } finally {
           for (const m of metrics.getMetricsAsArray()) if (!before.has(m.name)) metrics.removeSingleMetric(m.name);
         }

@@ -9,6 +9,7 @@ import { Autoscaler } from '../../pkg/autoscaler/autoscaler.js';
 import { autoscalerConfig, type AutoscalerConfig } from '../../pkg/autoscaler/config.js';
 import { buildStatServer } from '../../pkg/autoscaler/http.js';
 import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
+import { LeaderEndpoints, leaderEndpointProblem, type LeaderEndpoint } from '../../pkg/platform/kubernetes/leader-endpoints.js';
 import { KubernetesPlatform } from '../../pkg/platform/kubernetes/platform.js';
 import { systemClock } from '../../pkg/shared/clock.js';
 import type { Logger } from '../../pkg/shared/log.js';
@@ -40,10 +41,17 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
     log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  // Functions of the first sync are taken over, not new: their Deployments already have
+  // the scale the previous leader (or this one before a restart) wrote, and a term that
+  // starts with empty windows must neither wake them to their initial scale nor shed
+  // replicas for want of stats.
+  let adopting = true;
   const functions = functionInformer(kubeConfig, log, {
     upsert: (fn) => {
       const key = functionKeyOf(fn);
-      if (key) autoscaler.upsert(key, fn.spec);
+      if (!key) return;
+      const existing = adopting ? platform.workloadStatus(key) : undefined;
+      autoscaler.upsert(key, fn.spec, existing ? { scale: existing.desiredReplicas } : undefined);
     },
     remove: (key) => autoscaler.remove(key),
   });
@@ -58,6 +66,7 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
     await platform.start(stop);
     informer = functions.start(stop);
     await functions.synced;
+    adopting = false;
     await app.listen({ port: deps.port, host: deps.host ?? '0.0.0.0' });
   } catch (err) {
     abandon.abort();
@@ -74,4 +83,31 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
     await Promise.allSettled([platform.close(), informer]);
   })();
   return { port, autoscaler, done };
+}
+
+export interface LeaderTermDeps extends ClusterAutoscalerDeps {
+  /**
+   * Where the Service's one endpoint should point while this term lasts: this pod. Without
+   * it (outside a cluster, no POD_IP) stats reach this autoscaler only by its own address.
+   */
+  endpoint?: Omit<LeaderEndpoint, 'port'>;
+}
+
+/**
+ * One leadership term: take stats, then point the autoscaler Service at this pod (only
+ * once listening, so the first stat that arrives finds the server), scale until `signal`
+ * aborts, and withdraw the endpoint if it still names this pod.
+ */
+export async function runLeaderTerm(deps: LeaderTermDeps): Promise<void> {
+  const problem = deps.endpoint && leaderEndpointProblem({ ...deps.endpoint, port: deps.port || 1 });
+  if (problem) throw new Error(`leader endpoint: ${problem}`);
+  const scaler = await startClusterAutoscaler(deps);
+  const endpoints = deps.endpoint ? new LeaderEndpoints({ kubeConfig: deps.kubeConfig, endpoint: { ...deps.endpoint, port: scaler.port }, log: deps.log }) : undefined;
+  const published = endpoints?.publish(deps.signal);
+  try {
+    await scaler.done;
+  } finally {
+    await published;
+    await endpoints?.withdraw();
+  }
 }

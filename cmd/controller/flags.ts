@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { readFlags } from '../../pkg/shared/startup.js';
 import { reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
+import { streamReplicasProblem } from '../../pkg/events/jetstream/stream.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
 
@@ -24,6 +25,7 @@ const options = {
   'nats-url': { type: 'string' },
   stream: { type: 'string' },
   'ack-wait': { type: 'string' },
+  'stream-replicas': { type: 'string' },
 } as const;
 
 export interface ControllerSettings {
@@ -43,9 +45,17 @@ export interface ControllerSettings {
   stream: string;
   /** Consumers' ack wait; the dispatcher's --ack-wait must agree. */
   ackWaitMs: number;
+  /** num_replicas of the streams kfn makes: 3 with the nats-cluster component (KFN_STREAM_REPLICAS). */
+  streamReplicas: number;
 }
 
 export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
+
+function streamReplicas(n: number | undefined): number {
+  const problem = n === undefined ? undefined : streamReplicasProblem(n);
+  if (problem) throw new Error(`--stream-replicas: ${problem}`);
+  return n ?? 1;
+}
 
 export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerSettings {
   const { values } = readFlags(argv, options);
@@ -78,5 +88,6 @@ export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     natsUrl: str('nats-url') ?? (env.NATS_URL || DEFAULT_NATS_URL),
     stream: str('stream') ?? DEFAULT_STREAM,
     ackWaitMs: duration('ack-wait') ?? DEFAULT_ACK_WAIT_MS,
+    streamReplicas: streamReplicas(int('stream-replicas', 1)),
   };
 }

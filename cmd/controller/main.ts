@@ -31,7 +31,7 @@ if (settings) {
       const m = controllerMetrics(metrics, 'function');
       const tm = controllerMetrics(metrics, 'trigger');
       // Connects at the first Trigger, so Functions are served while NATS is not up.
-      const jetstream = new NatsTriggerJetStream({ servers: s.natsUrl, log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS, defaultStream: s.stream });
+      const jetstream = new NatsTriggerJetStream({ servers: s.natsUrl, log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS, defaultStream: s.stream, streamReplicas: s.streamReplicas });
       setReady(true);
       const done = runLeaderElection({
         client: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),

@@ -7,6 +7,13 @@ import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../pkg/events/dispatcher/stats-kv.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../../pkg/events/ingress/ingress.js';
+import { streamReplicasProblem } from '../../pkg/events/jetstream/stream.js';
+
+function streamReplicas(n: number | undefined): number {
+  const problem = n === undefined ? undefined : streamReplicasProblem(n);
+  if (problem) throw new Error(`--stream-replicas: ${problem}`);
+  return n ?? 1;
+}
 
 const options = {
   port: { type: 'string' },
@@ -17,6 +24,7 @@ const options = {
   'max-event-bytes': { type: 'string' },
   'ack-wait': { type: 'string' },
   'stats-interval': { type: 'string' },
+  'stream-replicas': { type: 'string' },
 } as const;
 
 export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
@@ -38,6 +46,8 @@ export interface DispatcherSettings {
   /** Consumers' ack wait; the controller's --ack-wait must agree. */
   ackWaitMs: number;
   statsIntervalMs: number;
+  /** num_replicas of the counts bucket if the dispatcher creates it; the controller's --stream-replicas must agree. */
+  streamReplicas: number;
   /** This replica in the trigger counts bucket: the pod name. */
   instance: string;
 }
@@ -66,6 +76,7 @@ export function dispatcherSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     maxEventBytes: int('max-event-bytes', 1) ?? DEFAULT_MAX_EVENT_BYTES,
     ackWaitMs: duration('ack-wait') ?? DEFAULT_ACK_WAIT_MS,
     statsIntervalMs: duration('stats-interval') ?? DEFAULT_STATS_INTERVAL_MS,
+    streamReplicas: streamReplicas(int('stream-replicas', 1)),
     instance: env.POD_NAME || hostname(),
   };
 }

@@ -40,7 +40,7 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
   if (!nc) return { port: settings.port, done: Promise.resolve() };
   try {
     const js = nc.jetstream();
-    const kv = await openTriggerStats(js);
+    const kv = await openTriggerStats(js, settings.streamReplicas);
     const dispatcher = new Dispatcher({
       nc,
       log,

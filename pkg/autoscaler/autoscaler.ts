@@ -104,8 +104,12 @@ export class Autoscaler implements StatSink {
     this.metrics = deps.metrics ? registerAutoscalerMetrics(deps.metrics, () => this.samples()) : undefined;
   }
 
-  /** Starts scaling a function, or applies a changed spec to one already known; decides at once. */
-  upsert(key: FunctionKey, spec: FunctionSpec): void {
+  /**
+   * Starts scaling a function, or applies a changed spec to one already known; decides at once.
+   * `adopt.scale` is the scale its workload already has, for a function this autoscaler takes
+   * over rather than sees created (a new leader's first sync, a restart): see adoptedState.
+   */
+  upsert(key: FunctionKey, spec: FunctionSpec, adopt?: { scale: number }): void {
     const id = keyOf(key);
     const params = scalingParams(spec, this.cfg);
     const now = this.deps.clock.now();
@@ -122,7 +126,9 @@ export class Autoscaler implements StatSink {
     } catch {
       // The decision below runs into the same error and logs it.
     }
-    const state = initialScalerState(now, ready);
+    const adopted = adopt && Number.isFinite(adopt.scale) && adopt.scale >= 0 ? Math.floor(adopt.scale) : undefined;
+    const held = adopted === undefined ? ready : Math.max(ready, adopted);
+    const state = adopted === undefined ? initialScalerState(now, ready) : adoptedState(now, held);
     const s: FunctionScaler = {
       key: { namespace: key.namespace, name: key.name },
       slot: -1,
@@ -133,9 +139,9 @@ export class Autoscaler implements StatSink {
       state,
       // What exists is the scale before the first decision: a restarted autoscaler must
       // not snap a serving function to zero before its grace period.
-      desired: ready,
+      desired: held,
       mode: 'stable',
-      before: initialScalerState(now, ready),
+      before: initialScalerState(now, held),
       stable: 0,
       panic: 0,
       ready,
@@ -143,7 +149,8 @@ export class Autoscaler implements StatSink {
       decidedAt: now,
       poked: false,
       decided: false,
-      written: undefined,
+      // An adopted scale is already written: deciding the same again writes nothing.
+      written: adopted,
       lastScaleTime: undefined,
     };
     this.scalers.add(s.key, s);
@@ -395,6 +402,20 @@ class ByKey<T extends { slot: number }> {
   values(): Iterable<T> {
     return this.list;
   }
+}
+
+/**
+ * The state of a function taken over with `held` replicas asked for or ready. Its history
+ * is gone, so for one stable window nothing is shed on the strength of empty windows:
+ * more than one is held in panic (as initialScalerState does), one stays for window +
+ * grace, as after a last request at the takeover. And the initial-scale phase is over:
+ * it was the previous autoscaler's to run, and a function found at zero stays there
+ * rather than being woken to its initial scale by every failover.
+ */
+function adoptedState(now: number, held: number): ScalerStateBuffer {
+  const state = initialScalerState(now, held);
+  state.lastTrafficAt = now;
+  return state;
 }
 
 /** The last decision's reason, by deciding again from what it was decided from. */

@@ -2,6 +2,7 @@
 // activators use. Local mode skips both and calls the StatSink in-process.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FunctionKey } from '../apis/meta.js';
+import { sleep } from '../shared/abort.js';
 import { newLogger, type Logger } from '../shared/log.js';
 import type { ConcurrencyStat, StatSink } from './stats.js';
 
@@ -84,13 +85,32 @@ export interface HttpStatSinkOptions {
   maxBuffered?: number;
   /** Per-request timeout. Default 5000. */
   timeoutMs?: number;
+  /**
+   * Per-poke timeout. Default 1000: the autoscaler answers a poke in a millisecond, and
+   * after a leader's node is lost the Service names its address until the next leader
+   * takes over, where a connection may hang rather than be refused; a poke that waited
+   * out 5 s there would hold the cold start back by as much.
+   */
+  pokeTimeoutMs?: number;
+  /**
+   * How long a failed poke is retried (first after 100 ms, doubling to every 1 s) before it
+   * is given up. Default 60,000: a cold start outlives an autoscaler failover.
+   */
+  pokeRetryMs?: number;
 }
+
+/** Backoff of a failed poke: 100 ms, doubling, at most 1 s between tries: a new leader is found within a second of listening. */
+export const POKE_BACKOFF = { initialMs: 100, maxMs: 1000 } as const;
 
 /**
  * The activator's StatSink on a cluster: record() buffers and a post goes out every
  * interval (one at a time); poke() posts at once, since a request is waiting on it.
- * Failures are logged and dropped: a stat is only worth anything for a window, and
- * the next one is a second away.
+ * The URL is the autoscaler Service, whose one endpoint is the leader's pod (written by
+ * the leader: see pkg/platform/kubernetes/leader-endpoints.ts), so while leadership
+ * changes hands posts fail for a moment. A failed batch of stats goes back into the
+ * buffer for the next interval (the new leader's windows get them by their time); a
+ * failed poke is retried with a short backoff, since a cold start waits on it and
+ * nothing else would ask again.
  */
 export class HttpStatSink implements StatSink {
   private readonly base: string;
@@ -98,6 +118,10 @@ export class HttpStatSink implements StatSink {
   private readonly intervalMs: number;
   private readonly maxBuffered: number;
   private readonly timeoutMs: number;
+  private readonly pokeTimeoutMs: number;
+  private readonly pokeRetryMs: number;
+  /** Ends the backoff sleeps of retrying pokes on close(). */
+  private readonly closing = new AbortController();
   private buffer: ConcurrencyStat[] = [];
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -112,6 +136,8 @@ export class HttpStatSink implements StatSink {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.maxBuffered = opts.maxBuffered ?? 100_000;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.pokeTimeoutMs = opts.pokeTimeoutMs ?? Math.min(1000, this.timeoutMs);
+    this.pokeRetryMs = opts.pokeRetryMs ?? 60_000;
   }
 
   record(stat: ConcurrencyStat): void {
@@ -130,10 +156,28 @@ export class HttpStatSink implements StatSink {
     const fn = `${key.namespace}/${key.name}`;
     if (this.closed || this.pokes.has(fn)) return;
     const url = `${this.base}/poke/${encodeURIComponent(key.namespace)}/${encodeURIComponent(key.name)}`;
-    const p: Promise<void> = this.post(url, undefined)
-      .catch((err: unknown) => this.log.warn({ err, fn }, 'poking the autoscaler failed'))
+    const p: Promise<void> = this.pokeUntilTaken(url, fn)
+      .catch((err: unknown) => this.log.warn({ err, fn }, 'poking the autoscaler failed; giving up'))
       .finally(() => this.pokes.delete(fn));
     this.pokes.set(fn, p);
+  }
+
+  private async pokeUntilTaken(url: string, fn: string): Promise<void> {
+    const giveUpAt = Date.now() + this.pokeRetryMs;
+    let delay: number = POKE_BACKOFF.initialMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.post(url, undefined, this.pokeTimeoutMs);
+        if (attempt > 1) this.log.info({ fn, attempt }, 'poke taken after retrying');
+        return;
+      } catch (err) {
+        if (this.closed || Date.now() + delay > giveUpAt) throw err;
+        if (attempt === 1) this.log.warn({ err, fn }, 'poking the autoscaler failed; retrying (a new leader may be taking over)');
+        await sleep(delay, this.closing.signal);
+        if (this.closed) throw new Error('the stat sink closed', { cause: err });
+        delay = Math.min(delay * 2, POKE_BACKOFF.maxMs);
+      }
+    }
   }
 
   /** Posts what is buffered now, if nothing is being posted already. */
@@ -145,7 +189,12 @@ export class HttpStatSink implements StatSink {
     const dropped = this.dropped;
     this.dropped = 0;
     this.posting = this.post(`${this.base}/stats`, batch)
-      .catch((err: unknown) => this.log.warn({ err, stats: batch.length, dropped }, 'posting stats to the autoscaler failed'))
+      .catch((err: unknown) => {
+        // Back to the front, oldest first, and still bounded: the next interval (or a new
+        // leader) gets them. Once closed there is no next interval.
+        if (!this.closed) this.requeue(batch);
+        this.log.warn({ err, stats: batch.length, dropped }, 'posting stats to the autoscaler failed; keeping them for the next interval');
+      })
       .finally(() => {
         this.posting = undefined;
         // Stats that came in while we posted wait for the next interval.
@@ -158,11 +207,20 @@ export class HttpStatSink implements StatSink {
   /** Stops the timer, posts what is left and waits for posts in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.posting;
     await this.flush();
     await Promise.allSettled([...this.pokes.values()]);
+  }
+
+  private requeue(batch: ConcurrencyStat[]): void {
+    const room = this.maxBuffered - this.buffer.length;
+    const kept = room >= batch.length ? batch : batch.slice(batch.length - Math.max(0, room));
+    this.dropped += batch.length - kept.length;
+    this.buffer = kept.concat(this.buffer);
+    this.schedule();
   }
 
   private schedule(): void {
@@ -176,12 +234,12 @@ export class HttpStatSink implements StatSink {
     this.timer.unref();
   }
 
-  private async post(url: string, body: unknown): Promise<void> {
+  private async post(url: string, body: unknown, timeoutMs = this.timeoutMs): Promise<void> {
     const res = await fetch(url, {
       method: 'POST',
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${text.slice(0, 200)}`);

@@ -274,6 +274,54 @@ describe('Autoscaler', () => {
     assert.equal(autoscaler.status(hello)?.mode, 'panic');
   });
 
+  // A new leader (or a restarted autoscaler) has no history. Before adoption it ran every
+  // function's initial-scale phase again: each failover woke every function at zero.
+  test('a function adopted at scale 0 stays at 0: a failover does not wake it to its initial scale', async () => {
+    const { autoscaler, writer, clock } = setup();
+    autoscaler.upsert(hello, spec({ initial: 2 }), { scale: 0 });
+    await settle();
+    for (let t = 0; t < 100; t++) {
+      clock.advance(S);
+      autoscaler.tick();
+    }
+    await settle();
+    assert.deepEqual(writer.values(), []);
+    assert.equal(autoscaler.status(hello)?.desiredReplicas, 0);
+  });
+
+  test('a function adopted at scale 1 with empty windows keeps its replica for window + grace, then goes to zero', async () => {
+    const { autoscaler, writer, clock } = setup({ stableWindowMs: 60 * S, scaleToZeroGracePeriodMs: 30 * S });
+    writer.ready.set('default/hello', 1);
+    autoscaler.upsert(hello, spec({ initial: 3 }), { scale: 1 });
+    await settle();
+    clock.advance(89 * S);
+    autoscaler.tick();
+    await settle();
+    assert.deepEqual(writer.values(), [], 'neither the initial 3 nor 0 within window + grace of the takeover');
+    clock.advance(1 * S);
+    autoscaler.tick();
+    await settle();
+    assert.deepEqual(writer.values(), [0]);
+  });
+
+  test('a function adopted while scaling up (3 asked, 1 ready) holds 3 in panic instead of cutting the rollout to 1', async () => {
+    const { autoscaler, writer } = setup();
+    writer.ready.set('default/hello', 1);
+    autoscaler.upsert(hello, spec(), { scale: 3 });
+    await settle();
+    assert.deepEqual(writer.values(), []);
+    assert.equal(autoscaler.status(hello)?.desiredReplicas, 3);
+    assert.equal(autoscaler.status(hello)?.mode, 'panic');
+  });
+
+  test('a poke for an adopted function at zero scales it from zero at once', async () => {
+    const { autoscaler, writer } = setup();
+    autoscaler.upsert(hello, spec(), { scale: 0 });
+    autoscaler.poke(hello);
+    await settle();
+    assert.deepEqual(writer.values(), [1]);
+  });
+
   test('functions are decided independently: one failing readyReplicas does not stop the others', async () => {
     const clock = new FakeClock(0);
     const writer = new RecordingWriter();

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
 import { buildStatServer, HttpStatSink, statsProblems } from '../../pkg/autoscaler/http.js';
@@ -34,11 +35,20 @@ describe('stat server and HttpStatSink', () => {
   let url: string;
   let sink: RecordingSink;
   let posts = 0;
+  /** The next this-many /stats or /poke/default/away requests get a 503, as while no leader listens. */
+  let failing = 0;
+  const failed: string[] = [];
 
   before(async () => {
     sink = new RecordingSink();
     app = buildStatServer(sink);
-    app.addHook('onRequest', (req, _reply, done) => {
+    app.addHook('onRequest', (req, reply, done) => {
+      if (failing > 0 && (req.url === '/stats' || req.url === '/poke/default/away')) {
+        failing--;
+        failed.push(req.url);
+        void reply.code(503).send({ error: 'NoLeader' });
+        return;
+      }
       if (req.url === '/stats') posts++;
       done();
     });
@@ -97,6 +107,53 @@ describe('stat server and HttpStatSink', () => {
     client.record(stat('lost', 1));
     await waitFor('the failure to be logged', () => lines.some((l) => l.includes('posting stats to the autoscaler failed')));
     await client.close();
+  });
+
+  test('while the autoscaler is away (a failover), failed stats are kept for the next post and a failed poke is retried until taken', async () => {
+    failing = 3;
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 20 });
+    const before = { stats: sink.stats.length, pokes: sink.pokes.length };
+    client.record(stat('kept', 4));
+    client.poke({ namespace: 'default', name: 'away' });
+    await waitFor('the poke taken after failures', () => sink.pokes.length > before.pokes, { timeoutMs: 10_000 });
+    await waitFor('the stat delivered after failures', () => sink.stats.slice(before.stats).some((s) => s.key.name === 'kept'), { timeoutMs: 10_000 });
+    await client.close();
+    assert.equal(failing, 0, `three requests failed first: ${failed.join(', ')}`);
+    assert.deepEqual(sink.pokes.slice(before.pokes), [{ namespace: 'default', name: 'away' }]);
+    assert.equal(sink.stats.slice(before.stats).filter((s) => s.key.name === 'kept').length, 1, 'kept once, not duplicated');
+  });
+
+  test('a poke that hangs (the Service still names a lost node) is given up after the poke timeout and sent again', async () => {
+    // A router to "the Service": first a black hole that accepts and never answers (a
+    // dead leader's address), then the real server (the new leader).
+    const sockets: Socket[] = [];
+    const blackhole = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+    const realPort = Number(new URL(url).port);
+    let target = (blackhole.address() as AddressInfo).port;
+    let heldPokes = 0;
+    const router = createServer((client) => {
+      if (target !== realPort) heldPokes++;
+      const upstream = tcpConnect(target, '127.0.0.1');
+      sockets.push(client, upstream);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
+    const client = new HttpStatSink(`http://127.0.0.1:${(router.address() as AddressInfo).port}`, { log: quietLogger(), pokeTimeoutMs: 200, timeoutMs: 60_000 });
+    const before = sink.pokes.length;
+    try {
+      client.poke({ namespace: 'default', name: 'hung' });
+      await waitFor('the poke held by the black hole', () => heldPokes > 0);
+      target = realPort;
+      await waitFor('the poke sent again and taken', () => sink.pokes.length > before, { timeoutMs: 5000 });
+      assert.deepEqual(sink.pokes.slice(before), [{ namespace: 'default', name: 'hung' }]);
+    } finally {
+      await client.close();
+      for (const sock of sockets) sock.destroy();
+      await Promise.all([blackhole, router].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    }
   });
 
   test('a bad batch is refused with 400 naming the field, and nothing is recorded', async () => {

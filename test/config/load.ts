@@ -158,7 +158,8 @@ export interface Workload extends K8sObject {
 export interface Service extends K8sObject {
   spec: {
     clusterIP?: string;
-    selector: Record<string, string>;
+    /** Absent on a Service whose endpoints someone writes (kfn-autoscaler: its leader). */
+    selector?: Record<string, string>;
     ports: { name?: string; port: number; targetPort?: string | number }[];
   };
 }

@@ -161,10 +161,22 @@ describe('the kfn components', () => {
     assert.ok((workload('kfn-activator').spec.replicas ?? 1) >= 2);
   });
 
-  it('runs one autoscaler and replaces it stop-then-start, so stats never split between two', () => {
-    const w = workload('kfn-autoscaler') as Workload & { spec: { strategy?: { type: string } } };
-    assert.equal(w.spec.replicas, 1);
-    assert.equal(w.spec.strategy?.type, 'Recreate');
+  it('runs two autoscalers (leader and standby), rolled one new pod at a time, spread across nodes, one evictable at a time', () => {
+    type Affinity = { podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: Array<{ podAffinityTerm: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } } }> } };
+    const w = workload('kfn-autoscaler') as Workload & { spec: { strategy?: { type: string; rollingUpdate?: { maxUnavailable?: number } } } };
+    assert.equal(w.spec.replicas, 2);
+    assert.equal(w.spec.strategy?.type, 'RollingUpdate');
+    assert.equal(w.spec.strategy?.rollingUpdate?.maxUnavailable, 0);
+    const spread = ((w.spec.template.spec as { affinity?: Affinity }).affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])[0]?.podAffinityTerm;
+    assert.equal(spread?.topologyKey, 'kubernetes.io/hostname');
+    assert.ok(spread && selects(spread.labelSelector.matchLabels, w.spec.template.metadata.labels), 'anti-affinity to its own pods');
+    const pdb = config.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kfn-autoscaler') as
+      | { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }
+      | undefined;
+    assert.equal(pdb?.spec.minAvailable, 1);
+    assert.ok(pdb && selects(pdb.spec.selector.matchLabels, w.spec.template.metadata.labels));
+    const env = container(w).env?.find((e) => e.name === 'POD_IP') as { valueFrom?: { fieldRef?: { fieldPath: string } } } | undefined;
+    assert.equal(env?.valueFrom?.fieldRef?.fieldPath, 'status.podIP', 'the leader publishes its pod IP');
   });
 
   it('runs one dispatcher and replaces it stop-then-start, so orderingKey order is never split between two', () => {
@@ -184,7 +196,10 @@ describe('the kfn components', () => {
   it('points the activators at the autoscaler Service, port stats', () => {
     const env = container(workload('kfn-activator')).env?.find((e) => e.name === 'KFN_AUTOSCALER_URL');
     assert.equal(env?.value, 'http://kfn-autoscaler.kfn-system.svc:8080');
-    assert.equal(service('kfn-autoscaler').spec.ports.find((p) => p.port === 8080)?.targetPort, 'stats');
+    // No selector: the leader's EndpointSlice names its pod, with the port `stats` (cmd/autoscaler/main.ts).
+    const svc = service('kfn-autoscaler');
+    assert.equal(svc.spec.selector, undefined);
+    assert.equal(svc.spec.ports.find((p) => p.port === 8080)?.name, 'stats');
     assert.equal(portOf(container(workload('kfn-autoscaler')), 'stats'), 8080);
   });
 
@@ -217,8 +232,10 @@ describe('the kfn components', () => {
 
 describe('Services and in-cluster URLs are wired to real ports', () => {
   for (const svc of svcs) {
+    const selector = svc.spec.selector;
+    if (!selector) continue;
     it(`selects pods of ${ref(svc)} that have each target port`, () => {
-      const targets = pods.filter((w) => w.metadata.namespace === svc.metadata.namespace && selects(svc.spec.selector, w.spec.template.metadata.labels));
+      const targets = pods.filter((w) => w.metadata.namespace === svc.metadata.namespace && selects(selector, w.spec.template.metadata.labels));
       assert.ok(targets.length > 0, 'selects no workload');
       for (const w of targets) {
         for (const p of svc.spec.ports) {

@@ -20,10 +20,11 @@ export interface StoredTriggerStats extends TriggerCounters {
 /**
  * Opens the bucket, creating it on first use. The dispatcher and the controller both call
  * this with the same settings, so whichever starts first creates it. One value per key is
- * kept: only the latest count matters.
+ * kept: only the latest count matters. `replicas` (as the streams' replicas) applies when
+ * the bucket is created; an existing bucket keeps its count.
  */
-export function openTriggerStats(js: JetStreamClient): Promise<KV> {
-  return js.views.kv(TRIGGER_STATS_BUCKET, { history: 1 });
+export function openTriggerStats(js: JetStreamClient, replicas = 1): Promise<KV> {
+  return js.views.kv(TRIGGER_STATS_BUCKET, { history: 1, replicas });
 }
 
 /**

@@ -30,6 +30,19 @@ export interface StreamSpec {
    * before the description made (and may have left holding '>').
    */
   owned?: boolean;
+  /**
+   * Copies of the stream across a NATS cluster (JetStream's num_replicas, 1 to 5); 3 survives
+   * the loss of one server. Default 1. A stream kfn owns is moved to this count when it
+   * has another (JetStream re-replicates it in place); another's stream is left as it is.
+   */
+  replicas?: number;
+}
+
+/** JetStream's own bounds on num_replicas. */
+export const MAX_STREAM_REPLICAS = 5;
+
+export function streamReplicasProblem(n: number): string | undefined {
+  return Number.isInteger(n) && n >= 1 && n <= MAX_STREAM_REPLICAS ? undefined : `want a whole number from 1 to ${MAX_STREAM_REPLICAS}, got ${n}`;
 }
 
 /** The description of a stream kfn made: its subjects are kfn's to add and remove. */
@@ -54,16 +67,28 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
     throw new Error(`stream ${spec.name}: info`, { cause: err });
   }
   const window = nanos(spec.duplicateWindowMs);
+  const replicas = spec.replicas ?? 1;
+  const badReplicas = streamReplicasProblem(replicas);
+  if (badReplicas) throw new Error(`stream ${spec.name}: replicas: ${badReplicas}`);
   try {
     if (!existing) {
       if (spec.subjects.length === 0) return undefined;
-      return await jsm.streams.add({ name: spec.name, description: KFN_STREAM_DESCRIPTION, subjects: streamSubjects(spec), storage: StorageType.File, duplicate_window: window });
+      return await jsm.streams.add({
+        name: spec.name,
+        description: KFN_STREAM_DESCRIPTION,
+        subjects: streamSubjects(spec),
+        storage: StorageType.File,
+        duplicate_window: window,
+        num_replicas: replicas,
+      });
     }
     const had = existing.config.subjects ?? [];
     const owned = spec.owned === true || existing.config.description === KFN_STREAM_DESCRIPTION;
     const subjects = owned ? streamSubjects(spec) : mergeSubjects(had, spec.subjects);
-    const ours = { description: KFN_STREAM_DESCRIPTION, duplicate_window: window };
-    if (sameSet(had, subjects) && (!owned || (existing.config.duplicate_window === window && existing.config.description === KFN_STREAM_DESCRIPTION))) return existing;
+    const ours = { description: KFN_STREAM_DESCRIPTION, duplicate_window: window, num_replicas: replicas };
+    const oursAlready =
+      existing.config.duplicate_window === window && existing.config.description === KFN_STREAM_DESCRIPTION && (existing.config.num_replicas || 1) === replicas;
+    if (sameSet(had, subjects) && (!owned || oursAlready)) return existing;
     const config: StreamConfig = { ...existing.config, subjects, ...(owned ? ours : {}) };
     return (await jsApi(nc, `${API_PREFIX}.STREAM.UPDATE.${spec.name}`, config)) as unknown as StreamInfo;
   } catch (err) {

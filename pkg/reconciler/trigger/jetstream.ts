@@ -3,7 +3,7 @@
 // dispatchers left in the stats bucket, and clean both up when a Trigger goes.
 import { connect, type ConsumerConfig, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { ensureConsumer, removeConsumer } from '../../events/jetstream/consumer.js';
-import { ensureStream } from '../../events/jetstream/stream.js';
+import { ensureStream, type StreamSpec } from '../../events/jetstream/stream.js';
 import type { TriggerCounters } from '../../events/dispatcher/counters.js';
 import type { TriggerKey } from '../../events/dispatcher/dispatcher.js';
 import { openTriggerStats, purgeTriggerStats, readTriggerStats } from '../../events/dispatcher/stats-kv.js';
@@ -26,6 +26,8 @@ export interface NatsTriggerJetStreamOptions {
   duplicateWindowMs: number;
   /** The stream of Triggers without spec.stream: kfn's, whoever made it. */
   defaultStream: string;
+  /** num_replicas of the streams (and the counts bucket) kfn makes; 3 on a three-server NATS. Default 1. */
+  streamReplicas?: number;
 }
 
 /**
@@ -41,13 +43,23 @@ export class NatsTriggerJetStream implements TriggerJetStream {
 
   async ensureConsumer(stream: string, subjects: string[], config: ConsumerConfig): Promise<void> {
     const { jsm } = await this.conn();
-    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs, owned: stream === this.opts.defaultStream });
+    await ensureStream(jsm, this.streamSpec(stream, subjects));
     await ensureConsumer(jsm, stream, config);
   }
 
   async syncStream(stream: string, subjects: string[]): Promise<void> {
     const { jsm } = await this.conn();
-    await ensureStream(jsm, { name: stream, subjects, duplicateWindowMs: this.opts.duplicateWindowMs, owned: stream === this.opts.defaultStream });
+    await ensureStream(jsm, this.streamSpec(stream, subjects));
+  }
+
+  private streamSpec(stream: string, subjects: string[]): StreamSpec {
+    return {
+      name: stream,
+      subjects,
+      duplicateWindowMs: this.opts.duplicateWindowMs,
+      owned: stream === this.opts.defaultStream,
+      replicas: this.opts.streamReplicas ?? 1,
+    };
   }
 
   async removeConsumer(stream: string, consumer: string): Promise<void> {
@@ -82,7 +94,7 @@ export class NatsTriggerJetStream implements TriggerJetStream {
     const nc = await connect({ servers: this.opts.servers, name: 'kfn-controller', maxReconnectAttempts: -1 });
     try {
       const jsm = await nc.jetstreamManager();
-      const kv = await openTriggerStats(nc.jetstream());
+      const kv = await openTriggerStats(nc.jetstream(), this.opts.streamReplicas ?? 1);
       this.opts.log.info({ servers: this.opts.servers }, 'connected to NATS');
       return { nc, jsm, kv };
     } catch (err) {
