@@ -15,8 +15,9 @@
 //   Authorization header of its own through this route;
 // - the request is long-running (the `proxy` subresource is exempt from
 //   --request-timeout), but bytes per second may be capped by the server's
-//   per-connection bandwidth limit, and text/html responses have their links rewritten
-//   to stay under the proxy path;
+//   per-connection bandwidth limit; the response goes through its rewriting transport
+//   (links in text/html and Location rewritten to stay under the proxy path) and
+//   CORS headers are removed;
 // - the activator sees the API server's Host, not `<name>.<namespace>.<domain>`, so it
 //   routes by path (a Host naming no function falls through to path routing).
 import { CliError } from '../client.js';
