@@ -249,6 +249,16 @@ describe('kfn against a cluster through the kubeconfig', () => {
       const res = await run(['invoke', 'hello', '--context', 'rec']);
       assert.equal(res.code, 1);
       assert.match(res.stderr, /^kfn: the API server could not proxy to the activator \(context rec .*\): no endpoints available for service "kfn-activator:http"; is kfn installed/);
+      rec.handle((_req, res) => sendJson(res, 404, status(404, 'NotFound', 'services "kfn-activator" not found')));
+      const missing = await run(['invoke', 'hello', '--context', 'rec']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /: services "kfn-activator" not found; is kfn installed/);
+      rec.handle((_req, res) =>
+        sendJson(res, 403, status(403, 'Forbidden', 'services "kfn-activator:http" is forbidden: User "bob" cannot get resource "services/proxy" in API group "" in the namespace "kfn-system"')),
+      );
+      const forbidden = await run(['invoke', 'hello', '--context', 'rec']);
+      assert.equal(forbidden.code, 1);
+      assert.match(forbidden.stderr, /User "bob" cannot get resource "services\/proxy" in API group "" in the namespace "kfn-system"\n$/);
     });
 
     it('refuses what the proxy would change, sending nothing', async () => {

@@ -100,7 +100,8 @@ export class ClusterBackend implements Backend {
     // 503 when no activator pod is ready); anything else is the activator's or the function's.
     const st = res.status >= 400 ? apiStatusOf(res.body) : undefined;
     if (st) {
-      const hint = res.status === 503 ? '; is kfn installed and its activator ready? (kubectl -n kfn-system get pods)' : '';
+      // 404: no such Service (kfn not installed); 503: no ready activator endpoint.
+      const hint = res.status === 404 || res.status === 503 ? '; is kfn installed and its activator ready? (kubectl -n kfn-system get pods)' : '';
       throw new CliError(`the API server could not proxy to the activator (${this.where}): ${st.message || `HTTP ${res.status}`}${hint}`);
     }
     return res;

@@ -45,7 +45,7 @@ export class KubeRest {
     try {
       await this.kubeConfig.applyToHTTPSOptions(opts);
     } catch (err) {
-      throw new CliError(`cannot use the credentials of ${this.where}: ${(err as Error).message}`, { cause: err });
+      throw new CliError(`cannot use the kubeconfig's settings for ${this.where}: ${(err as Error).message}`, { cause: err });
     }
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<IncomingMessage>((resolve, reject) => {
