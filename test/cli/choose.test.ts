@@ -1,9 +1,13 @@
 // Which backend the resource commands talk to: an explicit flag wins, then a running
 // kfn dev, then the kubeconfig's cluster, else one line saying neither was found.
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { chooseBackend, DEFAULT_ADMIN, type ChoiceInput } from '../../cmd/kfn/choose.js';
-import { kubeconfigFiles } from '../../cmd/kfn/cluster/kubeconfig.js';
+import { kubeconfigFiles, loadCluster } from '../../cmd/kfn/cluster/kubeconfig.js';
+import { writeKubeconfig } from './fake-cluster.js';
 
 const DEV = 'http://127.0.0.1:9081';
 const KC = ['/home/u/.kube/config'];
@@ -47,4 +51,24 @@ describe('kubeconfigFiles finds the kubeconfig as kubectl does', () => {
   it('KUBECONFIG naming only missing files: none, not ~/.kube/config', () => assert.deepEqual(kubeconfigFiles(env(undefined, '/b')), []));
   it('no KUBECONFIG: ~/.kube/config when it exists', () => assert.deepEqual(kubeconfigFiles(env(undefined, undefined)), ['/home/u/.kube/config']));
   it('nothing at all: none', () => assert.deepEqual(kubeconfigFiles({ ...env(undefined, undefined), home: '/nobody' }), []));
+});
+
+describe('loadCluster merges KUBECONFIG files as kubectl does', () => {
+  it('the first file to set current-context and to define a name wins; a repeated name is no error', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kfn-kc-'));
+    const a = await writeKubeconfig(dir, [{ name: 'kind-kind', server: 'http://127.0.0.1:1', token: 'a', namespace: 'from-a' }], '', 'a');
+    const b = await writeKubeconfig(
+      dir,
+      [
+        { name: 'kind-kind', server: 'http://127.0.0.1:2', token: 'b', namespace: 'from-b' },
+        { name: 'prod', server: 'http://127.0.0.1:3', token: 'p' },
+      ],
+      'kind-kind',
+      'b',
+    );
+    const t = loadCluster([a, b], undefined);
+    assert.deepEqual([t.context, t.server, t.namespace], ['kind-kind', 'http://127.0.0.1:1', 'from-a']);
+    const prod = loadCluster([a, b], 'prod');
+    assert.deepEqual([prod.server, prod.namespace], ['http://127.0.0.1:3', 'default']);
+  });
 });

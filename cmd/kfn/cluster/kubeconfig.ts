@@ -51,8 +51,7 @@ export function loadCluster(files: readonly string[], context: string | undefine
       }
       const next = new KubeConfig();
       next.loadFromFile(file);
-      // kubectl: the first file that sets current-context wins.
-      kc.mergeConfig(next, kc.currentContext !== '' && kc.currentContext !== undefined);
+      mergeFirstWins(kc, next);
     } catch (err) {
       throw new CliError(`cannot read the kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
     }
@@ -66,6 +65,19 @@ export function loadCluster(files: readonly string[], context: string | undefine
   const cluster = kc.getCurrentCluster();
   if (!cluster?.server) throw new CliError(`context "${name}" names cluster "${ctx.cluster}", which the kubeconfig ${where} does not define`);
   return { kubeConfig: kc, context: name, server: cluster.server, namespace: ctx.namespace || 'default' };
+}
+
+/**
+ * kubectl's merge of KUBECONFIG files: the first file to set current-context, and the
+ * first to define a name, win. (client-node's mergeConfig throws on a repeated name,
+ * which is common: two files that both hold a "kind-kind".)
+ */
+function mergeFirstWins(into: KubeConfig, next: KubeConfig): void {
+  if (!into.currentContext && next.currentContext) into.currentContext = next.currentContext;
+  const has = (list: ReadonlyArray<{ name: string }>, name: string): boolean => list.some((x) => x.name === name);
+  for (const c of next.getClusters()) if (!has(into.getClusters(), c.name)) into.addCluster(c);
+  for (const u of next.getUsers()) if (!has(into.getUsers(), u.name)) into.addUser(u);
+  for (const c of next.getContexts()) if (!has(into.getContexts(), c.name)) into.addContext(c);
 }
 
 function contextNames(kc: KubeConfig): string {
