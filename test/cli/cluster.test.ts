@@ -115,6 +115,13 @@ describe('kfn against a cluster through the kubeconfig', () => {
       assert.match(res.stderr, /^kfn: context "nope" is not in the kubeconfig \S+ \(contexts: double, rec\)\n$/);
     });
 
+    it('a server that answers HTML (a gateway, not an API server) is one line, not a crash', async () => {
+      rec.handle((_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'));
+      const res = await run(['get', '--context', 'rec']);
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /^kfn: cannot list functions \(context rec \(\S+\)\): the answer is not JSON \(HTTP 200, text\/html\); is the kubeconfig's server an API server\?\n$/);
+    });
+
     it('a refused list gives the API server\'s message', async () => {
       rec.handle((_req, res) => sendJson(res, 403, status(403, 'Forbidden', 'functions.kfn.dev is forbidden: User "bob" cannot list resource "functions" in API group "kfn.dev" in the namespace "shop"')));
       const res = await run(['get', '--context', 'rec']);

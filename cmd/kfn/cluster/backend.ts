@@ -41,14 +41,14 @@ export class ClusterBackend implements Backend {
   async list(plural: Plural, namespace: string | undefined): Promise<Resource[]> {
     const res = await this.rest.request('GET', resourcePath(plural, namespace));
     if (res.status !== 200) throw this.refused(`list ${plural}`, res);
-    return (JSON.parse(res.body.toString()) as { items?: Resource[] }).items ?? [];
+    return this.json<{ items?: Resource[] }>(res, `list ${plural}`).items ?? [];
   }
 
   async get(plural: Plural, namespace: string, name: string): Promise<Resource> {
     const res = await this.rest.request('GET', resourcePath(plural, namespace, name));
     if (res.status === 404) throw new CliError(`${SINGULAR[plural]} ${namespace}/${name} not found (${this.where})`);
     if (res.status !== 200) throw this.refused(`get ${SINGULAR[plural]} ${namespace}/${name}`, res);
-    return JSON.parse(res.body.toString()) as Resource;
+    return this.json<Resource>(res, `get ${SINGULAR[plural]} ${namespace}/${name}`);
   }
 
   /**
@@ -113,7 +113,7 @@ export class ClusterBackend implements Backend {
       query: new URLSearchParams({ labelSelector: `${LABEL_FUNCTION}=${req.name}` }),
     });
     if (pods.status !== 200) throw this.refused(`list the pods of function ${fn}`, pods);
-    const names = ((JSON.parse(pods.body.toString()) as { items?: Array<{ metadata?: { name?: string } }> }).items ?? [])
+    const names = (this.json<{ items?: Array<{ metadata?: { name?: string } }> }>(pods, `list the pods of function ${fn}`).items ?? [])
       .map((p) => p.metadata?.name)
       .filter((n): n is string => typeof n === 'string')
       .sort();
@@ -144,6 +144,16 @@ export class ClusterBackend implements Backend {
       }),
     );
     if (failed === names.length) throw new CliError(`no logs from any pod of function ${fn}`);
+  }
+
+  /** The body as JSON; a gateway's HTML page in front of the API server is an error, not a crash. */
+  private json<T>(res: KubeResponse, what: string): T {
+    try {
+      return JSON.parse(res.body.toString()) as T;
+    } catch (err) {
+      const type = res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? 'no content type';
+      throw new CliError(`cannot ${what} (${this.where}): the answer is not JSON (HTTP ${res.status}, ${type}); is the kubeconfig's server an API server?`, { cause: err });
+    }
   }
 
   private refused(what: string, res: KubeResponse): CliError {
