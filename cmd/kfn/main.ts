@@ -1,8 +1,10 @@
-// The kfn CLI. `kfn dev` runs the platform; the other commands talk to it.
+// The kfn CLI. `kfn dev` runs the platform; the resource commands talk to it or to a cluster.
 import { applyCommand, deleteCommand, getCommand } from './commands/resources.js';
 import { devCommand, devUsage } from './commands/dev.js';
 import { dlqCommand, dlqUsage } from './commands/dlq.js';
 import { invokeCommand } from './commands/invoke.js';
+import { logsCommand, logsUsage } from './commands/logs.js';
+import { backendUsage } from './choose.js';
 import { publishCommand, publishUsage } from './commands/publish.js';
 import { CliError } from './client.js';
 
@@ -10,17 +12,19 @@ const usage = `kfn — serverless functions with scale to zero
 
 Usage:
   ${devUsage.split('\n').join('\n  ')}
-  kfn apply -f FILE|DIR|-     create or update resources in the running kfn dev
-  kfn get [triggers] [NAME] [-n NS] [-o json|yaml]   list functions (or triggers), or one in detail
+  kfn apply -f FILE|DIR|- [-n NS] [--force-conflicts]   create or update Functions and Triggers
+  kfn get [triggers] [NAME] [-n NS | -A] [-o json|yaml]   list functions (or triggers), or one in detail
   kfn delete [trigger] NAME [-n NS]   delete a function (its replicas drain first) or a trigger
   kfn invoke NAME [-n NS] [--path /p] [-d DATA] [-X METHOD] [-H "K: V"] [-i]
+  ${logsUsage}
   ${publishUsage}
               publish a CloudEvent to a subject and wait for JetStream to store it
   ${dlqUsage.split('\n').join('\n  ')}
 
-The commands other than dev find kfn dev through --admin URL, KFN_ADMIN, or the state
-file kfn dev writes in $KFN_HOME (default ~/.kfn). publish and dlq find NATS through
---nats URL, NATS_URL, that state file, or nats://127.0.0.1:4222.`;
+apply, get, delete, invoke and logs work against kfn dev or a cluster.
+${backendUsage}
+kfn dev is found through KFN_ADMIN or the state file it writes in $KFN_HOME (default ~/.kfn).
+publish and dlq find NATS through --nats URL, NATS_URL, that state file, or nats://127.0.0.1:4222.`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
@@ -28,6 +32,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   get: getCommand,
   delete: deleteCommand,
   invoke: invokeCommand,
+  logs: logsCommand,
   publish: publishCommand,
   dlq: dlqCommand,
 };

@@ -20,7 +20,8 @@ export async function tempHome(): Promise<string> {
 }
 
 export function kfn(args: string[], opts: { home: string; stdin?: string | Buffer; env?: Record<string, string> }): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, KFN_HOME: opts.home, ...opts.env };
+  // No kubeconfig unless the test gives one: the machine's ~/.kube/config must not leak in.
+  const env: NodeJS.ProcessEnv = { ...process.env, KFN_HOME: opts.home, KUBECONFIG: path.join(opts.home, 'no-kubeconfig'), ...opts.env };
   if (!opts.env?.NATS_URL) delete env.NATS_URL;
   delete env.KFN_ADMIN;
   const child = spawn(process.execPath, [main, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -1,6 +1,8 @@
-// `kfn invoke NAME`: one HTTP call to a function through the activator.
+// `kfn invoke NAME`: one HTTP call to a function through the activator (kfn dev's, or a
+// cluster's through the API server's service proxy; see cluster/proxy.ts for why).
 import { parseArgs } from 'node:util';
-import { adminRequest, adminUrl, CliError } from '../client.js';
+import { backendOptions, connect } from '../choose.js';
+import { CliError } from '../client.js';
 
 export async function invokeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -13,27 +15,33 @@ export async function invokeCommand(argv: string[]): Promise<void> {
       request: { type: 'string', short: 'X' },
       header: { type: 'string', short: 'H', multiple: true },
       include: { type: 'boolean', short: 'i' },
-      admin: { type: 'string' },
+      ...backendOptions,
     },
   });
   const name = positionals[0];
   if (!name) throw new CliError('kfn invoke: name the function to call');
-  const ns = values.namespace ?? 'default';
-  const info = await adminRequest<{ activator: string }>(await adminUrl(values.admin), 'GET', '/api/info');
-  const headers: Record<string, string> = {};
+  const headers: Array<[string, string]> = [];
   for (const h of values.header ?? []) {
     const colon = h.indexOf(':');
     if (colon <= 0) throw new CliError(`-H "${h}": want "Name: value"`);
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+    headers.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()]);
   }
-  const sub = (values.path ?? '/').replace(/^\/?/, '/');
-  const method = values.request ?? (values.data === undefined ? 'GET' : 'POST');
-  const res = await fetch(`${info.body.activator}/${ns}/${name}${sub}`, { method, headers, body: values.data ?? null });
+  const method = (values.request ?? (values.data === undefined ? 'GET' : 'POST')).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new CliError(`-X "${values.request ?? ''}": not an HTTP method`);
+  const backend = await connect(values);
+  const res = await backend.invoke({
+    namespace: values.namespace ?? backend.defaultNamespace,
+    name,
+    path: (values.path ?? '/').replace(/^\/?/, '/'),
+    method,
+    headers,
+    body: values.data,
+  });
   if (values.include) {
     console.log(`HTTP ${res.status} ${res.statusText}`);
-    res.headers.forEach((v, k) => console.log(`${k}: ${v}`));
+    for (const [k, v] of res.headers) console.log(`${k}: ${v}`);
     console.log('');
   }
-  process.stdout.write(await res.text());
-  if (!res.ok) throw new CliError(`HTTP ${res.status}`);
+  process.stdout.write(res.body);
+  if (res.status < 200 || res.status > 299) throw new CliError(`HTTP ${res.status}`);
 }
