@@ -15,6 +15,7 @@ import {
 import { GROUP, VERSION } from '../../apis/meta.js';
 import { FUNCTION_KIND, FUNCTION_PLURAL, type KfnFunction } from '../../apis/function/types.js';
 import { runController } from '../../controller/controller.js';
+import type { EventRecorder } from '../../controller/events/types.js';
 import type { ControllerMetrics } from '../../controller/metrics.js';
 import { Informer } from '../../controller/informer.js';
 import { objectKey, WorkQueue, type WorkQueueOptions } from '../../controller/queue.js';
@@ -39,6 +40,8 @@ export interface FunctionControllerOptions {
   /** How informers back off after an error; 1 s → 30 s by default. */
   informerBackoff?: BackoffPolicy;
   now?: () => Date;
+  /** Where the Function's Events go; default none. */
+  recorder?: EventRecorder;
 }
 
 /** The Function a child belongs to: its controller owner reference, else its function label (pods). */
