@@ -1,9 +1,9 @@
 // The autoscaler's Events on a Function: ScaledFromZero and ScaledToZero, the two scale
 // changes an operator looks for in `kubectl describe fn` (a cold start; an idle function
 // let go). Other changes are routine and stay in the log and the metrics.
-import { API_VERSION, type FunctionKey } from '../apis/meta.js';
-import { FUNCTION_KIND } from '../apis/function/types.js';
-import type { EventRecorder, EventSubject } from '../controller/events/types.js';
+import type { FunctionKey } from '../apis/meta.js';
+import { functionSubject } from '../controller/events/subject.js';
+import type { EventRecorder } from '../controller/events/types.js';
 import type { ScaleWriter } from './autoscaler.js';
 
 export const EVENT_SCALED_FROM_ZERO = 'ScaledFromZero';
@@ -15,10 +15,6 @@ export function scaleEvent(from: number | undefined, to: number, why: string | u
   if (from === 0 && to > 0) return { reason: EVENT_SCALED_FROM_ZERO, note: `replicas 0 → ${to}${because}` };
   if (from !== undefined && from > 0 && to === 0) return { reason: EVENT_SCALED_TO_ZERO, note: `replicas ${from} → 0${because}` };
   return undefined;
-}
-
-export function functionSubject(key: FunctionKey, uid: string | undefined): EventSubject {
-  return { apiVersion: API_VERSION, kind: FUNCTION_KIND, namespace: key.namespace, name: key.name, ...(uid ? { uid } : {}) };
 }
 
 export interface ScaleEventDeps {

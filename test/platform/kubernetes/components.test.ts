@@ -139,4 +139,30 @@ describe('cluster components with the API server double', () => {
     }
     assert.equal(events.length, 2, 'nothing for writes that neither start from nor end at zero');
   });
+
+  it('the activator records ActivationFailed on the Function for requests refused because it cannot start, one Event per reason', async () => {
+    const fn = server.store.create('functions.kfn.dev', {
+      ...fnObject('fail', 'broken'),
+      status: { conditions: [{ type: 'DeploymentReady', status: 'False', reason: 'CrashLoop', message: 'container exits with code 1', lastTransitionTime: '2026-12-03T12:00:00Z' }] },
+    });
+    const events: string[] = [];
+    const recorder: EventRecorder = { record: (r, type, reason, action, note) => void events.push(`${r.kind} ${r.namespace}/${r.name} ${r.uid ?? '-'} ${type} ${reason} ${action}: ${note}`) };
+    const abort = new AbortController();
+    const activator = await startClusterActivator({
+      kubeConfig: server.kubeConfig(),
+      settings: { port: 0, metricsPort: 0, domain: 'kfn.local', autoscalerUrl: 'http://127.0.0.1:1', namespace: 'kfn-system', activatorService: 'kfn-activator', podName: 'act-0', queueDepth: undefined },
+      log: quietLogger(),
+      recorder,
+      signal: abort.signal,
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await send(activator.port, { path: '/fail/broken/' })).status, 503);
+      const want = `Function fail/broken ${fn.metadata.uid} Warning ActivationFailed Activate: requests get 503 because the function cannot start: CrashLoop: container exits with code 1`;
+      // Told once per refused request, with the same note: the recorder makes that one Event with a count.
+      assert.deepEqual(events, [want, want, want]);
+    } finally {
+      abort.abort();
+      await activator.done;
+    }
+  });
 });
