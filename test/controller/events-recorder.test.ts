@@ -187,7 +187,7 @@ describe('events recorder: against the API server double', () => {
     }
   });
 
-  it('an Event deleted by its TTL before the series is written is not an error', async () => {
+  it('an Event deleted by its TTL before the series is written is not an error, and the next occurrence makes a new one', async () => {
     const server = await startApiServer();
     try {
       const clock = new FakeClock(T0);
@@ -197,7 +197,13 @@ describe('events recorder: against the API server double', () => {
       const [ev] = server.store.list('events.events.k8s.io', 'default');
       server.store.delete('events.events.k8s.io', 'default', ev!.metadata.name);
       rec.record(hello, 'Normal', 'ScaledToZero', 'Scale', 'idle');
+      clock.advance(SERIES_FLUSH_MS);
+      rec.flushDue();
+      await rec.settled();
+      assert.equal(server.store.list('events.events.k8s.io', 'default').length, 0);
+      rec.record(hello, 'Normal', 'ScaledToZero', 'Scale', 'idle');
       await rec.close();
+      assert.equal(server.store.list('events.events.k8s.io', 'default').length, 1);
     } finally {
       await server.close();
     }

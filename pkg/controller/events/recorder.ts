@@ -89,7 +89,7 @@ export class KubernetesEventRecorder implements EventRecorder {
     const now = this.clock.now();
     for (const [key, s] of this.series) {
       const finished = isFinished(s, now);
-      if (shouldFlush(s, now, finished)) this.track(this.writeSeries(s, now));
+      if (shouldFlush(s, now, finished)) this.track(this.writeSeries(key, s, now));
       if (finished && s.name !== undefined) this.series.delete(key);
     }
   }
@@ -101,7 +101,7 @@ export class KubernetesEventRecorder implements EventRecorder {
     if (this.timer) clearInterval(this.timer);
     await this.settled();
     const now = this.clock.now();
-    for (const s of this.series.values()) if (shouldFlush(s, now, true)) this.track(this.writeSeries(s, now));
+    for (const [key, s] of this.series) if (shouldFlush(s, now, true)) this.track(this.writeSeries(key, s, now));
     await this.settled();
   }
 
@@ -156,7 +156,7 @@ export class KubernetesEventRecorder implements EventRecorder {
     }
   }
 
-  private async writeSeries(s: SeriesState, now: number): Promise<void> {
+  private async writeSeries(key: string, s: SeriesState, now: number): Promise<void> {
     const name = s.name;
     if (name === undefined) return;
     const count = s.count;
@@ -167,7 +167,11 @@ export class KubernetesEventRecorder implements EventRecorder {
     s.written = count;
     try {
       const result = await this.opts.sink.patchSeries(s.namespace, name, series);
-      if (result === 'gone') this.log.debug({ event: `${s.namespace}/${name}` }, 'event expired before its series was written; its count is lost');
+      if (result === 'gone') {
+        // Its TTL passed (or someone deleted it): the next occurrence makes a new Event.
+        if (this.series.get(key) === s) this.series.delete(key);
+        this.log.debug({ event: `${s.namespace}/${name}` }, 'event gone before its series was written; the next occurrence makes a new one');
+      }
     } catch (err) {
       s.written = previous;
       this.dropped?.inc({ reason: 'error' });
