@@ -7,7 +7,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { createActivator, listenActivator } from '../../pkg/activator/activator.js';
 import { HttpStatSink } from '../../pkg/autoscaler/http.js';
-import { activationFailureOf } from '../../pkg/platform/kubernetes/activation-failure.js';
+import type { FunctionKey } from '../../pkg/apis/meta.js';
+import { functionSubject } from '../../pkg/controller/events/subject.js';
+import { noEvents, type EventRecorder } from '../../pkg/controller/events/types.js';
+import { activationFailedNote, activationFailureOf, EVENT_ACTIVATION_FAILED } from '../../pkg/platform/kubernetes/activation-failure.js';
 import { ActivatorFeed } from '../../pkg/platform/kubernetes/activator-feed.js';
 import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
 import { activatorPeers } from '../../pkg/platform/kubernetes/peers.js';
@@ -21,6 +24,8 @@ export interface ClusterActivatorDeps {
   log: Logger;
   metrics?: Registry;
   signal: AbortSignal;
+  /** ActivationFailed on the Functions; default none. */
+  recorder?: EventRecorder;
 }
 
 export interface ClusterActivator {
@@ -31,9 +36,17 @@ export interface ClusterActivator {
 export async function startClusterActivator(deps: ClusterActivatorDeps): Promise<ClusterActivator> {
   const { kubeConfig, settings, log, signal } = deps;
   const statSink = new HttpStatSink(settings.autoscalerUrl, { log: log.child({ component: 'stat-sink' }) });
+  const recorder = deps.recorder ?? noEvents;
+  // Set once the informer exists; requests (and so failures) come only after it synced.
+  let uidOf: (key: FunctionKey) => string | undefined = () => undefined;
   const activator = createActivator({
     log,
     statSink,
+    onActivationFailed: (key, failure, requests) => {
+      const regarding = functionSubject(key, uidOf(key));
+      // One record per refused request: the recorder counts them into one Event's series.
+      for (let i = 0; i < requests; i++) recorder.record(regarding, 'Warning', EVENT_ACTIVATION_FAILED, 'Activate', activationFailedNote(failure));
+    },
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     options: {
       domain: settings.domain,
@@ -53,6 +66,7 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
     },
     remove: (key) => feed.removeFunction(key),
   });
+  uidOf = (key) => functions.get(key.namespace, key.name)?.metadata?.uid;
   const peers = activatorPeers({
     kubeConfig,
     log,

@@ -2,6 +2,7 @@
 // replica count. Of several replicas (a rollout, a node cut off from the cluster), only
 // the one holding the Lease scales; the others wait to take over.
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { componentRecorder } from '../../pkg/controller/events/recorder.js';
 import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
 import { runComponent } from '../../pkg/shared/startup.js';
 import { autoscalerSettings } from './flags.js';
@@ -16,6 +17,7 @@ await runComponent({
     // In a pod: the service account; elsewhere: KUBECONFIG or ~/.kube/config.
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromDefault();
+    const recorder = componentRecorder('autoscaler', { kubeConfig, log, metrics });
     setReady(true);
     const done = runLeaderElection({
       client: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),
@@ -36,12 +38,12 @@ await runComponent({
             ? { namespace: settings.namespace, service: settings.service, portName: 'stats', podName: settings.identity, podIP: settings.podIP }
             : undefined;
           if (!endpoint) log.warn('POD_IP is not set: the autoscaler Service is not pointed at this leader');
-          await runLeaderTerm({ kubeConfig, config: settings.config, port: settings.port, log, metrics, signal: leading, ...(endpoint ? { endpoint } : {}) });
+          await runLeaderTerm({ kubeConfig, config: settings.config, port: settings.port, log, metrics, recorder, signal: leading, ...(endpoint ? { endpoint } : {}) });
         } finally {
           for (const m of metrics.getMetricsAsArray()) if (!before.has(m.name)) metrics.removeSingleMetric(m.name);
         }
       },
     });
-    return Promise.resolve({ done });
+    return Promise.resolve({ done: done.finally(() => recorder.close()) });
   },
 });

@@ -5,7 +5,10 @@
 // settles after `signal` aborted and the last writes finished.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import type { FunctionKey } from '../../pkg/apis/meta.js';
 import { Autoscaler } from '../../pkg/autoscaler/autoscaler.js';
+import { recordingScaleWriter } from '../../pkg/autoscaler/scale-events.js';
+import { noEvents, type EventRecorder } from '../../pkg/controller/events/types.js';
 import { autoscalerConfig, type AutoscalerConfig } from '../../pkg/autoscaler/config.js';
 import { buildStatServer } from '../../pkg/autoscaler/http.js';
 import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
@@ -22,6 +25,8 @@ export interface ClusterAutoscalerDeps {
   log: Logger;
   metrics?: Registry;
   signal: AbortSignal;
+  /** ScaledFromZero / ScaledToZero on the Functions; default none. */
+  recorder?: EventRecorder;
 }
 
 export interface ClusterAutoscaler {
@@ -33,9 +38,18 @@ export interface ClusterAutoscaler {
 export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promise<ClusterAutoscaler> {
   const { kubeConfig, log, signal } = deps;
   const platform = new KubernetesPlatform({ kubeConfig, log, watch: { workloads: true } });
+  // Set once the autoscaler and the informer exist; only called after both do.
+  let reasonOf: (key: FunctionKey) => string | undefined = () => undefined;
+  let uidOf: (key: FunctionKey) => string | undefined = () => undefined;
+  const scaleWriter = recordingScaleWriter(platform, {
+    recorder: deps.recorder ?? noEvents,
+    currentScale: (key) => platform.workloadStatus(key)?.desiredReplicas,
+    reasonOf: (key) => reasonOf(key),
+    uidOf: (key) => uidOf(key),
+  });
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(deps.config),
-    scaleWriter: platform,
+    scaleWriter,
     readyReplicas: (key) => platform.workloadStatus(key)?.readyReplicas ?? 0,
     clock: systemClock,
     log,
@@ -55,6 +69,8 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
     },
     remove: (key) => autoscaler.remove(key),
   });
+  reasonOf = (key) => autoscaler.status(key)?.reason;
+  uidOf = (key) => functions.get(key.namespace, key.name)?.metadata?.uid;
   const app = buildStatServer(autoscaler);
   // Stops what started if start-up fails half way (a port in use, the signal).
   const abandon = new AbortController();

@@ -2,6 +2,7 @@
 // JetStream consumers. Of several replicas, the one holding the Lease runs both; the
 // others wait to take over.
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { componentRecorder } from '../../pkg/controller/events/recorder.js';
 import { runComponent } from '../../pkg/shared/startup.js';
 import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
 import { controllerMetrics } from '../../pkg/controller/metrics.js';
@@ -32,6 +33,8 @@ if (settings) {
       const tm = controllerMetrics(metrics, 'trigger');
       // Connects at the first Trigger, so Functions are served while NATS is not up.
       const jetstream = new NatsTriggerJetStream({ servers: s.natsUrl, log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS, defaultStream: s.stream, streamReplicas: s.streamReplicas });
+      // One per process, across leadership terms: its series and spam filter outlive a term.
+      const recorder = componentRecorder('controller', { kubeConfig, log, metrics });
       setReady(true);
       const done = runLeaderElection({
         client: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),
@@ -54,8 +57,8 @@ if (settings) {
             throw err;
           };
           const results = await Promise.allSettled([
-            runFunctionController({ kubeConfig, cfg: s.reconciler, queue: { workers: s.workers }, metrics: m, log, signal: term }).catch(stopOthers),
-            runTriggerController({ kubeConfig, jetstream, defaultStream: s.stream, ackWaitMs: s.ackWaitMs, queue: { workers: s.workers }, metrics: tm, log, signal: term }).catch(stopOthers),
+            runFunctionController({ kubeConfig, cfg: s.reconciler, queue: { workers: s.workers }, metrics: m, recorder, log, signal: term }).catch(stopOthers),
+            runTriggerController({ kubeConfig, jetstream, defaultStream: s.stream, ackWaitMs: s.ackWaitMs, queue: { workers: s.workers }, metrics: tm, recorder, log, signal: term }).catch(stopOthers),
           ]);
           for (const r of results) if (r.status === 'rejected') throw r.reason;
         },
@@ -64,7 +67,7 @@ if (settings) {
           tm.setLeader(false);
         },
       });
-      return Promise.resolve({ done: done.finally(() => jetstream.close()) });
+      return Promise.resolve({ done: done.finally(() => Promise.all([jetstream.close(), recorder.close()])) });
     },
   });
 }

@@ -6,7 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { keyOf, type FunctionKey } from '../apis/meta.js';
 import type { StatSink } from '../autoscaler/stats.js';
-import type { EndpointsUpdate } from '../platform/types.js';
+import type { ActivationFailure, EndpointsUpdate } from '../platform/types.js';
 import { sleep } from '../shared/abort.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
@@ -55,6 +55,8 @@ export interface ActivatorDeps {
   metrics?: Registry;
   clock?: Clock;
   options?: ActivatorOptions;
+  /** `requests` for `key` were refused with 503 because the function cannot start (where Events come from on a cluster). */
+  onActivationFailed?: (key: FunctionKey, failure: ActivationFailure, requests: number) => void;
 }
 
 export interface FunctionServing {
@@ -142,6 +144,13 @@ export function createActivator(deps: ActivatorDeps): Activator {
       metrics?.coldStart(fn.key, ms / 1000);
     },
     now: () => clock.now(),
+    activationFailed: (fn, failure, requests) => {
+      try {
+        deps.onActivationFailed?.(fn.key, failure, requests);
+      } catch (err) {
+        log.warn({ fn: fn.id, err }, 'activation failure listener failed');
+      }
+    },
   };
 
   function stateFor(key: FunctionKey, id: string, route: Route | undefined): FunctionState {

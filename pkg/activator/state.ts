@@ -7,6 +7,7 @@
 import type { FunctionKey } from '../apis/meta.js';
 import type { FunctionMetricsView } from './metrics.js';
 import { ConcurrencyWindow } from './stats.js';
+import type { ActivationFailure } from '../platform/types.js';
 import { Throttler, type ThrottlerHooks, type ThrottlerLimits } from './throttler.js';
 
 /** What the functions' throttlers tell the activator, shared by all of them. */
@@ -16,6 +17,8 @@ export interface FunctionEvents {
   /** `fn`'s cold spell ended `ms` after its first request started waiting. */
   coldStartServed(fn: FunctionState, ms: number): void;
   now(): number;
+  /** `requests` for `fn` were refused with 503 because it cannot start. */
+  activationFailed?(fn: FunctionState, failure: ActivationFailure, requests: number): void;
 }
 
 const NO_RESPONSES: ReadonlyMap<number, number> = new Map();
@@ -77,5 +80,9 @@ export class FunctionState implements FunctionMetricsView, ThrottlerHooks {
 
   now(): number {
     return this.events.now();
+  }
+
+  activationFailed(failure: ActivationFailure, requests: number): void {
+    this.events.activationFailed?.(this, failure, requests);
   }
 }

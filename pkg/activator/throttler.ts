@@ -33,6 +33,8 @@ export interface ThrottlerHooks {
   /** The request that started a cold spell was forwarded, `ms` after it started waiting. */
   coldStartServed(ms: number): void;
   now(): number;
+  /** `requests` were refused with 503 because the function cannot start. */
+  activationFailed?(failure: ActivationFailure, requests: number): void;
 }
 
 export class Throttler {
@@ -97,6 +99,7 @@ export class Throttler {
   enqueue(w: Waiter, timeoutMs: number, limitMs = timeoutMs): void {
     if (this.replicas.length === 0 && this.failure) {
       w.fail(this.activationFailed(this.failure));
+      this.hooks.activationFailed?.(this.failure, 1);
       return;
     }
     this.queue ??= new WaitQueue(this.limits.maxQueue, this.limits.maxQueueBytes);
@@ -153,7 +156,9 @@ export class Throttler {
     if (next.length > 0) {
       this.dispatch();
     } else if (failure) {
+      const waiting = this.queueDepth;
       this.failAll(this.activationFailed(failure));
+      if (waiting > 0) this.hooks.activationFailed?.(failure, waiting);
     } else {
       this.startColdSpellIfCold();
     }

@@ -38,12 +38,14 @@ function throttler(cc: number, limits: Partial<ThrottlerLimits> = {}) {
   const clock = new FakeClock(1000);
   const pokes: number[] = [];
   const coldStarts: number[] = [];
+  const refused: string[] = [];
   const t = new Throttler('default/hello', cc, { maxQueue: 100, maxQueueBytes: 1000, retryAfterSeconds: 2, random: () => 0, ...limits }, {
     poke: () => pokes.push(clock.now()),
     coldStartServed: (ms) => coldStarts.push(ms),
     now: () => clock.now(),
+    activationFailed: (f, n) => refused.push(`${f.reason} ×${n}`),
   });
-  return { t, clock, pokes, coldStarts };
+  return { t, clock, pokes, coldStarts, refused };
 }
 
 describe('Throttler', () => {
@@ -112,15 +114,17 @@ describe('Throttler', () => {
   });
 
   it('fails waiting and new requests fast on activation failure, until endpoints appear', () => {
-    const { t } = throttler(0);
+    const { t, refused } = throttler(0);
     const w = new TestWaiter('w');
     t.enqueue(w, 10_000);
+    t.enqueue(new TestWaiter('w2'), 10_000);
     t.setEndpoints([], { reason: 'ExitedAtStart', message: 'exit code 1: cannot find module' });
     assert.equal(w.failed?.code, 'activation_failed');
     assert.match(w.failed?.message ?? '', /ExitedAtStart: exit code 1: cannot find module/);
     const late = new TestWaiter('late');
     t.enqueue(late, 10_000);
     assert.equal(late.failed?.code, 'activation_failed');
+    assert.deepEqual(refused, ['ExitedAtStart ×2', 'ExitedAtStart ×1'], 'the refusals are reported, for the ActivationFailed Event');
     t.setEndpoints([ep('r1')], { reason: 'ExitedAtStart', message: 'one replica still crashing' });
     assert.ok(t.tryAcquire(), 'a ready replica is used even while another fails');
   });

@@ -27,6 +27,8 @@ const KNOWN_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch'
 type Want = [verbs: string[], group: string, resources: string[]];
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+/** What kfn's events.k8s.io recorder does: create an Event, patch its series count. */
+const EVENTS = ['create', 'patch'];
 const LEASES: Want = [['get', 'create', 'update'], 'coordination.k8s.io', ['leases']];
 
 // What each component may do: everywhere ('*') because Functions live in any namespace,
@@ -39,8 +41,7 @@ const WANT: Record<string, Record<string, Want[]>> = {
       [WRITE, 'apps', ['deployments']],
       [WRITE, '', ['services']],
       [READ, '', ['pods']],
-      [['create', 'patch'], '', ['events']],
-      [['create', 'patch'], 'events.k8s.io', ['events']],
+      [EVENTS, 'events.k8s.io', ['events']],
     ],
     'kfn-system': [LEASES],
   },
@@ -50,6 +51,7 @@ const WANT: Record<string, Record<string, Want[]>> = {
       [READ, 'apps', ['deployments']],
       [READ, 'kfn.dev', ['functions']],
       [['list', 'watch'], 'discovery.k8s.io', ['endpointslices']],
+      [EVENTS, 'events.k8s.io', ['events']],
     ],
     // get and update of the leader's slice are granted by name, which this checker never counts.
     'kfn-system': [LEASES, [['create'], 'discovery.k8s.io', ['endpointslices']]],
@@ -59,6 +61,7 @@ const WANT: Record<string, Record<string, Want[]>> = {
       [READ, 'discovery.k8s.io', ['endpointslices']],
       [READ, 'kfn.dev', ['functions']],
       [READ, '', ['services']],
+      [EVENTS, 'events.k8s.io', ['events']],
     ],
   },
   'kfn-dispatcher': {
@@ -157,6 +160,10 @@ describe('what the components may not do', () => {
     { name: 'change RBAC', verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', only: [] },
     { name: 'escalate roles', verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', only: [] },
     { name: 'watch Functions in every namespace', verb: 'watch', group: 'kfn.dev', resource: 'functions', only: everyone },
+    { name: 'write events.k8s.io Events about Functions', verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'default', only: ['kfn-controller', 'kfn-autoscaler', 'kfn-activator'] },
+    { name: 'count an Event\'s series', verb: 'patch', group: 'events.k8s.io', resource: 'events', namespace: 'default', only: ['kfn-controller', 'kfn-autoscaler', 'kfn-activator'] },
+    { name: 'read or delete Events', verb: 'list', group: 'events.k8s.io', resource: 'events', namespace: 'default', only: [] },
+    { name: 'write core/v1 Events (nothing of kfn\'s does)', verb: 'create', group: '', resource: 'events', namespace: 'default', only: [] },
     { name: 'take a leader Lease in kfn-system', verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: 'kfn-system', only: ['kfn-autoscaler', 'kfn-controller'] },
     { name: 'touch Leases outside kfn-system', verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: 'default', only: [] },
     { name: 'list Leases across namespaces', verb: 'list', group: 'coordination.k8s.io', resource: 'leases', only: [] },

@@ -12,6 +12,7 @@ import { openTriggerStats, readTriggerStats } from '../../pkg/events/dispatcher/
 import { runTriggerController } from '../../pkg/reconciler/trigger/controller.js';
 import { NatsTriggerJetStream } from '../../pkg/reconciler/trigger/jetstream.js';
 import { TRIGGER_FINALIZER } from '../../pkg/reconciler/trigger/names.js';
+import type { EventRecorder } from '../../pkg/controller/events/types.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { startNatsServer, type NatsServer } from '../util/nats.js';
@@ -23,12 +24,37 @@ const STREAM = 'KFN';
 
 interface Controller {
   stop(): Promise<void>;
+  /** ensureConsumer calls so far: one per reconcile of a valid Trigger. */
+  ensures(): number;
+}
+
+interface RecordedEvent {
+  name: string;
+  type: string;
+  reason: string;
+  note: string;
+}
+
+/** An EventRecorder that keeps what it is told, without aggregating: what the reconciler asks for. */
+function eventLog(): { recorder: EventRecorder; events: RecordedEvent[]; about(name: string): string[] } {
+  const events: RecordedEvent[] = [];
+  return {
+    events,
+    recorder: { record: (r, type, reason, _action, note) => void events.push({ name: `${r.namespace}/${r.name}`, type, reason, note }) },
+    about: (name) => events.filter((e) => e.name === name).map((e) => `${e.type} ${e.reason}`),
+  };
 }
 
 /** The Trigger controller on `server` and `natsUrl`, with fast retries and a 200 ms resync. */
-function startController(server: ApiServer, natsUrl: string): Controller {
+function startController(server: ApiServer, natsUrl: string, recorder?: EventRecorder): Controller {
   const abort = new AbortController();
   const jetstream = new NatsTriggerJetStream({ servers: natsUrl, log: quietLogger(), duplicateWindowMs: 60_000, defaultStream: STREAM });
+  let ensures = 0;
+  const ensure = jetstream.ensureConsumer.bind(jetstream);
+  jetstream.ensureConsumer = (...args) => {
+    ensures++;
+    return ensure(...args);
+  };
   const done = runTriggerController({
     kubeConfig: server.kubeConfig(),
     jetstream,
@@ -38,8 +64,10 @@ function startController(server: ApiServer, natsUrl: string): Controller {
     resyncMs: 200,
     queue: { retry: { kind: 'exponential', baseMs: 20, maxMs: 300 } },
     informerBackoff: { kind: 'exponential', baseMs: 50, maxMs: 200 },
+    ...(recorder ? { recorder } : {}),
   });
   return {
+    ensures: () => ensures,
     async stop() {
       abort.abort();
       await done;
@@ -58,13 +86,14 @@ describe('Trigger controller against the API server double and nats-server', () 
   let kv: KV;
   let custom: CustomObjectsApi;
   let controller: Controller;
+  const log = eventLog();
   before(async () => {
     [server, nats] = await Promise.all([startApiServer(), startNatsServer()]);
     nc = await connect({ servers: nats.url });
     jsm = await nc.jetstreamManager();
     kv = await openTriggerStats(nc.jetstream());
     custom = server.kubeConfig().makeApiClient(CustomObjectsApi);
-    controller = startController(server, nats.url);
+    controller = startController(server, nats.url, log.recorder);
   });
   after(async () => {
     await controller.stop();
@@ -135,6 +164,20 @@ describe('Trigger controller against the API server double and nats-server', () 
     const t = await whenReady('loop', 'orders', 'False', 'InvalidSpec');
     assert.match(getTriggerCondition(t.status, 'Ready')?.message ?? '', /^spec\.reply\.subject: must not be matched by spec\.subject/);
     assert.equal(await consumer('kfn_loop_orders'), undefined);
+  });
+
+  it('records ConsumerReady once and InvalidSpec once, however many times the Triggers are reconciled', async () => {
+    await createFunction('events', 'fulfil');
+    await createTrigger('events', 'good', { subject: 'events.good', function: 'fulfil' });
+    await createTrigger('events', 'bad', { subject: 'events..bad', function: 'fulfil' });
+    await whenReady('events', 'good', 'True');
+    await whenReady('events', 'bad', 'False', 'InvalidSpec');
+    // Five more reconciles of the good one at least (the resync is 200 ms).
+    const from = controller.ensures();
+    await waitFor('five more reconciles', () => controller.ensures() >= from + 5);
+    assert.deepEqual(log.about('events/good'), ['Normal ConsumerReady']);
+    assert.deepEqual(log.about('events/bad'), ['Warning InvalidSpec']);
+    assert.match(log.events.find((e) => e.name === 'events/bad')?.note ?? '', /spec\.subject/);
   });
 
   it("the dispatchers' counts from the stats bucket appear in status, summed over instances", async () => {
@@ -211,7 +254,8 @@ describe('Trigger controller with NATS out of reach', () => {
     const nats = await startNatsServer();
     await nats.stop();
     const custom = server.kubeConfig().makeApiClient(CustomObjectsApi);
-    const controller = startController(server, nats.url);
+    const log = eventLog();
+    const controller = startController(server, nats.url, log.recorder);
     try {
       await custom.createNamespacedCustomObject({ ...fnApi, namespace: 'nats', body: { apiVersion: 'kfn.dev/v1alpha1', kind: 'Function', metadata: { name: 'fulfil' }, spec: { image: 'registry.example/fn:1' } } });
       await custom.createNamespacedCustomObject({ ...triggerApi, namespace: 'nats', body: { apiVersion: 'kfn.dev/v1alpha1', kind: 'Trigger', metadata: { name: 'orders' }, spec: { subject: 'orders.>', function: 'fulfil' } } });
@@ -226,6 +270,9 @@ describe('Trigger controller with NATS out of reach', () => {
         const s = server.store.get('triggers.kfn.dev', 'nats', 'orders') as KfnTrigger | undefined;
         return getTriggerCondition(s?.status, 'Ready')?.status === 'True';
       });
+      // Retried with backoff while NATS was down, but told once; then told it recovered.
+      assert.deepEqual(log.about('nats/orders'), ['Warning ConsumerFailed', 'Normal ConsumerReady']);
+      assert.match(log.events[0]?.note ?? '', /^NatsUnavailable: /);
     } finally {
       await controller.stop();
       await server.close();

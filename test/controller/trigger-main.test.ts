@@ -13,6 +13,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from 'nats';
 import { getTriggerCondition } from '../../pkg/apis/trigger/lifecycle.js';
 import type { KfnTrigger } from '../../pkg/apis/trigger/types.js';
+import type { EventBody } from '../../pkg/controller/events/sink.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { startNatsServer, type NatsServer } from '../util/nats.js';
 import { waitFor } from '../util/wait.js';
@@ -65,6 +66,17 @@ describe('cmd/controller with Triggers', () => {
         return getTriggerCondition(s?.status, 'Ready')?.status === 'True' ? s : undefined;
       }, { timeoutMs: 30_000 });
       assert.equal(t.status?.consumer, 'kfn_main_orders');
+      // `kubectl describe trigger orders` shows it: an events.k8s.io/v1 Event about the Trigger.
+      const stored = await waitFor('ConsumerReady Event', () =>
+        server.store.list('events.events.k8s.io', 'main').find((e) => (e as { reason?: string }).reason === 'ConsumerReady'),
+      );
+      const event = stored as unknown as EventBody;
+      assert.deepEqual(
+        [event.type, event.action, event.reportingController, event.reportingInstance],
+        ['Normal', 'EnsureConsumer', 'kfn.dev/controller', 'controller-0'],
+      );
+      // With the uid, which `kubectl describe` selects the Events on.
+      assert.deepEqual(event.regarding, { apiVersion: 'kfn.dev/v1alpha1', kind: 'Trigger', namespace: 'main', name: 'orders', uid: t.metadata.uid });
       const info = await (await nc.jetstreamManager()).consumers.info('KFN', 'kfn_main_orders');
       assert.equal(info.config.filter_subject, 'orders.>');
       const port = await waitFor('metrics port', () => metricsPort);

@@ -40,3 +40,14 @@ export function activationFailureOf(fn: KfnFunction): ActivationFailure | undefi
   if (deployment?.status !== 'False' || !deployment.reason || !FATAL_REASONS.has(deployment.reason)) return undefined;
   return { reason: deployment.reason, message: deployment.message ?? deployment.reason };
 }
+
+export const EVENT_ACTIVATION_FAILED = 'ActivationFailed';
+
+/**
+ * The Warning an activator records when it refuses requests because the function cannot
+ * start. The note holds the failure and nothing per request, so every refusal for one
+ * reason is one Event whose series counts them.
+ */
+export function activationFailedNote(failure: ActivationFailure): string {
+  return `requests get 503 because the function cannot start: ${failure.reason}: ${failure.message}`;
+}

@@ -15,11 +15,11 @@ import {
 import { GROUP, VERSION } from '../../apis/meta.js';
 import { FUNCTION_KIND, FUNCTION_PLURAL, type KfnFunction } from '../../apis/function/types.js';
 import { runController } from '../../controller/controller.js';
+import type { EventRecorder } from '../../controller/events/types.js';
 import type { ControllerMetrics } from '../../controller/metrics.js';
 import { Informer } from '../../controller/informer.js';
 import { objectKey, WorkQueue, type WorkQueueOptions } from '../../controller/queue.js';
 import type { BackoffPolicy } from '../../shared/backoff.js';
-import type { EventRecorder } from '../../controller/events/types.js';
 import type { Logger } from '../../shared/log.js';
 import type { ReconcilerConfig } from './config.js';
 import { LABEL_FUNCTION, LABEL_MANAGED_BY, MANAGED_BY } from './names.js';

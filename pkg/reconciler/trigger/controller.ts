@@ -9,6 +9,7 @@ import { FUNCTION_PLURAL, type KfnFunction } from '../../apis/function/types.js'
 import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger } from '../../apis/trigger/types.js';
 import { runController } from '../../controller/controller.js';
 import { Informer } from '../../controller/informer.js';
+import type { EventRecorder } from '../../controller/events/types.js';
 import type { ControllerMetrics } from '../../controller/metrics.js';
 import { objectKey, WorkQueue, type WorkQueueOptions } from '../../controller/queue.js';
 import type { BackoffPolicy } from '../../shared/backoff.js';
@@ -37,6 +38,8 @@ export interface TriggerControllerOptions {
   metrics?: ControllerMetrics;
   informerBackoff?: BackoffPolicy;
   now?: () => Date;
+  /** Where the Trigger's Events go; default none. */
+  recorder?: EventRecorder;
 }
 
 /** The Triggers of `namespace` that deliver to Function `name`. */
@@ -111,6 +114,7 @@ export async function runTriggerController(opts: TriggerControllerOptions): Prom
     ...(opts.defaultStream ? { defaultStream: opts.defaultStream } : {}),
     ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.recorder ? { recorder: opts.recorder } : {}),
   });
   try {
     await runController({ name: 'trigger', informers: [triggers, functions], queue, reconcile, log, signal: opts.signal, ...(opts.metrics ? { metrics: opts.metrics } : {}) });

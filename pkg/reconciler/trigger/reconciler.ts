@@ -11,6 +11,7 @@ import { resolvedDelivery, withTriggerDefaults } from '../../apis/trigger/defaul
 import { TRIGGER_KIND, TRIGGER_PLURAL, type KfnTrigger } from '../../apis/trigger/types.js';
 import { validateTrigger } from '../../apis/trigger/validation.js';
 import { customObjectClient, type CustomObjectClient } from '../../controller/custom-objects.js';
+import { noEvents, type EventRecorder } from '../../controller/events/types.js';
 import { isNotFound } from '../../controller/errors.js';
 import type { Lister } from '../../controller/informer.js';
 import { writeStatus } from '../../controller/write-status.js';
@@ -19,6 +20,7 @@ import { consumerConfigFor, consumerNameFor, DEFAULT_ACK_WAIT_MS } from '../../e
 import { describeError } from '../../shared/describe-error.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
+import { triggerEvents, triggerSubject, type TriggerEvent } from './events.js';
 import { hasFinalizer, streamOf, subjectsOfStream, withFinalizer, DEFAULT_STREAM } from './names.js';
 import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerObservation } from './status.js';
 
@@ -40,12 +42,15 @@ export interface TriggerReconcilerDeps {
   /** The consumers' ack wait; the dispatchers' --ack-wait must agree, or each side keeps resetting it. */
   ackWaitMs?: number;
   now?: () => Date;
+  /** ConsumerReady, ConsumerFailed and InvalidSpec Events, on transitions. */
+  recorder?: EventRecorder;
 }
 
 export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
   const now = deps.now ?? (() => new Date());
   const defaultStream = deps.defaultStream ?? DEFAULT_STREAM;
   const ackWaitMs = deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  const recorder = deps.recorder ?? noEvents;
 
   /** The stream holds exactly what the Triggers in the lister need; also repairs one an older kfn damaged. */
   const syncStream = (stream: string): Promise<void> => deps.jetstream.syncStream(stream, subjectsOfStream(stream, deps.triggers.list(), defaultStream));
@@ -69,7 +74,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     const invalid = validateTrigger(stored);
     if (invalid.length > 0) {
       log.warn({ invalid }, 'invalid spec; no consumer made or changed for it');
-      await writeTriggerStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log);
+      await writeTriggerStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log, recorder);
       // What it asked of its stream before (say '>', from an older kfn) goes.
       if (!invalid.some((e) => e.field === 'spec.stream')) {
         await syncStream(streamOf(stored, defaultStream)).catch((err: unknown) => log.warn({ err }, 'removing the subjects of an invalid trigger from its stream failed'));
@@ -78,7 +83,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     }
     const fn = deps.functions.get(namespace, stored.spec.function);
     if (!fn || fn.metadata.deletionTimestamp) {
-      await writeTriggerStatus(deps.client, stored, { kind: 'functionNotFound' }, now, log);
+      await writeTriggerStatus(deps.client, stored, { kind: 'functionNotFound' }, now, log, recorder);
       return;
     }
 
@@ -101,7 +106,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
       failure = err;
       seen = { kind: 'natsUnavailable', message: describeError(err) };
     }
-    await writeTriggerStatus(deps.client, current, seen, now, log);
+    await writeTriggerStatus(deps.client, current, seen, now, log, recorder);
     // The status says what is wrong; the error makes the queue try again with backoff.
     if (failure) throw new Error(`${REASON_NATS_UNAVAILABLE}: trigger ${namespace}/${name}`, { cause: failure });
   };
@@ -137,7 +142,25 @@ function sameTrigger(a: KfnTrigger, b: KfnTrigger): boolean {
   return (a.metadata.namespace ?? 'default') === (b.metadata.namespace ?? 'default') && a.metadata.name === b.metadata.name;
 }
 
-/** Writes the status for `seen` when it differs from the stored one (see writeStatus). */
-function writeTriggerStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger): Promise<void> {
-  return writeStatus(client, stored, (t) => triggerStatus(t, seen, now()), `trigger ${stored.metadata.namespace ?? ''}/${stored.metadata.name}`, log);
+/**
+ * Writes the status for `seen` when it differs from the stored one (see writeStatus), and
+ * then records the Events of the condition transitions it wrote. A write that fails
+ * records nothing: the retry that writes it records them.
+ */
+async function writeTriggerStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger, recorder: EventRecorder): Promise<void> {
+  let events: TriggerEvent[] = [];
+  let about = stored;
+  await writeStatus(
+    client,
+    stored,
+    (t) => {
+      const next = triggerStatus(t, seen, now());
+      events = triggerEvents(t.status, next);
+      about = t;
+      return next;
+    },
+    `trigger ${stored.metadata.namespace ?? ''}/${stored.metadata.name}`,
+    log,
+  );
+  for (const e of events) recorder.record(triggerSubject(about), e.type, e.reason, e.action, e.note);
 }
