@@ -21,6 +21,8 @@ export interface ClusterActivatorDeps {
   log: Logger;
   metrics?: Registry;
   signal: AbortSignal;
+  /** Sent on the activator's own calls (stats to the autoscaler), never on proxied requests. */
+  userAgent?: string;
 }
 
 export interface ClusterActivator {
@@ -30,7 +32,7 @@ export interface ClusterActivator {
 
 export async function startClusterActivator(deps: ClusterActivatorDeps): Promise<ClusterActivator> {
   const { kubeConfig, settings, log, signal } = deps;
-  const statSink = new HttpStatSink(settings.autoscalerUrl, { log: log.child({ component: 'stat-sink' }) });
+  const statSink = new HttpStatSink(settings.autoscalerUrl, { log: log.child({ component: 'stat-sink' }), ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) });
   const activator = createActivator({
     log,
     statSink,
@@ -73,13 +75,13 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
   try {
     // Routes and endpoints first: a request taken before them would get a 404.
     await Promise.all([platform.start(stop), functions.synced, peers.synced]);
-    server = await listenActivator(activator, { port: settings.port }, signal);
+    server = await listenActivator(activator, { port: settings.port, host: settings.host }, signal);
   } catch (err) {
     abandon.abort();
     await Promise.allSettled([platform.close(), ...informers, statSink.close()]);
     throw err;
   }
-  log.info({ port: server.port }, 'activator listening');
+  log.info({ host: settings.host, port: server.port }, 'activator listening');
 
   const done = (async () => {
     await activator.run(signal);

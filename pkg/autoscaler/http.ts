@@ -84,6 +84,8 @@ export interface HttpStatSinkOptions {
   maxBuffered?: number;
   /** Per-request timeout. Default 5000. */
   timeoutMs?: number;
+  /** Sent with every post, so the autoscaler's side can tell who called (default: fetch's own). */
+  userAgent?: string;
 }
 
 /**
@@ -98,6 +100,7 @@ export class HttpStatSink implements StatSink {
   private readonly intervalMs: number;
   private readonly maxBuffered: number;
   private readonly timeoutMs: number;
+  private readonly userAgent: string | undefined;
   private buffer: ConcurrencyStat[] = [];
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -112,6 +115,7 @@ export class HttpStatSink implements StatSink {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.maxBuffered = opts.maxBuffered ?? 100_000;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.userAgent = opts.userAgent;
   }
 
   record(stat: ConcurrencyStat): void {
@@ -179,7 +183,10 @@ export class HttpStatSink implements StatSink {
   private async post(url: string, body: unknown): Promise<void> {
     const res = await fetch(url, {
       method: 'POST',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.userAgent ? { 'user-agent': this.userAgent } : {}),
+      },
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });

@@ -46,6 +46,7 @@ describe('cluster components with the API server double', () => {
     const activator = await startClusterActivator({
       kubeConfig: server.kubeConfig(),
       settings: {
+        host: '127.0.0.1',
         port: 0,
         metricsPort: 0,
         domain: 'kfn.local',
