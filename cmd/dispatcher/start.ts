@@ -65,7 +65,7 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
     log.info({ port, nats: settings.natsUrl, activator: settings.activatorUrl, stream: settings.stream, instance: settings.instance }, 'dispatcher started');
 
     const done = (async () => {
-      const running = [dispatcher.run(signal), syncTriggers({ kubeConfig, dispatcher, log, signal }), stats.run(signal)];
+      const running = [dispatcher.run(signal), syncTriggers({ kubeConfig, dispatcher, defaultStream: settings.stream, log, signal }), stats.run(signal)];
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
       await ingress.close();
       const results = await Promise.allSettled(running);
