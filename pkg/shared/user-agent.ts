@@ -1,5 +1,6 @@
 // How kfn names itself to the servers it talks to: the Kubernetes API server (audit
-// logs, and managedFields, whose manager defaults to the User-Agent up to its first "/"),
+// logs, and managedFields: a write without ?fieldManager= is recorded under the
+// User-Agent up to its first "/", k8s.io/apiserver's managerOrUserAgent),
 // NATS (a connection's name in connz), and the HTTP services it calls itself.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
