@@ -26,6 +26,8 @@ export interface ClusterActivatorDeps {
   signal: AbortSignal;
   /** ActivationFailed on the Functions; default none. */
   recorder?: EventRecorder;
+  /** Sent on the activator's own calls (stats to the autoscaler), never on proxied requests. */
+  userAgent?: string;
 }
 
 export interface ClusterActivator {
@@ -35,10 +37,11 @@ export interface ClusterActivator {
 
 export async function startClusterActivator(deps: ClusterActivatorDeps): Promise<ClusterActivator> {
   const { kubeConfig, settings, log, signal } = deps;
-  const statSink = new HttpStatSink(settings.autoscalerUrl, { log: log.child({ component: 'stat-sink' }) });
+  const statSink = new HttpStatSink(settings.autoscalerUrl, { log: log.child({ component: 'stat-sink' }), ...(deps.userAgent ? { userAgent: deps.userAgent } : {}) });
   const recorder = deps.recorder ?? noEvents;
   // Set once the informer exists; requests (and so failures) come only after it synced.
   let uidOf: (key: FunctionKey) => string | undefined = () => undefined;
+
   const activator = createActivator({
     log,
     statSink,
@@ -87,13 +90,13 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
   try {
     // Routes and endpoints first: a request taken before them would get a 404.
     await Promise.all([platform.start(stop), functions.synced, peers.synced]);
-    server = await listenActivator(activator, { port: settings.port }, signal);
+    server = await listenActivator(activator, { port: settings.port, host: settings.host }, signal);
   } catch (err) {
     abandon.abort();
     await Promise.allSettled([platform.close(), ...informers, statSink.close()]);
     throw err;
   }
-  log.info({ port: server.port }, 'activator listening');
+  log.info({ host: settings.host, port: server.port }, 'activator listening');
 
   const done = (async () => {
     await activator.run(signal);

@@ -1,38 +1,36 @@
 // kfn controller: reconciles Functions into Deployments and Services, and Triggers into
 // JetStream consumers. Of several replicas, the one holding the Lease runs both; the
 // others wait to take over.
-import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { componentRecorder } from '../../pkg/controller/events/recorder.js';
-import { runComponent } from '../../pkg/shared/startup.js';
+import { loadKubeConfig } from '../../pkg/controller/kubeconfig.js';
+import { runComponent, settingsOrExit } from '../../pkg/shared/startup.js';
+import { userAgent } from '../../pkg/shared/user-agent.js';
 import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
 import { controllerMetrics } from '../../pkg/controller/metrics.js';
 import { runFunctionController } from '../../pkg/reconciler/function/controller.js';
 import { runTriggerController } from '../../pkg/reconciler/trigger/controller.js';
 import { NatsTriggerJetStream } from '../../pkg/reconciler/trigger/jetstream.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS } from '../../pkg/reconciler/trigger/names.js';
-import { controllerSettings, type ControllerSettings } from './flags.js';
+import { CONTROLLER_SUMMARY, controllerFlags, controllerSettings } from './flags.js';
 
-let settings: ControllerSettings | undefined;
-try {
-  settings = controllerSettings(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`kfn-controller: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 2;
-}
+const NAME = 'kfn-controller';
+const settings = settingsOrExit({ name: NAME, summary: CONTROLLER_SUMMARY, flags: controllerFlags, settings: controllerSettings });
 
 if (settings) {
   const s = settings;
   await runComponent({
-    name: 'kfn-controller',
+    name: NAME,
     metricsPort: s.metricsPort,
+    host: s.host,
     start({ log, metrics, signal, setReady }) {
-      // In a pod: the service account; elsewhere: KUBECONFIG or ~/.kube/config.
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromDefault();
+      const kubeConfig = loadKubeConfig(userAgent(NAME));
       const m = controllerMetrics(metrics, 'function');
       const tm = controllerMetrics(metrics, 'trigger');
       // Connects at the first Trigger, so Functions are served while NATS is not up.
-      const jetstream = new NatsTriggerJetStream({ servers: s.natsUrl, log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS, defaultStream: s.stream, streamReplicas: s.streamReplicas });
+      const jetstream = new NatsTriggerJetStream({
+        servers: s.natsUrl, name: userAgent(NAME), log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS, defaultStream: s.stream, streamReplicas: s.streamReplicas,
+      });
       // One per process, across leadership terms: its series and spam filter outlive a term.
       const recorder = componentRecorder('controller', { kubeConfig, log, metrics });
       setReady(true);

@@ -1,29 +1,24 @@
 // kfn dispatcher: delivers events from JetStream to Functions, one durable consumer per
 // Trigger (the controller makes the consumers), through the activator; serves the HTTP
 // event ingress; writes each Trigger's counts for the controller to report.
-import { KubeConfig } from '@kubernetes/client-node';
-import { runComponent } from '../../pkg/shared/startup.js';
-import { dispatcherSettings, type DispatcherSettings } from './flags.js';
+import { loadKubeConfig } from '../../pkg/controller/kubeconfig.js';
+import { runComponent, settingsOrExit } from '../../pkg/shared/startup.js';
+import { userAgent } from '../../pkg/shared/user-agent.js';
+import { DISPATCHER_SUMMARY, dispatcherFlags, dispatcherSettings } from './flags.js';
 import { startClusterDispatcher } from './start.js';
 
-let settings: DispatcherSettings | undefined;
-try {
-  settings = dispatcherSettings(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`kfn-dispatcher: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 2;
-}
+const NAME = 'kfn-dispatcher';
+const settings = settingsOrExit({ name: NAME, summary: DISPATCHER_SUMMARY, flags: dispatcherFlags, settings: dispatcherSettings });
 
 if (settings) {
   const s = settings;
   await runComponent({
-    name: 'kfn-dispatcher',
+    name: NAME,
     metricsPort: s.metricsPort,
+    host: s.host,
     async start({ log, metrics, signal, setReady }) {
-      // In a pod: the service account; elsewhere: KUBECONFIG or ~/.kube/config.
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromDefault();
-      const dispatcher = await startClusterDispatcher({ kubeConfig, settings: s, log, metrics, signal });
+      const kubeConfig = loadKubeConfig(userAgent(NAME));
+      const dispatcher = await startClusterDispatcher({ kubeConfig, settings: s, userAgent: userAgent(NAME), log, metrics, signal });
       setReady(true);
       return { done: dispatcher.done.finally(() => setReady(false)) };
     },

@@ -25,6 +25,8 @@ export interface ClusterDispatcherDeps {
   log: Logger;
   metrics?: Registry;
   signal: AbortSignal;
+  /** Names the dispatcher to NATS (connz) and on its deliveries. */
+  userAgent?: string;
 }
 
 export interface ClusterDispatcher {
@@ -35,7 +37,8 @@ export interface ClusterDispatcher {
 
 export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promise<ClusterDispatcher> {
   const { kubeConfig, settings, log, signal } = deps;
-  const nc = await connectNats(settings.natsUrl, log, signal);
+  const name = deps.userAgent ?? 'kfn-dispatcher';
+  const nc = await connectNats(settings.natsUrl, name, log, signal);
   // Stopped before NATS was ever reachable: nothing started, nothing to drain.
   if (!nc) return { port: settings.port, done: Promise.resolve() };
   try {
@@ -44,7 +47,7 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
     const dispatcher = new Dispatcher({
       nc,
       log,
-      deliver: httpDeliverer(settings.activatorUrl),
+      deliver: httpDeliverer(settings.activatorUrl, deps.userAgent ? { userAgent: deps.userAgent } : {}),
       streamName: settings.stream,
       ackWaitMs: settings.ackWaitMs,
       ...(deps.metrics ? { registry: deps.metrics } : {}),
@@ -56,13 +59,13 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
       maxBodyBytes: settings.maxEventBytes,
       streams: kfnStreams(settings.stream, dispatcher),
     });
-    await ingress.listen({ port: settings.port, host: '0.0.0.0' });
+    await ingress.listen({ port: settings.port, host: settings.host });
     const address = ingress.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     log.info({ port, nats: settings.natsUrl, activator: settings.activatorUrl, stream: settings.stream, instance: settings.instance }, 'dispatcher started');
 
     const done = (async () => {
-      const running = [dispatcher.run(signal), syncTriggers({ kubeConfig, dispatcher, log, signal }), stats.run(signal)];
+      const running = [dispatcher.run(signal), syncTriggers({ kubeConfig, dispatcher, defaultStream: settings.stream, log, signal }), stats.run(signal)];
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
       await ingress.close();
       const results = await Promise.allSettled(running);
@@ -82,11 +85,11 @@ export async function startClusterDispatcher(deps: ClusterDispatcherDeps): Promi
  * Connects, trying again with backoff until NATS answers (the connection then reconnects
  * by itself for ever) or `signal` aborts (undefined).
  */
-async function connectNats(url: string, log: Logger, signal: AbortSignal): Promise<NatsConnection | undefined> {
+async function connectNats(url: string, name: string, log: Logger, signal: AbortSignal): Promise<NatsConnection | undefined> {
   const servers = url.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (let failures = 1; ; failures++) {
     try {
-      const nc = await connect({ servers, name: 'kfn-dispatcher', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       log.info({ servers }, 'connected to NATS');
       return nc;
     } catch (err) {

@@ -8,6 +8,7 @@ import { keyOf, type FunctionKey } from '../apis/meta.js';
 import { sleep } from '../shared/abort.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
+import { WorkloadNotFoundError } from '../platform/types.js';
 import { configProblems, scalingParams, type AutoscalerConfig, type ScalingParams } from './config.js';
 import { decide, decideInto, initialScalerState, modeOf, type DecideInput, type ScaleMode, type ScalerStateBuffer } from './decide.js';
 import { registerAutoscalerMetrics, type AutoscalerMetrics, type FunctionScaleSample } from './metrics.js';
@@ -19,6 +20,14 @@ export interface ScaleWriter {
   setScale(key: FunctionKey, n: number): Promise<void>;
 }
 
+/**
+ * How long a function may have no workload before the autoscaler says so at warn. A new
+ * Function has none until the controller creates its Deployment: milliseconds usually,
+ * up to a controller failover (a 15 s Lease) plus its resync. Longer means the
+ * controller is not making it (down, refused by the API server, RBAC): worth one line.
+ */
+export const MISSING_WORKLOAD_WARN_MS = 60_000;
+
 export interface AutoscalerDeps {
   config: AutoscalerConfig;
   scaleWriter: ScaleWriter;
@@ -28,6 +37,8 @@ export interface AutoscalerDeps {
   log: Logger;
   /** One autoscaler per registry: the metric names are fixed. */
   metrics?: Registry;
+  /** Default MISSING_WORKLOAD_WARN_MS. */
+  missingWorkloadWarnMs?: number;
 }
 
 export interface ScaleStatus {
@@ -71,6 +82,10 @@ interface FunctionScaler {
   /** Last value the writer accepted; undefined until the first write succeeds. */
   written: number | undefined;
   lastScaleTime: number | undefined;
+  /** Since when writes have found no workload; undefined once one succeeds. */
+  missingSince: number | undefined;
+  /** The one warn line about a workload that is still missing has been logged. */
+  missingWarned: boolean;
 }
 
 export class Autoscaler implements StatSink {
@@ -152,6 +167,8 @@ export class Autoscaler implements StatSink {
       // An adopted scale is already written: deciding the same again writes nothing.
       written: adopted,
       lastScaleTime: undefined,
+      missingSince: undefined,
+      missingWarned: false,
     };
     this.scalers.add(s.key, s);
     this.decideSafely(s, now, false);
@@ -308,7 +325,11 @@ export class Autoscaler implements StatSink {
 
   private wrote(s: FunctionScaler, n: number, ok: boolean, err?: unknown): void {
     // Left unwritten on failure: the next tick (or poke) sees desired ≠ written and tries again.
-    if (!ok) s.log.warn({ err, replicas: n }, 'writing the scale failed; retrying on the next tick');
+    if (!ok) this.writeFailed(s, n, err);
+    else {
+      s.missingSince = undefined;
+      s.missingWarned = false;
+    }
     this.writing.delete(s.id);
     this.metrics?.scaleWrites.inc({ result: ok ? 'ok' : 'error' });
     const current = this.scalers.get(s.key);
@@ -322,6 +343,27 @@ export class Autoscaler implements StatSink {
     // The decision may have moved while we wrote (a poke, a tick), or the function was
     // removed and added again: write the newer value now rather than a tick later.
     this.maybeWrite(current);
+  }
+
+  /**
+   * A function without its workload is, for a while, what every new Function looks like
+   * (see MISSING_WORKLOAD_WARN_MS): debug, and one warn line if it lasts; anything else
+   * is a failure every time.
+   */
+  private writeFailed(s: FunctionScaler, n: number, err: unknown): void {
+    if (!(err instanceof WorkloadNotFoundError)) {
+      s.log.warn({ err, replicas: n }, 'writing the scale failed; retrying on the next tick');
+      return;
+    }
+    const now = this.deps.clock.now();
+    s.missingSince ??= now;
+    const missingMs = now - s.missingSince;
+    if (!s.missingWarned && missingMs >= (this.deps.missingWorkloadWarnMs ?? MISSING_WORKLOAD_WARN_MS)) {
+      s.missingWarned = true;
+      s.log.warn({ err, replicas: n, missingMs }, 'the function still has no workload to scale; is the controller creating it?');
+      return;
+    }
+    s.log.debug({ err, replicas: n, missingMs }, 'no workload to scale yet (the controller creates it); writing again on the next tick');
   }
 
   private readyOf(key: FunctionKey): number {

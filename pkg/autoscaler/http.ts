@@ -97,6 +97,8 @@ export interface HttpStatSinkOptions {
    * is given up. Default 60,000: a cold start outlives an autoscaler failover.
    */
   pokeRetryMs?: number;
+  /** Sent with every post, so the autoscaler's side can tell who called (default: fetch's own). */
+  userAgent?: string;
 }
 
 /** Backoff of a failed poke: 100 ms, doubling, at most 1 s between tries: a new leader is found within a second of listening. */
@@ -122,6 +124,7 @@ export class HttpStatSink implements StatSink {
   private readonly pokeRetryMs: number;
   /** Ends the backoff sleeps of retrying pokes on close(). */
   private readonly closing = new AbortController();
+  private readonly userAgent: string | undefined;
   private buffer: ConcurrencyStat[] = [];
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -138,6 +141,7 @@ export class HttpStatSink implements StatSink {
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.pokeTimeoutMs = opts.pokeTimeoutMs ?? Math.min(1000, this.timeoutMs);
     this.pokeRetryMs = opts.pokeRetryMs ?? 60_000;
+    this.userAgent = opts.userAgent;
   }
 
   record(stat: ConcurrencyStat): void {
@@ -237,7 +241,10 @@ export class HttpStatSink implements StatSink {
   private async post(url: string, body: unknown, timeoutMs = this.timeoutMs): Promise<void> {
     const res = await fetch(url, {
       method: 'POST',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.userAgent ? { 'user-agent': this.userAgent } : {}),
+      },
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -4,6 +4,15 @@
 import type { FunctionKey } from '../apis/meta.js';
 import type { KfnFunction } from '../apis/function/types.js';
 
+/**
+ * setScale's refusal when the function has no workload (yet). On a cluster the autoscaler
+ * hears of a new Function as soon as the controller does, before the controller has
+ * created its Deployment: for a while this is the normal state, not a failure.
+ */
+export class WorkloadNotFoundError extends Error {
+  override readonly name = 'WorkloadNotFoundError';
+}
+
 /** A replica that passed its readiness probe and may get traffic. */
 export interface ReadyEndpoint {
   /** Stable for the replica's life and unique within the function. */

@@ -4,6 +4,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
+import { parseFlags, usageText, type FlagTable } from './flags.js';
 import { newLogger, type Logger } from './log.js';
 import { newRegistry } from './metrics.js';
 
@@ -24,6 +25,8 @@ export interface ComponentOptions {
   name: string;
   /** Port of the /metrics + /healthz server; 0 = pick one, undefined = none. */
   metricsPort?: number;
+  /** Address the /metrics + /healthz server listens on (default 0.0.0.0). */
+  host?: string;
   start(ctx: ComponentContext): Promise<Component>;
 }
 
@@ -43,7 +46,7 @@ export async function runComponent(opts: ComponentOptions): Promise<void> {
   ops.get('/healthz', async (_req, reply) => reply.code(ready ? 200 : 503).send(ready ? 'ok' : 'starting'));
   ops.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   if (opts.metricsPort !== undefined) {
-    const addr = await ops.listen({ port: opts.metricsPort, host: '0.0.0.0' });
+    const addr = await ops.listen({ port: opts.metricsPort, host: opts.host ?? '0.0.0.0' });
     log.info({ addr }, 'metrics and health listening');
   }
 
@@ -57,6 +60,38 @@ export async function runComponent(opts: ComponentOptions): Promise<void> {
     abort.abort();
     await ops.close();
     log.info('stopped');
+  }
+}
+
+export interface CommandLine<T> {
+  /** The binary's name as a person types it: kfn-activator. */
+  name: string;
+  /** A line or two on what it is, for --help. */
+  summary: string;
+  /** Its flags: what the parser takes and --help lists. */
+  flags: FlagTable;
+  /** Builds the settings from the command line; a throw is a usage error. */
+  settings: (argv: string[]) => T;
+}
+
+/**
+ * The settings of a component binary from its command line, or undefined when it must
+ * not start: with --help the usage went to stdout (exit 0); with a bad flag or value,
+ * one line naming it went to stderr (exit 2, as Go's flag package and most CLIs do), no
+ * stack trace and no log line, since nothing has started.
+ */
+export function settingsOrExit<T>(cmd: CommandLine<T>, argv: string[] = process.argv.slice(2)): T | undefined {
+  try {
+    if (parseFlags(argv, cmd.flags).help) {
+      process.stdout.write(usageText(cmd.name, cmd.summary, cmd.flags));
+      return undefined;
+    }
+    return cmd.settings(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${cmd.name}: ${message.split('\n')[0] ?? message} (see ${cmd.name} --help)\n`);
+    process.exitCode = 2;
+    return undefined;
   }
 }
 

@@ -24,15 +24,17 @@ export type Deliverer = (req: DeliveryRequest) => Promise<DeliveryResponse>;
  * POSTs to `<activator>/<ns>/<fn><path>`; transport failures come back as
  * `{ error: 'timeout' }` or `{ error: 'connection: …' }`, as the delivery policy reads them.
  */
-export function httpDeliverer(activatorUrl: string): Deliverer {
+export function httpDeliverer(activatorUrl: string, opts: { userAgent?: string } = {}): Deliverer {
   const base = activatorUrl.replace(/\/+$/, '');
+  // The function sees who delivered; an event's own attributes travel as ce-* headers.
+  const extra = opts.userAgent ? { 'user-agent': opts.userAgent } : undefined;
   return async ({ key, path, event, timeoutMs, signal }) => {
     const url = `${base}/${encodeURIComponent(key.namespace)}/${encodeURIComponent(key.name)}${path.startsWith('/') ? path : `/${path}`}`;
     const msg = toHttpBinary(event);
     try {
       const res = await request(url, {
         method: 'POST',
-        headers: msg.headers,
+        headers: extra ? { ...msg.headers, ...extra } : msg.headers,
         body: msg.body,
         // undici's own timers bound the wait for the answer and each gap in its body: a
         // timer and a composite signal per event would cost more than the check itself.

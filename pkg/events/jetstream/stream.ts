@@ -184,6 +184,16 @@ function connectionOf(jsm: JetStreamManager): NatsConnection {
   return nc;
 }
 
+/** JetStream's "stream not found" (err_code 10059), anywhere in the cause chain. */
+export function isStreamNotFound(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const api = (e as { api_error?: { err_code?: number } }).api_error;
+    if (api?.err_code === 10059) return true;
+    if (e instanceof Error && /stream not found/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 export function isNotFound(err: unknown): boolean {
   const e = err as { code?: unknown; api_error?: { err_code?: number; code?: number } } | undefined;
   if (e?.api_error?.code === 404) return true;

@@ -5,6 +5,7 @@ import { PatchStrategy, setHeaderOptions, type AppsV1Api } from '@kubernetes/cli
 import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import { isNotFound } from '../../controller/errors.js';
 import { FIELD_MANAGER_AUTOSCALER } from '../../reconciler/function/names.js';
+import { WorkloadNotFoundError } from '../types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -40,7 +41,7 @@ export class DeploymentScale {
 
 function scaleError(op: string, key: FunctionKey, cause: unknown): Error {
   if (isNotFound(cause)) {
-    return new Error(`${op} ${keyOf(key)}: function ${keyOf(key)} has no Deployment ${key.name} in namespace ${key.namespace} (not created by the controller yet, or deleted)`, { cause });
+    return new WorkloadNotFoundError(`${op} ${keyOf(key)}: function ${keyOf(key)} has no Deployment ${key.name} in namespace ${key.namespace} (not created by the controller yet, or deleted)`, { cause });
   }
   const code = (cause as { code?: unknown }).code;
   return new Error(`${op} ${keyOf(key)}: ${typeof code === 'number' ? `API server answered ${code}` : String((cause as Error).message ?? cause)}`, { cause });

@@ -5,7 +5,7 @@ import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import type { KfnFunction } from '../../apis/function/types.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
-import type { EndpointsUpdate, Platform, WorkloadStatus } from '../types.js';
+import { WorkloadNotFoundError, type EndpointsUpdate, type Platform, type WorkloadStatus } from '../types.js';
 import { resolveOptions, type LocalPlatformOptions, type ResolvedOptions } from './options.js';
 import type { LocalWorkloadInfo, ReplicaTiming } from './info.js';
 import { WarmPool, type WaitingRuntime } from './warm-pool.js';
@@ -103,7 +103,7 @@ export class LocalPlatform implements Platform {
 
   setScale(key: FunctionKey, replicas: number): Promise<void> {
     const workload = this.workloads.get(keyOf(key));
-    if (!workload) return Promise.reject(new Error(`setScale ${keyOf(key)}: no such function`));
+    if (!workload) return Promise.reject(new WorkloadNotFoundError(`setScale ${keyOf(key)}: no such function`));
     workload.setScale(replicas);
     return Promise.resolve();
   }

@@ -22,6 +22,8 @@ export interface TriggerJetStream {
 
 export interface NatsTriggerJetStreamOptions {
   servers: string;
+  /** The connection's name, as nats-server's connz shows it (default kfn-controller). */
+  name?: string;
   log: Logger;
   duplicateWindowMs: number;
   /** The stream of Triggers without spec.stream: kfn's, whoever made it. */
@@ -91,7 +93,7 @@ export class NatsTriggerJetStream implements TriggerJetStream {
   }
 
   private async open(): Promise<{ nc: NatsConnection; jsm: JetStreamManager; kv: KV }> {
-    const nc = await connect({ servers: this.opts.servers, name: 'kfn-controller', maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: this.opts.servers, name: this.opts.name ?? 'kfn-controller', maxReconnectAttempts: -1 });
     try {
       const jsm = await nc.jetstreamManager();
       const kv = await openTriggerStats(nc.jetstream(), this.opts.streamReplicas ?? 1);

@@ -47,6 +47,7 @@ describe('cluster components with the API server double', () => {
     const activator = await startClusterActivator({
       kubeConfig: server.kubeConfig(),
       settings: {
+        host: '127.0.0.1',
         port: 0,
         metricsPort: 0,
         domain: 'kfn.local',
@@ -150,7 +151,7 @@ describe('cluster components with the API server double', () => {
     const abort = new AbortController();
     const activator = await startClusterActivator({
       kubeConfig: server.kubeConfig(),
-      settings: { port: 0, metricsPort: 0, domain: 'kfn.local', autoscalerUrl: 'http://127.0.0.1:1', namespace: 'kfn-system', activatorService: 'kfn-activator', podName: 'act-0', queueDepth: undefined },
+      settings: { host: '127.0.0.1', port: 0, metricsPort: 0, domain: 'kfn.local', autoscalerUrl: 'http://127.0.0.1:1', namespace: 'kfn-system', activatorService: 'kfn-activator', podName: 'act-0', queueDepth: undefined },
       log: quietLogger(),
       recorder,
       signal: abort.signal,
