@@ -16,7 +16,7 @@ export interface Component {
   metricsPort: number;
   /** Everything it logged (pino JSON lines), for assertions and failure messages. */
   logs(): string;
-  /** Log lines that say the API server refused the component (401/403). */
+  /** Log lines where RBAC or authentication refused the component (not a quota's 403). */
   refusals(): string[];
   stop(): Promise<void>;
 }
@@ -115,7 +115,8 @@ async function startComponent(name: string, port: number, metricsPort: number, e
     port,
     metricsPort,
     logs: () => out,
-    refusals: () => out.split('\n').filter((l) => /\b(401|403)\b|[Ff]orbidden|Unauthorized/.test(l)),
+    // RBAC's refusal reads `User "system:serviceaccount:…" cannot list resource "pods"…`.
+    refusals: () => out.split('\n').filter((l) => /cannot \w+ resource|Unauthorized|\b401\b/.test(l)),
     stop,
   };
 }

@@ -104,4 +104,12 @@ describe('config/ on a fresh real API server, by server-side apply', { skip: ski
       assert.doesNotMatch(out.stderr, /warning/i, round);
     }
   });
+
+  it('kubectl apply -k overlays/ha --server-side (three NATS servers) applies over it, with no warnings', async () => {
+    const out = await kubectl(cp, ['apply', '-k', 'overlays/ha', '--server-side'], repoRoot());
+    assert.equal(out.code, 0, out.stderr);
+    assert.doesNotMatch(out.stderr, /warning/i);
+    const sts = await cp.http('GET', '/apis/apps/v1/namespaces/kfn-system/statefulsets/nats');
+    assert.equal((sts.json as { spec: { replicas: number } }).spec.replicas, 3);
+  });
 });
