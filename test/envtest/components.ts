@@ -19,6 +19,8 @@ export interface Component {
   /** Log lines where RBAC or authentication refused the component (not a quota's 403). */
   refusals(): string[];
   stop(): Promise<void>;
+  /** SIGKILL, as a node or container dies: no shutdown, no Lease released. */
+  kill(): Promise<void>;
 }
 
 export interface Components {
@@ -46,22 +48,14 @@ export async function startComponents(cp: ControlPlane, natsUrl: string, extraEn
   const started: Component[] = [];
   try {
     for (const [name, { sa }] of Object.entries(ENTRIES) as [keyof typeof ENTRIES, { sa: string }][]) {
-      const token = await cp.serviceAccountToken(KFN_NAMESPACE, sa);
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        KUBECONFIG: cp.kubeconfig({ token, name: sa, namespace: KFN_NAMESPACE }),
-        KFN_LOG_LEVEL: 'debug',
-        KFN_NAMESPACE,
-        POD_NAME: `${sa}-0`,
+      const env = await componentEnv(cp, sa, `${sa}-0`, {
         KFN_PORT: String(ports[name].port),
         KFN_METRICS_PORT: String(ports[name].metrics),
-        KFN_DOMAIN: 'kfn.local',
         NATS_URL: natsUrl,
         KFN_AUTOSCALER_URL: `http://127.0.0.1:${ports.autoscaler.port}`,
         KFN_ACTIVATOR_URL: `http://127.0.0.1:${ports.activator.port}`,
         ...extraEnv[name],
-      };
+      });
       started.push(await startComponent(name, ports[name].port, ports[name].metrics, env));
     }
   } catch (err) {
@@ -81,7 +75,23 @@ export async function startComponents(cp: ControlPlane, natsUrl: string, extraEn
   };
 }
 
-async function startComponent(name: string, port: number, metricsPort: number, env: NodeJS.ProcessEnv): Promise<Component> {
+/** The env of component `name` running as ServiceAccount `sa` of kfn-system, with a fresh token. */
+export async function componentEnv(cp: ControlPlane, sa: string, podName: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const token = await cp.serviceAccountToken(KFN_NAMESPACE, sa);
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    KUBECONFIG: cp.kubeconfig({ token, name: podName, namespace: KFN_NAMESPACE }),
+    KFN_LOG_LEVEL: 'debug',
+    KFN_NAMESPACE,
+    POD_NAME: podName,
+    KFN_DOMAIN: 'kfn.local',
+    ...env,
+  };
+}
+
+/** One component's process (entry `dist/cmd/<name>/main.js`), healthy on `metricsPort`. */
+export async function startComponent(name: string, port: number, metricsPort: number, env: NodeJS.ProcessEnv): Promise<Component> {
   const entry = path.join(repoRoot(), 'dist', 'cmd', name, 'main.js');
   const child: ChildProcess = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -116,6 +126,12 @@ async function startComponent(name: string, port: number, metricsPort: number, e
     metricsPort,
     logs: () => out,
     // RBAC's refusal reads `User "system:serviceaccount:…" cannot list resource "pods"…`.
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    },
     refusals: () => out.split('\n').filter((l) => /cannot \w+ resource|Unauthorized|\b401\b/.test(l)),
     stop,
   };
