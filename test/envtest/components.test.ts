@@ -313,7 +313,7 @@ describe('kfn components on a real API server, each with its own ServiceAccount'
     assert.match(condition(f, 'Ready')?.message ?? '', /exceeded quota/);
   });
 
-  it('runs a Trigger: the consumer is made and the Trigger is Ready', async () => {
+  it('runs a Trigger: the consumer is made, the Trigger is Ready, and one ConsumerReady Event says so', async () => {
     const res = await serverSideApply(cp, {
       apiVersion: 'kfn.dev/v1alpha1', kind: 'Trigger', metadata: { name: 'greetings', namespace: 'default' },
       spec: { subject: 'greetings.>', function: 'hello' },
@@ -321,6 +321,11 @@ describe('kfn components on a real API server, each with its own ServiceAccount'
     assert.equal(res.status, 201, messageOf(res));
     await waitFor('Trigger Ready', async () => condition(await get('/apis/kfn.dev/v1alpha1/namespaces/default/triggers/greetings'), 'Ready')?.status === 'True')
       .catch(fail('Trigger not ready'));
+    const events = await waitFor('a ConsumerReady Event', async () => {
+      const found = (await eventsAbout('default', 'greetings')).filter((e) => e.reason === 'ConsumerReady');
+      return found.length > 0 ? found : undefined;
+    }).catch(fail('no ConsumerReady Event'));
+    assert.deepEqual(events.map((e) => [e.type, e.regarding.kind]), [['Normal', 'Trigger']]);
   });
 
   it('garbage-collects the children of a deleted Function', { skip: typeof assets !== 'string' && !assets.controllerManager ? 'kube-controller-manager is not in KUBEBUILDER_ASSETS' : false }, async () => {
