@@ -3,8 +3,9 @@
 // CRD not yet established, fails here as it would for kubectl). Used where kubectl is
 // not in KUBEBUILDER_ASSETS, and to read the server's answers (warnings, status) that
 // kubectl would only print.
-import { spawn } from 'node:child_process';
 import type { ControlPlane, HttpAnswer } from './control-plane.js';
+import { loadKustomization, loadObjects } from '../config/load.js';
+import { runProcess, type ProcessResult } from '../util/process.js';
 import { waitFor } from '../util/wait.js';
 
 export interface Manifest {
@@ -79,17 +80,18 @@ export function messageOf(res: HttpAnswer): string {
   return typeof message === 'string' ? message : res.text;
 }
 
-/** Runs the real kubectl from the assets folder; resolves with its exit code and output. */
-export function kubectl(cp: ControlPlane, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the real kubectl from the assets folder, as the admin; resolves with its exit code and output. */
+export function kubectl(cp: ControlPlane, args: string[], cwd: string): Promise<ProcessResult> {
   const bin = cp.assets.kubectl;
   if (!bin) throw new Error('kubectl is not in KUBEBUILDER_ASSETS');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--kubeconfig', cp.kubeconfig(), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runProcess(bin, ['--kubeconfig', cp.kubeconfig(), ...args], { cwd });
+}
+
+/** config/ as kustomize renders it: the kustomization's files in order, in its namespace. */
+export function configManifests(): Manifest[] {
+  const k = loadKustomization();
+  const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
+  return loadObjects((k.resources ?? []).map((r) => `config/${r}`)).map((o) =>
+    clusterScoped.has(o.kind) || !k.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: k.namespace } },
+  ) as Manifest[];
 }

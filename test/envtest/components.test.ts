@@ -6,16 +6,16 @@
 // garbage-collects its children. Skipped with one line without KUBEBUILDER_ASSETS.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { loadKustomization, loadObjects, type K8sObject } from '../config/load.js';
 import { startNatsServer, type NatsServer } from '../util/nats.js';
 import { waitFor } from '../util/wait.js';
 import { repoRoot } from '../config/load.js';
-import { applyAll, create, kubectl, messageOf, serverSideApply, type Manifest } from './apply.js';
+import { runKfn as runKfnCli } from '../util/dev.js';
+import { hostIPv4 as hostIP } from '../util/net.js';
+import { applyAll, configManifests, create, kubectl, messageOf, serverSideApply, type Manifest } from './apply.js';
 import { startComponents, type Components } from './components.js';
 import { assetsOrSkip, startControlPlane, type ControlPlane } from './control-plane.js';
 
@@ -23,25 +23,6 @@ const assets = assetsOrSkip();
 const skip = typeof assets === 'string' ? assets : false;
 const noKcm = typeof assets !== 'string' && !assets.controllerManager ? 'kube-controller-manager is not in KUBEBUILDER_ASSETS' : false;
 const noKubectl = typeof assets !== 'string' && !assets.kubectl ? 'kubectl is not in KUBEBUILDER_ASSETS' : false;
-
-/**
- * An address of this machine other than loopback: the API server refuses loopback
- * addresses in Endpoints and EndpointSlices, and its service proxy will not dial them.
- */
-const hostIP = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-
-/** Runs the built kfn CLI as a user would; resolves with its exit code and output. */
-function runKfnCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'cmd', 'kfn', 'main.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 interface Obj {
   metadata: {
@@ -53,14 +34,6 @@ interface Obj {
   };
   spec?: Record<string, unknown> & { replicas?: number };
   status?: Record<string, unknown> & { conditions?: { type: string; status: string; reason?: string; message?: string }[]; url?: string };
-}
-
-function configManifests(): Manifest[] {
-  const k = loadKustomization();
-  const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
-  return loadObjects((k.resources ?? []).map((r) => `config/${r}`)).map((o: K8sObject) =>
-    clusterScoped.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: k.namespace ?? o.metadata.namespace } },
-  ) as Manifest[];
 }
 
 const fn = (name: string, spec: Record<string, unknown> = {}, namespace = 'default'): Manifest => ({

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { request } from 'undici';
 import { repoRoot } from '../config/load.js';
 import { waitFor } from '../util/wait.js';
-import { freePort, type ControlPlane } from './control-plane.js';
+import { freePort } from '../util/net.js';
+import type { ControlPlane } from './control-plane.js';
 
 export const KFN_NAMESPACE = 'kfn-system';
 

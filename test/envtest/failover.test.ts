@@ -9,25 +9,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { request } from 'undici';
-import { loadKustomization, loadObjects, type K8sObject } from '../config/load.js';
+import { freePort, hostIPv4 as hostIP } from '../util/net.js';
 import { waitFor } from '../util/wait.js';
-import { applyAll, messageOf, serverSideApply, type Manifest } from './apply.js';
+import { applyAll, configManifests, messageOf, serverSideApply } from './apply.js';
 import { componentEnv, startComponent, type Component } from './components.js';
-import { assetsOrSkip, freePort, startControlPlane, type ControlPlane } from './control-plane.js';
+import { assetsOrSkip, startControlPlane, type ControlPlane } from './control-plane.js';
 
 const assets = assetsOrSkip();
-const hostIP = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 const skip = typeof assets === 'string' ? assets : hostIP ? false : 'no non-loopback IPv4 address on this machine (EndpointSlices refuse loopback)';
-
-function configManifests(): Manifest[] {
-  const k = loadKustomization();
-  const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
-  return loadObjects((k.resources ?? []).map((r) => `config/${r}`)).map((o: K8sObject) =>
-    clusterScoped.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: k.namespace ?? o.metadata.namespace } },
-  ) as Manifest[];
-}
 
 describe('autoscaler failover on a real API server', { skip, timeout: 300_000 }, () => {
   let cp: ControlPlane;

@@ -5,22 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { anyIndex, loadFixtures, type Fixture } from '../apis/crd-model.js';
-import { configFiles, loadKustomization, loadObjects, repoRoot, yamlFiles, type K8sObject } from '../config/load.js';
-import { applyAll, create, kubectl, messageOf, type Manifest } from './apply.js';
+import { loadObjects, repoRoot, yamlFiles } from '../config/load.js';
+import { applyAll, configManifests, create, kubectl, messageOf, type Manifest } from './apply.js';
 import { assetsOrSkip, startControlPlane, type ControlPlane } from './control-plane.js';
 
 const assets = assetsOrSkip();
 const skip = typeof assets === 'string' ? assets : false;
 const noKubectl = typeof assets !== 'string' && !assets.kubectl ? 'kubectl is not in KUBEBUILDER_ASSETS' : false;
-
-/** config/ as kustomize renders it: the files in the kustomization's order, in its namespace. */
-function renderedConfig(): Manifest[] {
-  const k = loadKustomization();
-  const namespaced = (o: K8sObject): boolean => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
-  const files = (k.resources ?? []).map((r) => `config/${r}`);
-  assert.deepEqual([...files].sort(), [...configFiles()].sort(), 'the kustomization lists every file');
-  return loadObjects(files).map((o) => (namespaced(o) && k.namespace ? { ...o, metadata: { ...o.metadata, namespace: k.namespace } } : o)) as Manifest[];
-}
 
 describe('config/ and samples/ on a real API server', { skip }, () => {
   let cp: ControlPlane;
@@ -38,7 +29,7 @@ describe('config/ and samples/ on a real API server', { skip }, () => {
   });
 
   it('every object of config/, server-side applied with strict field validation, is accepted with no warnings', async () => {
-    const { warnings } = await applyAll(cp, renderedConfig());
+    const { warnings } = await applyAll(cp, configManifests());
     assert.deepEqual(warnings, []);
   });
 

@@ -1,5 +1,6 @@
 // Starts `kfn dev` as a user would (the built CLI, a real child process) on free ports,
 // with its own KFN_HOME and manifest folder, and drives it over HTTP.
+import { runProcess, type ProcessResult } from './process.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -125,16 +126,8 @@ export async function withDev(manifests: Record<string, string>, flags: string[]
   }
 }
 
-export function runKfn(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [kfnBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.once('error', reject);
-    p.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+export function runKfn(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessResult> {
+  return runProcess(process.execPath, [kfnBin, ...args], { env });
 }
 
 /** A Function manifest running the hello sample's handler from the test's folder. */
