@@ -106,7 +106,7 @@ describe('kfn against a cluster through the kubeconfig', () => {
       assert.equal(rec.requests.length, 1);
       assert.equal(rec.requests[0]?.path, '/apis/kfn.dev/v1alpha1/namespaces/shop/functions');
       assert.equal(rec.requests[0]?.headers.authorization, 'Bearer rec-token');
-      assert.match(String(rec.requests[0]?.headers['user-agent']), /^kfn-cli/);
+      assert.match(String(rec.requests[0]?.headers['user-agent']), /^kfn-cli\/\d+\.\d+\.\d+ /);
     });
 
     it('an unknown --context is one line listing the contexts there are', async () => {

@@ -6,9 +6,11 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { userAgent } from '../../../pkg/shared/user-agent.js';
 import { CliError } from '../client.js';
 
-export const USER_AGENT = 'kfn-cli';
+/** `kfn-cli/<version> (…)`: audit logs and managedFields of reads name the CLI and its version. */
+export const USER_AGENT = userAgent('kfn-cli');
 
 export interface KubeRequest {
   query?: URLSearchParams;
