@@ -15,25 +15,35 @@ export interface ApiRefusal {
 
 export function apiRefusalOf(err: unknown): ApiRefusal {
   const code = apiStatusOf(err);
-  const status = statusBody(err);
-  const message = typeof status?.message === 'string' && status.message !== '' ? status.message : describeError(err);
+  const status = typeof err === 'object' && err !== null ? statusFromBody((err as { body?: unknown }).body) : undefined;
   return {
     ...(code !== undefined ? { code } : {}),
-    ...(typeof status?.reason === 'string' ? { reason: status.reason } : {}),
-    message,
+    ...(status?.reason !== undefined ? { reason: status.reason } : {}),
+    message: status?.message || describeError(err),
   };
 }
 
-function statusBody(err: unknown): { message?: unknown; reason?: unknown } | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  let body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
+/** A metav1.Status the API server answered with, when `body` (text, bytes or parsed) is one. */
+export interface ApiStatus {
+  message: string;
+  reason: string | undefined;
+  code: number | undefined;
+}
+
+export function statusFromBody(body: unknown): ApiStatus | undefined {
+  let parsed = body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
     try {
-      body = JSON.parse(body) as unknown;
+      parsed = JSON.parse(body.toString()) as unknown;
     } catch {
       return undefined;
     }
   }
-  if (typeof body !== 'object' || body === null || (body as { kind?: unknown }).kind !== 'Status') return undefined;
-  return body;
+  const s = parsed as { kind?: unknown; message?: unknown; reason?: unknown; code?: unknown } | null;
+  if (typeof s !== 'object' || s === null || s.kind !== 'Status') return undefined;
+  return {
+    message: typeof s.message === 'string' ? s.message : '',
+    reason: typeof s.reason === 'string' ? s.reason : undefined,
+    code: typeof s.code === 'number' ? s.code : undefined,
+  };
 }

@@ -18,7 +18,8 @@ import {
 import { planApply, type ApplyPatch } from './apply.js';
 import type { ClusterTarget } from './kubeconfig.js';
 import { activatorProxyPath, refusedProxyHeader } from './proxy.js';
-import { apiStatusOf, KubeRest, refusal, type KubeResponse } from './rest.js';
+import { statusFromBody } from '../../../pkg/controller/api-status.js';
+import { KubeRest, refusal, type KubeResponse } from './rest.js';
 import { followLines } from './lines.js';
 
 /** The field manager of everything `kfn apply` writes; `kubectl get -o yaml --show-managed-fields` shows it. */
@@ -98,7 +99,7 @@ export class ClusterBackend implements Backend {
     const res = await this.rest.request(req.method, path, { headers, ...(req.body === undefined ? {} : { body: req.body }) });
     // The API server answers for itself with a metav1.Status (403 without services/proxy,
     // 503 when no activator pod is ready); anything else is the activator's or the function's.
-    const st = res.status >= 400 ? apiStatusOf(res.body) : undefined;
+    const st = res.status >= 400 ? statusFromBody(res.body) : undefined;
     if (st) {
       // 404: no such Service (kfn not installed); 503: no ready activator endpoint.
       const hint = res.status === 404 || res.status === 503 ? '; is kfn installed and its activator ready? (kubectl -n kfn-system get pods)' : '';
@@ -133,7 +134,7 @@ export class ClusterBackend implements Backend {
             const chunks: Buffer[] = [];
             for await (const c of res) chunks.push(c as Buffer);
             const body = Buffer.concat(chunks);
-            throw new CliError(apiStatusOf(body)?.message || `HTTP ${res.statusCode}`);
+            throw new CliError(statusFromBody(body)?.message || `HTTP ${res.statusCode}`);
           }
           await followLines(res, (line) => out.line(`[${pod}] ${line}`), req.signal);
         } catch (err) {

@@ -6,6 +6,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { statusFromBody } from '../../../pkg/controller/api-status.js';
 import { userAgent } from '../../../pkg/shared/user-agent.js';
 import { CliError } from '../client.js';
 
@@ -70,32 +71,9 @@ export class KubeRest {
   }
 }
 
-/** A metav1.Status the API server answered with, when the body is one. */
-export interface ApiStatus {
-  message: string;
-  reason: string | undefined;
-  code: number | undefined;
-}
-
-export function apiStatusOf(body: Buffer | string): ApiStatus | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString());
-  } catch {
-    return undefined;
-  }
-  const s = parsed as { kind?: unknown; apiVersion?: unknown; message?: unknown; reason?: unknown; code?: unknown } | null;
-  if (!s || s.kind !== 'Status' || s.apiVersion !== 'v1') return undefined;
-  return {
-    message: typeof s.message === 'string' ? s.message : '',
-    reason: typeof s.reason === 'string' ? s.reason : undefined,
-    code: typeof s.code === 'number' ? s.code : undefined,
-  };
-}
-
 /** The API server's own words for a refused request, else the HTTP status. */
 export function refusal(res: KubeResponse): string {
-  const st = apiStatusOf(res.body);
+  const st = statusFromBody(res.body);
   if (st?.message) return st.message;
   const text = res.body.toString().trim().split('\n', 1)[0] ?? '';
   return `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
