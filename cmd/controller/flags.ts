@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
-import { streamReplicasProblem } from '../../pkg/events/jetstream/stream.js';
+import { streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
 import { DEFAULT_RECONCILER_CONFIG, reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { formatDuration } from '../../pkg/shared/duration.js';
@@ -92,12 +92,6 @@ export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     natsUrl: url('nats-url', ['nats:', 'tls:', 'ws:', 'wss:'], { list: true }) ?? DEFAULT_NATS_URL,
     stream: given('stream', str('stream')),
     ackWaitMs: duration('ack-wait'),
-    streamReplicas: streamReplicas(given('stream-replicas', int('stream-replicas', 1))),
+    streamReplicas: streamReplicasFlag(given('stream-replicas', int('stream-replicas', 1))),
   };
-}
-
-function streamReplicas(n: number): number {
-  const problem = streamReplicasProblem(n);
-  if (problem) throw new UsageError(`--stream-replicas: ${problem}, got "${n}"`);
-  return n;
 }

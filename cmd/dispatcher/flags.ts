@@ -3,9 +3,9 @@
 // start-up with the flag's name.
 import { hostname } from 'node:os';
 import { formatDuration } from '../../pkg/shared/duration.js';
-import { flagReader, given, parseFlags, UsageError, type FlagTable } from '../../pkg/shared/flags.js';
+import { flagReader, given, parseFlags, type FlagTable } from '../../pkg/shared/flags.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
-import { streamReplicasProblem } from '../../pkg/events/jetstream/stream.js';
+import { streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../pkg/events/dispatcher/stats-kv.js';
 import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../../pkg/events/ingress/ingress.js';
@@ -69,14 +69,8 @@ export function dispatcherSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     stream: given('stream', str('stream')),
     maxEventBytes: given('max-event-bytes', int('max-event-bytes', 1)),
     ackWaitMs: given('ack-wait', duration('ack-wait')),
-    streamReplicas: streamReplicas(given('stream-replicas', int('stream-replicas', 1))),
+    streamReplicas: streamReplicasFlag(given('stream-replicas', int('stream-replicas', 1))),
     statsIntervalMs: given('stats-interval', duration('stats-interval')),
     instance: env.POD_NAME || hostname(),
   };
-}
-
-function streamReplicas(n: number): number {
-  const problem = streamReplicasProblem(n);
-  if (problem) throw new UsageError(`--stream-replicas: ${problem}, got "${n}"`);
-  return n;
 }

@@ -18,6 +18,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { createInbox, nanos, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { subjectCovers } from '../../apis/trigger/subject.js';
+import { UsageError } from '../../shared/flags.js';
 
 export interface StreamSpec {
   name: string;
@@ -43,6 +44,13 @@ export const MAX_STREAM_REPLICAS = 5;
 
 export function streamReplicasProblem(n: number): string | undefined {
   return Number.isInteger(n) && n >= 1 && n <= MAX_STREAM_REPLICAS ? undefined : `want a whole number from 1 to ${MAX_STREAM_REPLICAS}, got ${n}`;
+}
+
+/** The value of a `--stream-replicas` flag, or the one-line usage error naming it. */
+export function streamReplicasFlag(n: number): number {
+  const problem = streamReplicasProblem(n);
+  if (problem) throw new UsageError(`--stream-replicas: ${problem}`);
+  return n;
 }
 
 /** The description of a stream kfn made: its subjects are kfn's to add and remove. */
