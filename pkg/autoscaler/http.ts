@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FunctionKey } from '../apis/meta.js';
 import { sleep } from '../shared/abort.js';
+import { backoffDelay, type BackoffPolicy } from '../shared/backoff.js';
 import { newLogger, type Logger } from '../shared/log.js';
 import type { ConcurrencyStat, StatSink } from './stats.js';
 
@@ -102,7 +103,7 @@ export interface HttpStatSinkOptions {
 }
 
 /** Backoff of a failed poke: 100 ms, doubling, at most 1 s between tries: a new leader is found within a second of listening. */
-export const POKE_BACKOFF = { initialMs: 100, maxMs: 1000 } as const;
+export const POKE_BACKOFF: BackoffPolicy = { kind: 'exponential', baseMs: 100, maxMs: 1000 };
 
 /**
  * The activator's StatSink on a cluster: record() buffers and a post goes out every
@@ -168,18 +169,17 @@ export class HttpStatSink implements StatSink {
 
   private async pokeUntilTaken(url: string, fn: string): Promise<void> {
     const giveUpAt = Date.now() + this.pokeRetryMs;
-    let delay: number = POKE_BACKOFF.initialMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.post(url, undefined, this.pokeTimeoutMs);
         if (attempt > 1) this.log.info({ fn, attempt }, 'poke taken after retrying');
         return;
       } catch (err) {
+        const delay = backoffDelay(POKE_BACKOFF, attempt);
         if (this.closed || Date.now() + delay > giveUpAt) throw err;
         if (attempt === 1) this.log.warn({ err, fn }, 'poking the autoscaler failed; retrying (a new leader may be taking over)');
         await sleep(delay, this.closing.signal);
         if (this.closed) throw new Error('the stat sink closed', { cause: err });
-        delay = Math.min(delay * 2, POKE_BACKOFF.maxMs);
       }
     }
   }

@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import { DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../controller/errors.js';
 import { sleep } from '../../shared/abort.js';
+import { backoffDelay, type BackoffPolicy } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import { LABEL_SERVICE_NAME } from './endpoints.js';
 
@@ -80,7 +81,7 @@ export interface LeaderEndpointsDeps {
 }
 
 /** Backoff of a failed publish: the term's stats wait on it. */
-const PUBLISH_BACKOFF = { initialMs: 100, maxMs: 2000 } as const;
+const PUBLISH_BACKOFF: BackoffPolicy = { kind: 'exponential', baseMs: 100, maxMs: 2000 };
 
 export class LeaderEndpoints {
   private readonly api: DiscoveryV1Api;
@@ -100,8 +101,7 @@ export class LeaderEndpoints {
    * term ended). Resolves true once written.
    */
   async publish(signal: AbortSignal): Promise<boolean> {
-    let delay: number = PUBLISH_BACKOFF.initialMs;
-    while (!signal.aborted) {
+    for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         await this.write();
         this.deps.log.info({ slice: this.name, ip: this.deps.endpoint.podIP }, 'stats now reach this autoscaler');
@@ -109,9 +109,9 @@ export class LeaderEndpoints {
       } catch (err) {
         // A 409 is a predecessor's last write or a rival's: the fresh read of the next try settles it.
         const level = isConflict(err) ? 'debug' : 'warn';
+        const delay = backoffDelay(PUBLISH_BACKOFF, attempt);
         this.deps.log[level]({ err, retryInMs: delay }, 'could not publish the leader endpoint; retrying');
         await sleep(delay, signal);
-        delay = Math.min(delay * 2, PUBLISH_BACKOFF.maxMs);
       }
     }
     return false;
