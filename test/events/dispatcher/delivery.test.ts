@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { headers as natsHeaders } from 'nats';
 import { fromNatsMessage } from '../../../pkg/events/cloudevents/nats.js';
 import { waitFor } from '../../util/wait.js';
-import { event, header, publish, startSuite, trigger, type Suite } from './harness.js';
+import { event, header, publish, settledConsumer, startSuite, trigger, type Suite } from './harness.js';
 
 describe('dispatcher delivery on a real nats-server', () => {
   let s: Suite;
@@ -81,10 +81,7 @@ describe('dispatcher delivery on a real nats-server', () => {
     await waitFor('the slow delivery to be acked', () => s.dispatcher.status(key(t))?.counters.delivered === 1, { timeoutMs: 15_000 });
     // Counted when the ack is sent; JetStream takes it a moment later.
     const consumer = s.dispatcher.status(key(t))!.consumer;
-    const info = await waitFor('JetStream to have the ack', async () => {
-      const i = await s.jsm.consumers.info('KFN_TEST', consumer);
-      return i.num_ack_pending === 0 ? i : undefined;
-    });
+    const info = await settledConsumer(s.jsm, consumer);
     assert.equal(info.num_redelivered, 0);
     assert.equal(info.delivered.consumer_seq, 1, 'sent once');
     assert.equal(s.fn.forId(e.attributes.id).length, 1);

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import type { KfnTrigger, TriggerSpec } from '../../../pkg/apis/trigger/types.js';
 import { quietLogger } from '../../../pkg/shared/log.js';
 import { makeEvent, type AttributeValue, type Event } from '../../../pkg/events/cloudevents/event.js';
@@ -12,6 +12,7 @@ import { Dispatcher } from '../../../pkg/events/dispatcher/dispatcher.js';
 import { httpDeliverer, type Deliverer } from '../../../pkg/events/dispatcher/deliver-http.js';
 import { ensureStream } from '../../../pkg/events/jetstream/stream.js';
 import { startNatsServer, type NatsServer } from '../../util/nats.js';
+import { waitFor } from '../../util/wait.js';
 
 export const STREAM = 'KFN_TEST';
 
@@ -169,4 +170,16 @@ export function event(attrs: Record<string, AttributeValue> = {}, data: unknown 
 export async function publish(js: JetStreamClient, subject: string, e: Event): Promise<void> {
   const msg = toNatsMessage(e);
   await js.publish(subject, msg.data, { headers: msg.headers, msgID: msgIdFor(e) });
+}
+
+/**
+ * The consumer's state once JetStream has handled every ack, nak and term it was sent:
+ * the dispatcher counts an outcome when it sends it, and the server takes it a moment
+ * later, so a test reads the consumer only after it has nothing outstanding.
+ */
+export async function settledConsumer(jsm: JetStreamManager, consumer: string): Promise<ConsumerInfo> {
+  return waitFor(`consumer ${consumer} to have no ack pending`, async () => {
+    const info = await jsm.consumers.info(STREAM, consumer);
+    return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined;
+  });
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Msg } from 'nats';
 import { waitFor } from '../../util/wait.js';
-import { event, header, publish, startSuite, trigger, type Received, type Suite } from './harness.js';
+import { event, header, publish, settledConsumer, startSuite, trigger, type Received, type Suite } from './harness.js';
 
 describe('dispatcher retries, dead letters and limits on a real nats-server', () => {
   let s: Suite;
@@ -53,8 +53,7 @@ describe('dispatcher retries, dead letters and limits on a real nats-server', ()
     assert.equal(letter.headers?.get('ce-id'), e.attributes.id);
     assert.deepEqual(JSON.parse(new TextDecoder().decode(letter.data)), { doomed: true });
     // Terminated, not retried further: nothing pending, still one dead letter.
-    const info = await s.jsm.consumers.info('KFN_TEST', s.dispatcher.status({ namespace: 'default', name: t.metadata.name })!.consumer);
-    assert.equal(info.num_ack_pending, 0);
+    await settledConsumer(s.jsm, s.dispatcher.status({ namespace: 'default', name: t.metadata.name })!.consumer);
     assert.equal(letters.length, 1);
     sub.unsubscribe();
     s.fn.behaviour = () => ({ status: 200 });
