@@ -27,7 +27,7 @@ FROM ${NODE_IMAGE} AS platform
 ENV NODE_ENV=production
 WORKDIR /opt/kfn
 # package.json says "type": "module", which the compiled files need.
-COPY package.json ./
+COPY package.json .node-version ./
 COPY --from=prod-deps /opt/kfn/node_modules ./node_modules
 COPY --from=build /src/dist/cmd ./dist/cmd
 COPY --from=build /src/dist/pkg ./dist/pkg

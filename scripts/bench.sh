@@ -3,6 +3,7 @@
 # (nginx) are installed, then runs every benchmark once on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node.sh
 bash scripts/install.sh
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)

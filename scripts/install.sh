@@ -2,9 +2,11 @@
 # Installs what kfn needs on a fresh machine and builds it. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# npm ci only when the lock file changed since the last install: it wipes node_modules.
+source scripts/node.sh
+# npm ci only when the lock file or the Node.js version changed since the last install:
+# it wipes node_modules.
 stamp=node_modules/.kfn-lock.sha
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
+want="$(sha256sum package-lock.json | cut -d' ' -f1) $(node --version)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-fund --no-audit --loglevel=error
   echo "$want" >"$stamp"

@@ -15,7 +15,7 @@ describe('leader EndpointSlice', () => {
     assert.equal(s.addressType, 'IPv4');
     assert.deepEqual(s.ports, [{ name: 'stats', port: 8080, protocol: 'TCP' }]);
     assert.deepEqual(leaderAddressOf(s), { ip: '10.1.2.3', port: 8080 });
-    assert.equal(s.endpoints[0]?.targetRef?.name, 'kfn-autoscaler-abc');
+    assert.equal(s.endpoints?.[0]?.targetRef?.name, 'kfn-autoscaler-abc');
   });
 
   it('says IPv6 for an IPv6 pod', () => {
