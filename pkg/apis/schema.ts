@@ -11,7 +11,10 @@
 // states in CEL) stays hand-written in the validators, and the fixture tests in
 // test/apis/ hold the CEL rules and those checks together.
 import { DURATION_PATTERN } from '../shared/duration.js';
-import { DURATION_MAX_LENGTH, NAME_MAX_LENGTH, NAME_MESSAGE, NAME_PATTERN, type NumberRange } from './checks.js';
+import {
+  checkDuration, checkNumber, DURATION_MAX_LENGTH, NAME_MAX_LENGTH, NAME_MESSAGE, NAME_PATTERN, type DurationRange, type Fields, type NumberRange,
+} from './checks.js';
+import type { FieldError } from './meta.js';
 import { GROUP, VERSION } from './meta.js';
 
 export interface CelRule {
@@ -100,9 +103,42 @@ export function bound<K extends 'maxLength' | 'maxItems' | 'maxProperties'>(s: S
   return v;
 }
 
+const compiled = new WeakMap<StructuralSchema, RegExp>();
+/** The node's pattern, compiled once per node. */
 export function patternOf(s: StructuralSchema): RegExp {
+  let re = compiled.get(s);
+  if (re) return re;
   if (s.pattern === undefined) throw new Error('schema node has no pattern');
-  return new RegExp(s.pattern);
+  compiled.set(s, (re = new RegExp(s.pattern)));
+  return re;
+}
+
+/** Every number and integer field of `node` against its bounds. */
+export function checkNumbers(errs: FieldError[], path: string, obj: Fields, node: StructuralSchema): void {
+  for (const [key, sub] of Object.entries(node.properties ?? {})) {
+    if (sub.type === 'number' || sub.type === 'integer') checkNumber(errs, `${path}.${key}`, obj[key], rangeOf(sub));
+  }
+}
+
+/** The ranges of the nodes durationSchema made; the CEL rule says the same in its words. */
+const durationRanges = new WeakMap<StructuralSchema, DurationRange>();
+
+/** The range of a node made by durationSchema; undefined for any other node. */
+export function durationRangeOf(s: StructuralSchema): DurationRange | undefined {
+  return durationRanges.get(s);
+}
+
+/**
+ * Every duration field of `node` against its range; returns each one's milliseconds
+ * (undefined when unset, null when invalid and reported), for rules across them.
+ */
+export function checkDurations(errs: FieldError[], path: string, obj: Fields, node: StructuralSchema): Record<string, number | undefined | null> {
+  const out: Record<string, number | undefined | null> = {};
+  for (const [key, sub] of Object.entries(node.properties ?? {})) {
+    const range = durationRanges.get(sub);
+    if (range) out[key] = checkDuration(errs, `${path}.${key}`, obj[key], range);
+  }
+  return out;
 }
 
 // ---- shared pieces ---------------------------------------------------------------------
@@ -114,21 +150,15 @@ export function patternOf(s: StructuralSchema): RegExp {
  */
 export function durationSchema<const D extends string>(field: string, min: string, max: string, description: D) {
   const inRange = min === '0s' ? `duration(self) <= duration('${max}')` : `(duration(self) >= duration('${min}') && duration(self) <= duration('${max}'))`;
-  return {
+  const node = {
     type: 'string',
     maxLength: DURATION_MAX_LENGTH,
     pattern: DURATION_PATTERN,
     description,
     'x-kubernetes-validations': [{ rule: `!self.matches(r'${DURATION_PATTERN}') || ${inRange}`, message: `${field}: must be from ${min} to ${max}` }],
   } as const;
-}
-
-/** The bounds of a duration node, as the validators check them. */
-export function durationRangeOf(s: StructuralSchema): { min: string; max: string } {
-  const rule = s['x-kubernetes-validations']?.[0]?.message ?? '';
-  const m = / must be from (\S+) to (\S+)$/.exec(rule);
-  if (!m?.[1] || !m[2]) throw new Error(`not a duration node: ${rule}`);
-  return { min: m[1], max: m[2] };
+  durationRanges.set(node, { min, max });
+  return node;
 }
 
 /**
