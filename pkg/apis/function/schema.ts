@@ -15,6 +15,7 @@
 // same code as kfn dev: the Function becomes InvalidSpec and nothing is created.
 // Descriptions say where that is the case.
 import { conditionsSchema, durationSchema, nameRules, type CrdSource } from '../schema.js';
+import { DEFAULT_CONTAINER_CONCURRENCY, DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS } from './defaults.js';
 
 // ---- syntax --------------------------------------------------------------------------------
 
@@ -524,14 +525,16 @@ export const functionSpecSchema = {
         successThreshold: { type: 'integer', minimum: 1, description: 'Successful probes in a row before the replica counts as ready.' },
       },
     },
-    port: { ...port, description: 'Port the function listens on, passed to it as $PORT. Default 8080.' },
+    port: { ...port, description: `Port the function listens on, passed to it as $PORT. Default ${DEFAULT_PORT}.` },
     containerConcurrency: {
       type: 'integer',
       minimum: 0,
       maximum: 1000,
-      description: 'Most requests one replica gets at a time; more wait in the activator. 0 means no limit. Default 0.',
+      description: `Most requests one replica gets at a time; more wait in the activator. 0 means no limit. Default ${DEFAULT_CONTAINER_CONCURRENCY}.`,
     },
-    timeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'Longest a request may take, including waiting for a cold start. Default 300.' },
+    timeoutSeconds: {
+      type: 'integer', minimum: 1, maximum: 3600, description: `Longest a request may take, including waiting for a cold start. Default ${DEFAULT_TIMEOUT_SECONDS}.`,
+    },
     scale,
     // The pod-level fields below only make sense on a cluster; local mode warns about the
     // ones that would change what the process sees (valueFrom, envFrom, volumeMounts).

@@ -8,7 +8,9 @@
 import { conditionsSchema, durationSchema, nameRules, type CrdSource } from '../schema.js';
 import { DURATION_MAX_LENGTH, NAME_MAX_LENGTH, NAME_PATTERN } from '../checks.js';
 import { DURATION_PATTERN } from '../../shared/duration.js';
-import { DEFAULT_BACKOFF_DELAY, DEFAULT_BACKOFF_MAX_DELAY, MAX_IN_FLIGHT_LIMIT } from './defaults.js';
+import {
+  DEFAULT_BACKOFF_DELAY, DEFAULT_BACKOFF_MAX_DELAY, DEFAULT_BACKOFF_POLICY, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH, DEFAULT_RETRIES, MAX_IN_FLIGHT_LIMIT,
+} from './defaults.js';
 import { RESERVED_SUBJECT_MESSAGE, SUBJECT_MAX_LENGTH, SUBJECT_PATTERN } from './subject.js';
 
 /** CloudEvents attribute names: lowercase a-z and 0-9, at most 20 characters (CloudEvents 1.0). */
@@ -69,7 +71,7 @@ const delivery = {
   type: 'object',
   description: 'Retries, backoff, timeout, concurrency and dead letters.',
   properties: {
-    retries: { type: 'integer', minimum: 0, maximum: 100, description: 'Retries after the first attempt, from 0 to 100. Default 3, so 4 attempts in all.' },
+    retries: { type: 'integer', minimum: 0, maximum: 100, description: `Retries after the first attempt, from 0 to 100. Default ${DEFAULT_RETRIES}, so ${DEFAULT_RETRIES + 1} attempts in all.` },
     backoff: {
       type: 'object',
       description: 'How long to wait before each retry.',
@@ -83,10 +85,10 @@ const delivery = {
         policy: {
           type: 'string',
           enum: ['exponential', 'linear'],
-          description: 'exponential (delay, 2×, 4×…) or linear (delay, 2×, 3×…), capped at maxDelay. Default exponential.',
+          description: `exponential (delay, 2×, 4×…) or linear (delay, 2×, 3×…), capped at maxDelay. Default ${DEFAULT_BACKOFF_POLICY}.`,
         },
-        delay: durationSchema('spec.delivery.backoff.delay', '0s', '1h', 'First retry delay, up to 1h and at most maxDelay. Default 1s.'),
-        maxDelay: durationSchema('spec.delivery.backoff.maxDelay', '0s', '1h', 'Cap on any retry delay, up to 1h. Default 60s.'),
+        delay: durationSchema('spec.delivery.backoff.delay', '0s', '1h', `First retry delay, up to 1h and at most maxDelay. Default ${DEFAULT_BACKOFF_DELAY}.`),
+        maxDelay: durationSchema('spec.delivery.backoff.maxDelay', '0s', '1h', `Cap on any retry delay, up to 1h. Default ${DEFAULT_BACKOFF_MAX_DELAY}.`),
       },
     },
     timeout: durationSchema('spec.delivery.timeout', '1s', '1h', "Longest one delivery may take, from 1s to 1h. Default the function's timeoutSeconds."),
@@ -94,7 +96,7 @@ const delivery = {
       type: 'integer',
       minimum: 1,
       maximum: MAX_IN_FLIGHT_LIMIT,
-      description: `Most events in flight at once, from 1 to ${MAX_IN_FLIGHT_LIMIT}. Default the function's capacity (containerConcurrency × scale.max) when both are set, else 100.`,
+      description: `Most events in flight at once, from 1 to ${MAX_IN_FLIGHT_LIMIT}. Default the function's capacity (containerConcurrency × scale.max) when both are set, else ${DEFAULT_MAX_IN_FLIGHT}.`,
     },
     deadLetterSubject: publishSubject(
       'spec.delivery.deadLetterSubject',
@@ -143,7 +145,7 @@ export const triggerSpecSchema = {
       pattern: NAME_PATTERN,
       description: "Name of the Function to deliver to, in the trigger's namespace.",
     },
-    path: { type: 'string', pattern: '^/', description: "Path on the function the events are POSTed to, starting with '/'. Default /." },
+    path: { type: 'string', pattern: '^/', description: `Path on the function the events are POSTed to, starting with '/'. Default ${DEFAULT_PATH}.` },
     delivery,
     reply: {
       type: 'object',
