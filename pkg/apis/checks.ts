@@ -74,8 +74,9 @@ export function checkStringMap(errs: FieldError[], field: string, v: unknown, hi
   }
 }
 
-export function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange): void {
-  if (v == null) return;
+/** Unset (null or undefined) passes, as an unset field; an entry of a list is never unset, so `inList` refuses null. */
+export function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange, inList = false): void {
+  if (v == null && !inList) return;
   const ok =
     typeof v === 'number' &&
     Number.isFinite(v) &&

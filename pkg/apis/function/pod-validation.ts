@@ -315,7 +315,8 @@ function validateSecurityContexts(errs: Errs, container: unknown, pod: unknown):
       else if (sub.items) {
         const ids = checkList(errs, at, v[key], sub, 'group ids');
         const range = rangeOf(sub.items);
-        ids?.forEach((g, i) => checkNumber(errs, `${at}[${i}]`, g, range));
+        // The API server prunes null fields but not null entries: `[1, null]` is refused there.
+        ids?.forEach((g, i) => checkNumber(errs, `${at}[${i}]`, g, range, true));
       }
     }
   }
@@ -362,10 +363,12 @@ function checkMap(errs: Errs, field: string, v: unknown, node: StructuralSchema)
     errs.push({ field, message: `must be a mapping of keys to strings, got ${show(v)}` });
     return undefined;
   }
-  const n = Object.keys(v).length;
+  // A null value is pruned, as the API server prunes it (a real one accepts `a: null`
+  // among pod annotations), so it is neither checked nor counted.
+  const entries = Object.entries(v).filter(([, value]) => value !== null);
   const max = bound(node, 'maxProperties');
-  if (n > max) errs.push({ field, message: `must have at most ${max} entries, got ${n}` });
-  return v;
+  if (entries.length > max) errs.push({ field, message: `must have at most ${max} entries, got ${entries.length}` });
+  return Object.fromEntries(entries);
 }
 
 /** True when `v` is a valid value of `node` (its pattern, then its maxLength); a missing required value is reported too. */
