@@ -1,5 +1,6 @@
-// Property: for any value put at any one field of a manifest both sides accept, the
-// validator (kfn dev, and the controller) accepts it exactly when the API server would,
+// Property: for any one edit of a manifest both sides accept (any value at any field, a
+// field or entry removed, a field added), the validator (kfn dev, and the controller)
+// accepts the result exactly when the API server would,
 // as modelled by ajv over the generated CRD plus its CEL rules (./crd-model.ts). The
 // validator reads its bounds from the same schema; this proves it applies them the way
 // the API server does: types, patterns, lengths, enums, ranges, null as unset, and the
@@ -31,11 +32,25 @@ function nodeAt(s: StructuralSchema | undefined, path: Path): StructuralSchema |
   return at;
 }
 
-function withValue(manifest: unknown, path: Path, value: unknown): unknown {
+/** Every path to a mapping in `v` (its own included): where a field can be added. */
+function mappings(v: unknown, at: Path = []): Path[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => mappings(x, [...at, i]));
+  if (typeof v === 'object' && v !== null) return [at, ...Object.entries(v).flatMap(([k, x]) => mappings(x, [...at, k]))];
+  return [];
+}
+
+type Edit = { set: Path; value: unknown } | { remove: Path } | { add: Path; key: string; value: unknown };
+
+function edited(manifest: unknown, edit: Edit): unknown {
   const copy = structuredClone(manifest) as Record<string | number, unknown>;
+  const path = 'set' in edit ? edit.set : 'remove' in edit ? edit.remove : [...edit.add, edit.key];
   let at: Record<string | number, unknown> = copy;
   for (const p of path.slice(0, -1)) at = at[p] as Record<string | number, unknown>;
-  at[path[path.length - 1] ?? ''] = value;
+  const last = path[path.length - 1] ?? '';
+  if ('remove' in edit) {
+    if (Array.isArray(at) && typeof last === 'number') at.splice(last, 1);
+    else delete at[last];
+  } else at[last] = edit.value;
   return copy;
 }
 
@@ -91,21 +106,32 @@ for (const kind of kinds) {
   const { crdErrors } = loadCrd(kind.crd);
   describe(`${kind.name}: the validator and the CRD agree on any value at any field`, () => {
     for (const { file, manifest } of loadFixtures(kind.fixtures, 'valid')) {
-      const paths = leaves((manifest as { spec: unknown }).spec).map((p) => ['spec', ...p]);
-      it(`valid/${file}: any value at any of its ${paths.length} fields`, () => {
+      const spec = (manifest as { spec: unknown }).spec;
+      const paths = leaves(spec).map((p) => ['spec', ...p]);
+      const objects = mappings(spec).map((p) => ['spec', ...p]);
+      // Set any value at a field, remove a field or a list entry, or add a field (known or not).
+      const edit: fc.Arbitrary<Edit> = fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...paths).chain((path) => valuesFor(nodeAt(kind.spec, path.slice(1))).map((value) => ({ set: path, value }))) },
+        { weight: 1, arbitrary: fc.constantFrom(...paths, ...objects.filter((p) => p.length > 1)).map((path) => ({ remove: path })) },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            add: fc.constantFrom(...objects),
+            key: fc.constantFrom('zz', 'image', 'name', 'subject', 'max', 'port', 'hostPath', 'privileged', 'key'),
+            value: fc.constantFrom<unknown>('x', 1, {}, [], null, true, 'hostPath'),
+          }),
+        },
+      );
+      it(`valid/${file}: any edit of any of its ${paths.length} fields`, () => {
         assert.ok(paths.length > 0);
         fc.assert(
-          fc.property(
-            fc.constantFrom(...paths).chain((path) => fc.tuple(fc.constant(path), valuesFor(nodeAt(kind.spec, path.slice(1))))),
-            ([path, value]) => {
-              const m = withValue(manifest, path, value);
-              const ts = kind.validate(m);
-              const crd = crdErrors(m);
-              const where = `${path.join('.')} = ${JSON.stringify(value)}`;
-              if (ts.length > 0 && crd.length === 0 && kind.controllerOnly(m, ts)) return;
-              assert.equal(ts.length === 0, crd.length === 0, `${where}: validator ${JSON.stringify(ts)}; CRD ${JSON.stringify(crd)}`);
-            },
-          ),
+          fc.property(edit, (e) => {
+            const m = edited(manifest, e);
+            const ts = kind.validate(m);
+            const crd = crdErrors(m);
+            if (ts.length > 0 && crd.length === 0 && kind.controllerOnly(m, ts)) return;
+            assert.equal(ts.length === 0, crd.length === 0, `${JSON.stringify(e)}: validator ${JSON.stringify(ts)}; CRD ${JSON.stringify(crd)}`);
+          }),
           { numRuns: Math.min(20 * paths.length, 1500) },
         );
       });
