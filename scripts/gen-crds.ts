@@ -2,8 +2,21 @@
 // test/apis/crd-generated.test.ts fails when the committed files are not what this writes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CRD_SOURCES, renderCrd } from '../pkg/apis/crds.js';
+
+/** Writes every CRD under `root` whose file differs from what its schema renders; returns the files written. */
+export function generateCrds(root: string): string[] {
+  const written: string[] = [];
+  for (const src of CRD_SOURCES) {
+    const file = path.join(root, src.file);
+    const text = renderCrd(src);
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
+    writeFileSync(file, text);
+    written.push(src.file);
+  }
+  return written;
+}
 
 /** The repository root, whether this runs from scripts/ (tsx) or dist/scripts/ (tsc). */
 function repoRoot(): string {
@@ -16,17 +29,6 @@ function repoRoot(): string {
   return dir;
 }
 
-const root = repoRoot();
-for (const src of CRD_SOURCES) {
-  const file = path.join(root, src.file);
-  const text = renderCrd(src);
-  let old = '';
-  try {
-    old = readFileSync(file, 'utf8');
-  } catch {
-    // A new CRD: nothing to compare with.
-  }
-  if (old === text) continue;
-  writeFileSync(file, text);
-  process.stdout.write(`wrote ${src.file}\n`);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const file of generateCrds(repoRoot())) process.stdout.write(`wrote ${file}\n`);
 }

@@ -3,7 +3,10 @@
 // `npm run gen:crds` (or a hand edit of the YAML) fails here, with the command to run.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateCrds } from '../../scripts/gen-crds.js';
 import { parse as parseYaml } from 'yaml';
 import { CRD_SOURCES, GENERATE_COMMAND, renderCrd } from '../../pkg/apis/crds.js';
 import { customResourceDefinition } from '../../pkg/apis/schema.js';
@@ -39,4 +42,22 @@ describe('config/ CRDs are generated from pkg/apis/*/schema.ts', () => {
       assert.deepEqual(parseYaml(text, { version: '1.1' }), want);
     });
   }
+
+  it(`${GENERATE_COMMAND} rewrites a stale or missing CRD, and leaves an up-to-date one alone`, () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'kfn-gen-crds-'));
+    try {
+      mkdirSync(path.join(root, 'config'));
+      const [fresh, stale] = CRD_SOURCES;
+      assert.ok(fresh && stale);
+      copyFileSync(fromRoot(fresh.file), path.join(root, fresh.file));
+      writeFileSync(path.join(root, stale.file), '# edited by hand\n');
+      assert.deepEqual(generateCrds(root), [stale.file]);
+      assert.equal(readFileSync(path.join(root, stale.file), 'utf8'), renderCrd(stale));
+      rmSync(path.join(root, fresh.file));
+      assert.deepEqual(generateCrds(root), [fresh.file]);
+      assert.deepEqual(generateCrds(root), []);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
