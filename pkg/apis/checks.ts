@@ -33,7 +33,9 @@ export const METADATA_FIELDS = [
   } satisfies Record<keyof ObjectMeta, true>),
   'generateName', 'selfLink', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields',
 ];
-export const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+export const NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+export const NAME_RE = new RegExp(NAME_PATTERN);
+export const NAME_MESSAGE = "must be lowercase letters, digits and '-', start with a letter and end with a letter or digit";
 // Namespaces are plain DNS-1123 labels: Kubernetes lets them start with a digit.
 export const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -45,7 +47,7 @@ export function validateMetadata(errs: FieldError[], meta: unknown, nameUse: str
   else if (typeof name !== 'string' || !NAME_RE.test(name)) {
     errs.push({
       field: 'metadata.name',
-      message: `must be lowercase letters, digits and '-', start with a letter and end with a letter or digit, got ${show(name)}`,
+      message: `${NAME_MESSAGE}, got ${show(name)}`,
     });
   } else if (name.length > NAME_MAX_LENGTH) {
     errs.push({ field: 'metadata.name', message: `must be at most ${NAME_MAX_LENGTH} characters (${nameUse}), got ${name.length}` });
@@ -72,8 +74,9 @@ export function checkStringMap(errs: FieldError[], field: string, v: unknown, hi
   }
 }
 
-export function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange): void {
-  if (v == null) return;
+/** Unset (null or undefined) passes, as an unset field; an entry of a list is never unset, so `inList` refuses null. */
+export function checkNumber(errs: FieldError[], field: string, v: unknown, range: NumberRange, inList = false): void {
+  if (v == null && !inList) return;
   const ok =
     typeof v === 'number' &&
     Number.isFinite(v) &&

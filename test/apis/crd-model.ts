@@ -115,8 +115,9 @@ export function crdCheck(root: K8sSchema, apiVersion: string, kind: string): (ma
   });
   apiServerSchema.required = ['apiVersion', 'kind', 'metadata', ...((apiServerSchema.required as string[] | undefined) ?? [])];
   const validateSchema = new Ajv({ allErrors: true, strict: true }).compile(apiServerSchema);
+  const apiServerRoot: K8sSchema = { ...root, properties: { ...root.properties, metadata: objectMetaPruning } };
   return (manifest) => {
-    const obj = dropNullFields(manifest);
+    const obj = pruneNulls(manifest, apiServerRoot);
     const errors: CrdError[] = [];
     if (!validateSchema(obj)) errors.push(...(validateSchema.errors ?? []).map(schemaError));
     evaluateRules(root, obj, '', errors);
@@ -209,11 +210,28 @@ function evaluateRules(s: K8sSchema, value: unknown, at: string, errors: CrdErro
   }
 }
 
-function dropNullFields(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNullFields);
+/**
+ * Null values the API server prunes: those of fields the schema knows and of map
+ * entries. It keeps a null entry of a list (then refused: not of the items' type) and a
+ * null unknown field (then refused by strict field validation); a real kube-apiserver
+ * answered each way (test/apis/fixtures: valid/map-null-values.yaml,
+ * invalid/supplemental-group-null.yaml, invalid/unknown-field-null.yaml).
+ */
+function pruneNulls(v: unknown, s: K8sSchema | undefined): unknown {
+  if (Array.isArray(v)) return v.map((x: unknown) => (x === null ? x : pruneNulls(x, s?.items)));
   if (!isMapping(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNullFields(x)]));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const sub = s?.properties?.[k] ?? (typeof s?.additionalProperties === 'object' ? s.additionalProperties : undefined);
+    const known = sub !== undefined || s?.['x-kubernetes-preserve-unknown-fields'] === true;
+    if (x === null && known) continue;
+    out[k] = pruneNulls(x, sub);
+  }
+  return out;
 }
+
+/** ObjectMeta as far as pruning goes: the API server knows every field of it. */
+const objectMetaPruning: K8sSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,8 +1,9 @@
-// The rules of a Function manifest. On a cluster the CRD schema and its CEL rules enforce
-// them (config/200-crd-function.yaml); local mode has no API server, so they are written
-// once more here. test/apis/crd-agreement.test.ts runs both over the same fixtures and
-// fails when they disagree, so change the two together.
-export { DURATION_MAX_LENGTH, NAME_MAX_LENGTH, type DurationRange, type NumberRange } from '../checks.js';
+// The rules of a Function manifest. On a cluster the CRD, generated from ./schema.ts,
+// enforces them; local mode has no API server, so this validator reads every bound,
+// pattern and field list from the same schema and adds the messages and the rules across
+// fields (which the CRD states in CEL). test/apis/crd-agreement.test.ts runs both over the
+// same fixtures for what generation cannot prove: that the CEL rules and the checks here
+// say the same thing.
 import { formatFieldErrors, type FieldError } from '../meta.js';
 import {
   checkNumber,
@@ -14,71 +15,21 @@ import {
   requireMapping,
   show,
   validateResource,
-  checkDuration,
-  type DurationRange,
-  type Fields,
-  type NumberRange,
 } from '../checks.js';
+import { bound, checkDurations, checkNumbers, fieldsOf, patternOf, rangeOf } from '../schema.js';
 import { validateEnvVarSource, validatePodFields } from './pod-validation.js';
-import { FUNCTION_KIND, type FunctionSpec, type KfnFunction, type Probe, type ScaleSpec } from './types.js';
+import { functionSpecSchema } from './schema.js';
+import { FUNCTION_KIND, type KfnFunction } from './types.js';
 
-type KeysOfType<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : never }[keyof T];
-
-// The CRD's CEL rules over env are only accepted by the API server when the list and the
-// names are bounded (the rule cost is estimated from maxItems/maxLength), so both limits
-// exist on a cluster; they are mirrored here so local mode fails the same way.
-export const ENV_MAX_ITEMS = 100;
-export const ENV_NAME_MAX_LENGTH = 128;
-// Same reason: duration strings are matched by a CEL regex, which needs a bounded length.
-
-export const SPEC_NUMBER_RANGES: Record<KeysOfType<FunctionSpec, number>, NumberRange> = {
-  port: { integer: true, min: 1, max: 65535 },
-  containerConcurrency: { integer: true, min: 0, max: 1000 },
-  timeoutSeconds: { integer: true, min: 1, max: 3600 },
-};
-
-export const SCALE_NUMBER_RANGES: Record<KeysOfType<ScaleSpec, number>, NumberRange> = {
-  min: { integer: true, min: 0 },
-  max: { integer: true, min: 0 },
-  initial: { integer: true, min: 0 },
-  target: { integer: false, min: 0.01 },
-  targetUtilization: { integer: false, min: 1, max: 100 },
-  panicWindowPercentage: { integer: false, min: 1, max: 100 },
-  panicThreshold: { integer: false, min: 110, max: 1000 },
-  maxScaleUpRate: { integer: false, min: 1, exclusiveMin: true },
-  maxScaleDownRate: { integer: false, min: 1, exclusiveMin: true },
-};
-
-export const SCALE_DURATION_RANGES: Record<KeysOfType<ScaleSpec, string>, DurationRange> = {
-  window: { min: '6s', max: '1h' },
-  scaleToZeroGracePeriod: { min: '0s', max: '1h' },
-  scaleDownDelay: { min: '0s', max: '1h' },
-};
-
-export const PROBE_NUMBER_RANGES: Record<KeysOfType<Probe, number>, NumberRange> = {
-  initialDelaySeconds: { integer: true, min: 0 },
-  periodSeconds: { integer: true, min: 0 },
-  timeoutSeconds: { integer: true, min: 0 },
-  failureThreshold: { integer: true, min: 1 },
-  successThreshold: { integer: true, min: 1 },
-};
-
-const PORT_RANGE = SPEC_NUMBER_RANGES.port;
-
-const SPEC_FIELDS = Object.keys({
-  image: true, command: true, args: true, workingDir: true, env: true, resources: true,
-  readinessProbe: true, port: true, containerConcurrency: true, timeoutSeconds: true, scale: true,
-  serviceAccountName: true, imagePullSecrets: true, envFrom: true, volumes: true, volumeMounts: true,
-  nodeSelector: true, tolerations: true, affinity: true, podMetadata: true, livenessProbe: true,
-  securityContext: true, podSecurityContext: true,
-} satisfies Record<keyof FunctionSpec, true>);
-const SCALE_FIELDS = [...Object.keys(SCALE_NUMBER_RANGES), ...Object.keys(SCALE_DURATION_RANGES)];
-const ENV_FIELDS = ['name', 'value', 'valueFrom'];
-const RESOURCES_FIELDS = ['requests', 'limits'];
-const PROBE_FIELDS = ['httpGet', 'tcpSocket', ...Object.keys(PROBE_NUMBER_RANGES)];
-
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
+const SPEC = functionSpecSchema;
+const P = SPEC.properties;
+const SCALE = P.scale;
+const ENV = P.env;
+const ENV_NAME = ENV.items.properties.name;
+/** Both probes have the same fields and bounds but one: a liveness probe's successThreshold, which has its own message. */
+const PROBE = P.readinessProbe;
+const HTTP_GET = PROBE.properties.httpGet;
+const TCP_SOCKET = PROBE.properties.tcpSocket;
 
 /** Every problem with `obj` as a Function manifest; empty when it is valid. */
 export function validateFunction(obj: unknown): FieldError[] {
@@ -108,9 +59,9 @@ export function assertValidFunction(obj: unknown): KfnFunction {
 
 function validateSpec(errs: FieldError[], spec: unknown): void {
   if (!requireMapping(errs, 'spec', spec)) return;
-  rejectUnknownFields(errs, 'spec', spec, SPEC_FIELDS);
+  rejectUnknownFields(errs, 'spec', spec, fieldsOf(SPEC));
   if (spec.image == null) errs.push({ field: 'spec.image', message: 'required: the container image to run, e.g. "ghcr.io/acme/hello:1.0"' });
-  else if (typeof spec.image !== 'string' || spec.image === '') errs.push({ field: 'spec.image', message: `must be a non-empty string, got ${show(spec.image)}` });
+  else if (typeof spec.image !== 'string' || spec.image.length < (P.image.minLength ?? 0)) errs.push({ field: 'spec.image', message: `must be a non-empty string, got ${show(spec.image)}` });
   checkStringList(errs, 'spec.command', spec.command);
   checkStringList(errs, 'spec.args', spec.args);
   if (spec.workingDir != null && typeof spec.workingDir !== 'string') {
@@ -125,7 +76,7 @@ function validateSpec(errs: FieldError[], spec: unknown): void {
   if (isMapping(liveness) && liveness.successThreshold != null && liveness.successThreshold !== 1 && isCount(liveness.successThreshold)) {
     errs.push({ field: 'spec.livenessProbe.successThreshold', message: `must be 1 for a liveness probe, got ${show(liveness.successThreshold)}` });
   }
-  checkNumbers(errs, 'spec', spec, SPEC_NUMBER_RANGES);
+  checkNumbers(errs, 'spec', spec, SPEC);
   validateScale(errs, spec.scale);
   validatePodFields(errs, spec);
 }
@@ -136,18 +87,20 @@ function validateEnv(errs: FieldError[], env: unknown): void {
     errs.push({ field: 'spec.env', message: `must be a list of {name, value} entries, got ${show(env)}` });
     return;
   }
-  if (env.length > ENV_MAX_ITEMS) errs.push({ field: 'spec.env', message: `must have at most ${ENV_MAX_ITEMS} entries, got ${env.length}` });
+  const maxItems = bound(ENV, 'maxItems');
+  if (env.length > maxItems) errs.push({ field: 'spec.env', message: `must have at most ${maxItems} entries, got ${env.length}` });
+  const nameMaxLength = bound(ENV_NAME, 'maxLength');
   const firstIndexOf = new Map<string, number>();
   env.forEach((entry: unknown, i) => {
     const path = `spec.env[${i}]`;
     if (!requireMapping(errs, path, entry)) return;
-    rejectUnknownFields(errs, path, entry, ENV_FIELDS);
+    rejectUnknownFields(errs, path, entry, fieldsOf(ENV.items));
     const { name, value, valueFrom } = entry;
     if (name == null) errs.push({ field: `${path}.name`, message: 'required' });
-    else if (typeof name !== 'string' || !ENV_NAME_RE.test(name)) {
+    else if (typeof name !== 'string' || !patternOf(ENV_NAME).test(name)) {
       errs.push({ field: `${path}.name`, message: `must be letters, digits and '_', not starting with a digit, got ${show(name)}` });
-    } else if (name.length > ENV_NAME_MAX_LENGTH) {
-      errs.push({ field: `${path}.name`, message: `must be at most ${ENV_NAME_MAX_LENGTH} characters, got ${name.length}` });
+    } else if (name.length > nameMaxLength) {
+      errs.push({ field: `${path}.name`, message: `must be at most ${nameMaxLength} characters, got ${name.length}` });
     } else if (name === 'PORT') {
       errs.push({ field: `${path}.name`, message: 'PORT is set by kfn from spec.port; set spec.port instead' });
     } else if (firstIndexOf.has(name)) {
@@ -167,7 +120,7 @@ function validateEnv(errs: FieldError[], env: unknown): void {
 function validateResources(errs: FieldError[], resources: unknown): void {
   if (resources == null) return;
   if (!requireMapping(errs, 'spec.resources', resources)) return;
-  rejectUnknownFields(errs, 'spec.resources', resources, RESOURCES_FIELDS);
+  rejectUnknownFields(errs, 'spec.resources', resources, fieldsOf(P.resources));
   const hint = 'quote quantities, e.g. "500m" or "1"';
   checkStringMap(errs, 'spec.resources.requests', resources.requests, hint);
   checkStringMap(errs, 'spec.resources.limits', resources.limits, hint);
@@ -176,41 +129,36 @@ function validateResources(errs: FieldError[], resources: unknown): void {
 function validateProbe(errs: FieldError[], path: string, probe: unknown): void {
   if (probe == null) return;
   if (!requireMapping(errs, path, probe)) return;
-  rejectUnknownFields(errs, path, probe, PROBE_FIELDS);
+  rejectUnknownFields(errs, path, probe, fieldsOf(PROBE));
   const { httpGet, tcpSocket } = probe;
   if (httpGet != null && requireMapping(errs, `${path}.httpGet`, httpGet)) {
-    rejectUnknownFields(errs, `${path}.httpGet`, httpGet, ['path', 'port']);
+    rejectUnknownFields(errs, `${path}.httpGet`, httpGet, fieldsOf(HTTP_GET));
     const p = httpGet.path;
-    if (p != null && (typeof p !== 'string' || !p.startsWith('/'))) {
+    if (p != null && (typeof p !== 'string' || !patternOf(HTTP_GET.properties.path).test(p))) {
       errs.push({ field: `${path}.httpGet.path`, message: `must be a path starting with "/", got ${show(p)}` });
     }
-    checkNumber(errs, `${path}.httpGet.port`, httpGet.port, PORT_RANGE);
+    checkNumber(errs, `${path}.httpGet.port`, httpGet.port, rangeOf(HTTP_GET.properties.port));
   }
   if (tcpSocket != null && requireMapping(errs, `${path}.tcpSocket`, tcpSocket)) {
-    rejectUnknownFields(errs, `${path}.tcpSocket`, tcpSocket, ['port']);
-    checkNumber(errs, `${path}.tcpSocket.port`, tcpSocket.port, PORT_RANGE);
+    rejectUnknownFields(errs, `${path}.tcpSocket`, tcpSocket, fieldsOf(TCP_SOCKET));
+    checkNumber(errs, `${path}.tcpSocket.port`, tcpSocket.port, rangeOf(TCP_SOCKET.properties.port));
   }
   if (httpGet != null && tcpSocket != null) errs.push({ field: path, message: 'set only one of httpGet or tcpSocket' });
-  checkNumbers(errs, path, probe, PROBE_NUMBER_RANGES);
+  checkNumbers(errs, path, probe, PROBE);
 }
 
 function validateScale(errs: FieldError[], scale: unknown): void {
   if (scale == null) return;
   if (!requireMapping(errs, 'spec.scale', scale)) return;
-  rejectUnknownFields(errs, 'spec.scale', scale, SCALE_FIELDS);
-  checkNumbers(errs, 'spec.scale', scale, SCALE_NUMBER_RANGES);
-  for (const [key, range] of Object.entries(SCALE_DURATION_RANGES)) checkDuration(errs, `spec.scale.${key}`, scale[key], range);
+  rejectUnknownFields(errs, 'spec.scale', scale, fieldsOf(SCALE));
+  checkNumbers(errs, 'spec.scale', scale, SCALE);
+  checkDurations(errs, 'spec.scale', scale, SCALE);
   const { min, max } = scale;
   // Only compare two values that are each valid, so one mistake gives one error.
   if (isCount(min) && isCount(max) && max > 0 && min > max) {
     errs.push({ field: 'spec.scale.max', message: `must be >= spec.scale.min (${min}), or 0 for no upper bound, got ${max}` });
   }
 }
-
-function checkNumbers(errs: FieldError[], path: string, obj: Fields, ranges: Record<string, NumberRange>): void {
-  for (const [key, range] of Object.entries(ranges)) checkNumber(errs, `${path}.${key}`, obj[key], range);
-}
-
 
 function checkStringList(errs: FieldError[], field: string, v: unknown): void {
   if (v == null) return;

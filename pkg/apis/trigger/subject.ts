@@ -1,6 +1,6 @@
 // NATS subject rules, as nats-server applies them: tokens separated by '.', none empty,
 // no whitespace; `*` matches one token and `>` the rest, each only as a whole token and
-// `>` only last. The patterns are shared with the CRD (config/210-crd-trigger.yaml), so
+// `>` only last. The patterns are the CRD's too (./schema.ts generates it), so
 // both modes accept the same subjects.
 
 /** nats-server's limit is larger; 255 keeps a subject usable as part of a header or a key. */
