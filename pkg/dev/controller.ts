@@ -5,7 +5,7 @@ import type { FunctionSpec, KfnFunction } from '../apis/function/types.js';
 import type { EndpointsUpdate, Platform } from '../platform/types.js';
 import type { Logger } from '../shared/log.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
-import { computeStatus, type ScalerView } from './status.js';
+import { localFunctionStatus, type ScalerView } from './status.js';
 import { keyOfResource, type FunctionStore, type StoreEvent } from './store.js';
 
 /** The activator as the controller sees it. */
@@ -54,7 +54,7 @@ export class DevController {
   refreshStatus(key: FunctionKey): void {
     const fn = this.deps.store.get(key);
     if (!fn) return;
-    const status = computeStatus(fn, {
+    const status = localFunctionStatus(fn, {
       workload: this.deps.platform.workloadStatus(key),
       scaler: this.deps.scaler.status(key),
       url: this.deps.urlFor(key),

@@ -4,7 +4,7 @@
 import { PatchStrategy, setHeaderOptions, type AppsV1Api } from '@kubernetes/client-node';
 import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import { isNotFound } from '../../controller/errors.js';
-import { FIELD_MANAGER_AUTOSCALER } from '../../reconciler/function/names.js';
+import { FIELD_MANAGER_AUTOSCALER } from '../../contracts/workload.js';
 import { WorkloadNotFoundError } from '../types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
