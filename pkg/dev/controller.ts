@@ -2,7 +2,7 @@
 // in step with the store, and writes each Function's status back when it changes.
 import { keyOf, type FunctionKey } from '../apis/meta.js';
 import type { FunctionSpec, KfnFunction } from '../apis/function/types.js';
-import type { EndpointsUpdate, Platform } from '../platform/types.js';
+import type { EndpointsUpdate, EndpointWatcher, Workloads, WorkloadStatuses } from '../platform/types.js';
 import type { Logger } from '../shared/log.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
 import { localFunctionStatus, type ScalerView } from './status.js';
@@ -24,7 +24,8 @@ export interface ScalerRegistry {
 
 export interface DevControllerDeps {
   store: FunctionStore;
-  platform: Platform;
+  /** Local mode runs the workloads itself, and reads their endpoints and status. */
+  platform: Workloads & EndpointWatcher & WorkloadStatuses;
   routes: RouteRegistry;
   scaler: ScalerRegistry;
   log: Logger;
