@@ -32,7 +32,8 @@ import tseslint from 'typescript-eslint';
 // events folder, instead of one importing the other. The rule is ESLint's own
 // no-restricted-imports, one block per directory, with the relative path from that
 // directory to each forbidden folder, so `../dispatcher/x.js` and `../../events/dispatcher/x.js`
-// are caught alike; test/lint/boundaries.test.ts proves it fails on a back-edge.
+// are caught alike, and a path out of pkg/ and back in (../../../pkg/x) is refused as such.
+// Dynamic import() is not checked. test/lint/boundaries.test.ts proves it fails on a back-edge.
 const BASE = ['pkg/shared', 'pkg/contracts', 'pkg/apis'];
 const EVENTS_LOW = ['pkg/events/cloudevents', 'pkg/events/jetstream'];
 const LAYERS = {
@@ -85,6 +86,8 @@ function boundariesFor(root) {
             : `${mod} must not import ${target} (a back-edge or a sideways one): ${mod} may import only ${allowed.join(', ') || 'nothing of kfn'}. Move what both need below both (pkg/contracts, pkg/apis), or declare a narrow interface where it is used (see eslint.config.js).`,
       };
     });
+    // A path out of pkg/ and back in would hide any edge from the patterns above.
+    patterns.push({ regex: '^(\\./)?(\\.\\./)+pkg/', message: 'Inside pkg/, import by the short relative path (../x), not through the repository root, so the import boundaries can see the edge.' });
     return [{ files: [`${dir}/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } }];
   });
 }
