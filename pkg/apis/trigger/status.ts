@@ -15,8 +15,7 @@
 // Both conditions are set before Ready is derived, once: deriving it after each would let
 // Ready flip and flip back within one call and move its lastTransitionTime for nothing.
 import { formatFieldErrors, type FieldError } from '../meta.js';
-import { computeTriggerReady, setTriggerCondition, type TriggerCondition } from './lifecycle.js';
-import { REASON_FUNCTION_NOT_FOUND } from './lifecycle.js';
+import { computeTriggerReady, REASON_FUNCTION_NOT_FOUND, setTriggerCondition, type TriggerCondition } from './lifecycle.js';
 import type { KfnTrigger, TriggerStatus } from './types.js';
 
 export const REASON_INVALID_SPEC = 'InvalidSpec';
