@@ -30,7 +30,7 @@ import type { KfnTrigger } from '../pkg/apis/trigger/types.js';
 import type { StatSink } from '../pkg/autoscaler/stats.js';
 import { Dispatcher } from '../pkg/events/dispatcher/dispatcher.js';
 import type { Deliverer } from '../pkg/events/dispatcher/deliver-http.js';
-import { activatorDeliverer } from '../pkg/events/dispatcher/deliver-local.js';
+import { activatorDeliverer } from '../pkg/dev/deliver-local.js';
 import { consumerNameFor } from '../pkg/events/jetstream/consumer.js';
 import { ensureStream } from '../pkg/events/jetstream/stream.js';
 import { quietLogger } from '../pkg/shared/log.js';

@@ -14,7 +14,7 @@ import { activationFailedNote, activationFailureOf, EVENT_ACTIVATION_FAILED } fr
 import { ActivatorFeed } from '../../pkg/platform/kubernetes/activator-feed.js';
 import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
 import { activatorPeers } from '../../pkg/platform/kubernetes/peers.js';
-import { KubernetesPlatform } from '../../pkg/platform/kubernetes/platform.js';
+import { KubernetesEndpoints } from '../../pkg/platform/kubernetes/endpoints-watcher.js';
 import type { Logger } from '../../pkg/shared/log.js';
 import type { ActivatorSettings } from './flags.js';
 
@@ -58,7 +58,7 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
     },
   });
   const feed = new ActivatorFeed(activator, settings.podName);
-  const platform = new KubernetesPlatform({ kubeConfig, log, watch: { endpoints: true } });
+  const endpoints = new KubernetesEndpoints({ kubeConfig, log });
   const functions = functionInformer(kubeConfig, log, {
     upsert: (fn) => {
       const key = functionKeyOf(fn);
@@ -80,7 +80,7 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
       feed.setPeers(names);
     },
   });
-  platform.watchEndpoints((u) => feed.updateEndpoints(u));
+  endpoints.watchEndpoints((u) => feed.updateEndpoints(u));
 
   // Stops what started if start-up fails half way (a port in use, the signal).
   const abandon = new AbortController();
@@ -89,11 +89,11 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
   let server;
   try {
     // Routes and endpoints first: a request taken before them would get a 404.
-    await Promise.all([platform.start(stop), functions.synced, peers.synced]);
+    await Promise.all([endpoints.start(stop), functions.synced, peers.synced]);
     server = await listenActivator(activator, { port: settings.port, host: settings.host }, signal);
   } catch (err) {
     abandon.abort();
-    await Promise.allSettled([platform.close(), ...informers, statSink.close()]);
+    await Promise.allSettled([endpoints.close(), ...informers, statSink.close()]);
     throw err;
   }
   log.info({ host: settings.host, port: server.port }, 'activator listening');
@@ -102,7 +102,7 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
     await activator.run(signal);
     await server.close();
     await activator.close();
-    await Promise.allSettled([platform.close(), ...informers]);
+    await Promise.allSettled([endpoints.close(), ...informers]);
     await statSink.close();
   })();
   return { port: server.port, done };

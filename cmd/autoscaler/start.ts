@@ -13,7 +13,8 @@ import { autoscalerConfig, type AutoscalerConfig } from '../../pkg/autoscaler/co
 import { buildStatServer } from '../../pkg/autoscaler/http.js';
 import { functionInformer, functionKeyOf } from '../../pkg/platform/kubernetes/functions.js';
 import { LeaderEndpoints, leaderEndpointProblem, type LeaderEndpoint } from '../../pkg/platform/kubernetes/leader-endpoints.js';
-import { KubernetesPlatform } from '../../pkg/platform/kubernetes/platform.js';
+import { KubernetesScale } from '../../pkg/platform/kubernetes/scale.js';
+import { KubernetesWorkloadStatuses } from '../../pkg/platform/kubernetes/workloads.js';
 import { systemClock } from '../../pkg/shared/clock.js';
 import type { Logger } from '../../pkg/shared/log.js';
 
@@ -37,20 +38,20 @@ export interface ClusterAutoscaler {
 
 export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promise<ClusterAutoscaler> {
   const { kubeConfig, log, signal } = deps;
-  const platform = new KubernetesPlatform({ kubeConfig, log, watch: { workloads: true } });
+  const workloads = new KubernetesWorkloadStatuses({ kubeConfig, log });
   // Set once the autoscaler and the informer exist; only called after both do.
   let reasonOf: (key: FunctionKey) => string | undefined = () => undefined;
   let uidOf: (key: FunctionKey) => string | undefined = () => undefined;
-  const scaleWriter = recordingScaleWriter(platform, {
+  const scaleWriter = recordingScaleWriter(new KubernetesScale(kubeConfig), {
     recorder: deps.recorder ?? noEvents,
-    currentScale: (key) => platform.workloadStatus(key)?.desiredReplicas,
+    currentScale: (key) => workloads.workloadStatus(key)?.desiredReplicas,
     reasonOf: (key) => reasonOf(key),
     uidOf: (key) => uidOf(key),
   });
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(deps.config),
     scaleWriter,
-    readyReplicas: (key) => platform.workloadStatus(key)?.readyReplicas ?? 0,
+    readyReplicas: (key) => workloads.workloadStatus(key)?.readyReplicas ?? 0,
     clock: systemClock,
     log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -64,7 +65,7 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
     upsert: (fn) => {
       const key = functionKeyOf(fn);
       if (!key) return;
-      const existing = adopting ? platform.workloadStatus(key) : undefined;
+      const existing = adopting ? workloads.workloadStatus(key) : undefined;
       autoscaler.upsert(key, fn.spec, existing ? { scale: existing.desiredReplicas } : undefined);
     },
     remove: (key) => autoscaler.remove(key),
@@ -79,14 +80,14 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
   try {
     // Deployments before Functions: a function first seen with 0 ready replicas would be
     // decided from 0, and a restarted autoscaler must not snap a serving function down.
-    await platform.start(stop);
+    await workloads.start(stop);
     informer = functions.start(stop);
     await functions.synced;
     adopting = false;
     await app.listen({ port: deps.port, host: deps.host ?? '0.0.0.0' });
   } catch (err) {
     abandon.abort();
-    await Promise.allSettled([platform.close(), informer, app.close()]);
+    await Promise.allSettled([workloads.close(), informer, app.close()]);
     throw err;
   }
   const address = app.server.address();
@@ -96,7 +97,7 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
   const done = (async () => {
     await autoscaler.run(signal);
     await app.close();
-    await Promise.allSettled([platform.close(), informer]);
+    await Promise.allSettled([workloads.close(), informer]);
   })();
   return { port, autoscaler, done };
 }

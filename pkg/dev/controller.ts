@@ -2,10 +2,10 @@
 // in step with the store, and writes each Function's status back when it changes.
 import { keyOf, type FunctionKey } from '../apis/meta.js';
 import type { FunctionSpec, KfnFunction } from '../apis/function/types.js';
-import type { EndpointsUpdate, Platform } from '../platform/types.js';
+import type { EndpointsUpdate, EndpointWatcher, Workloads, WorkloadStatuses } from '../platform/types.js';
 import type { Logger } from '../shared/log.js';
 import { KeyedQueue } from '../shared/keyed-queue.js';
-import { computeStatus, type ScalerView } from './status.js';
+import { localFunctionStatus, type ScalerView } from './status.js';
 import { keyOfResource, type FunctionStore, type StoreEvent } from './store.js';
 
 /** The activator as the controller sees it. */
@@ -24,7 +24,8 @@ export interface ScalerRegistry {
 
 export interface DevControllerDeps {
   store: FunctionStore;
-  platform: Platform;
+  /** Local mode runs the workloads itself, and reads their endpoints and status. */
+  platform: Workloads & EndpointWatcher & WorkloadStatuses;
   routes: RouteRegistry;
   scaler: ScalerRegistry;
   log: Logger;
@@ -54,7 +55,7 @@ export class DevController {
   refreshStatus(key: FunctionKey): void {
     const fn = this.deps.store.get(key);
     if (!fn) return;
-    const status = computeStatus(fn, {
+    const status = localFunctionStatus(fn, {
       workload: this.deps.platform.workloadStatus(key),
       scaler: this.deps.scaler.status(key),
       url: this.deps.urlFor(key),

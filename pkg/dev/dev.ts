@@ -14,7 +14,7 @@ import { LocalPlatform } from '../platform/local/index.js';
 import type { Logger } from '../shared/log.js';
 import { systemClock } from '../shared/clock.js';
 import { Dispatcher } from '../events/dispatcher/dispatcher.js';
-import { activatorDeliverer } from '../events/dispatcher/deliver-local.js';
+import { activatorDeliverer } from './deliver-local.js';
 import { buildIngress, DEFAULT_MAX_EVENT_BYTES, kfnStreams } from '../events/ingress/ingress.js';
 import { buildAdminApp } from './admin.js';
 import { DevController } from './controller.js';

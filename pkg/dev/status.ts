@@ -1,56 +1,36 @@
-// A Function's status from what the platform and the autoscaler report. Pure: the
-// controller calls it whenever either side changed and writes the result only if it
-// differs from what is stored.
+// A Function's status in local mode: the facts the local platform and the autoscaler
+// report, handed to the status rule the cluster controller uses too
+// (pkg/apis/function/status.ts). Pure.
+import { functionStatus, type FunctionFacts } from '../apis/function/status.js';
 import type { FunctionStatus, KfnFunction } from '../apis/function/types.js';
-import {
-  markActive,
-  markDeploymentNotReady,
-  markDeploymentReady,
-  markDeploymentUnknown,
-  markInactive,
-  REASON_NO_TRAFFIC,
-} from '../apis/function/lifecycle.js';
 import type { WorkloadStatus } from '../platform/types.js';
+import { initialReplicas } from '../apis/function/scale.js';
 
 /** What the status needs from the autoscaler. */
 export interface ScalerView {
   desiredReplicas: number;
 }
 
-export interface StatusInputs {
+export interface LocalObservation {
   workload: WorkloadStatus | undefined;
   scaler: ScalerView | undefined;
   url: string;
   now: Date;
 }
 
-export function computeStatus(fn: KfnFunction, inputs: StatusInputs): FunctionStatus {
-  const { workload, scaler, now } = inputs;
-  const desired = scaler?.desiredReplicas ?? workload?.desiredReplicas ?? 0;
-  let status: FunctionStatus = {
-    ...fn.status,
-    url: inputs.url,
-    replicas: workload?.replicas ?? 0,
-    readyReplicas: workload?.readyReplicas ?? 0,
-    desiredReplicas: desired,
-    restarts: workload?.restarts ?? 0,
-    observedGeneration: fn.metadata.generation ?? 0,
+export function localFacts(fn: KfnFunction, seen: LocalObservation): FunctionFacts {
+  const { workload } = seen;
+  const facts: FunctionFacts = {
+    url: seen.url,
+    // Before the workload exists, what it will be created with, as on a cluster.
+    desiredReplicas: seen.scaler?.desiredReplicas ?? workload?.desiredReplicas ?? initialReplicas(fn),
+    failures: workload?.failure ? [workload.failure] : [],
+    now: seen.now,
   };
-  const ready = workload?.readyReplicas ?? 0;
+  if (workload) facts.workload = { replicas: workload.replicas, readyReplicas: workload.readyReplicas, restarts: workload.restarts };
+  return facts;
+}
 
-  if (!workload) {
-    status = markDeploymentUnknown(status, 'Deploying', 'the workload is being created', now);
-  } else if (workload.failure) {
-    status = markDeploymentNotReady(status, workload.failure.reason, workload.failure.message, now);
-  } else if (ready > 0 || desired === 0) {
-    status = markDeploymentReady(status, now);
-  } else {
-    status = markDeploymentUnknown(status, 'Starting', `waiting for ${desired} replica(s) to pass the readiness probe`, now);
-  }
-
-  if (ready > 0) status = markActive(status, now);
-  else if (desired === 0) status = markInactive(status, REASON_NO_TRAFFIC, 'scaled to zero; the next request starts a replica', now);
-  else if (!workload?.failure) status = markInactive(status, 'Activating', `starting ${desired} replica(s)`, now);
-  else status = markInactive(status, workload.failure.reason, workload.failure.message, now);
-  return status;
+export function localFunctionStatus(fn: KfnFunction, seen: LocalObservation): FunctionStatus {
+  return functionStatus(fn, localFacts(fn, seen));
 }

@@ -4,8 +4,8 @@
 import type { JetStreamManager } from 'nats';
 import { keyOf, type FunctionKey } from '../apis/meta.js';
 import type { KfnTrigger, TriggerStatus } from '../apis/trigger/types.js';
+import { REASON_NATS_UNAVAILABLE, triggerStatus, type ConsumerFact } from '../apis/trigger/status.js';
 import type { KfnFunction } from '../apis/function/types.js';
-import { markConsumerNotReady, markConsumerReady, markFunctionFound, markFunctionNotFound } from '../apis/trigger/lifecycle.js';
 import type { TriggerState } from '../events/dispatcher/dispatcher.js';
 import { resolvedDelivery } from '../apis/trigger/defaults.js';
 import { consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../events/jetstream/consumer.js';
@@ -144,24 +144,23 @@ export class DevTriggerController {
     if (!trigger || this.stopped) return;
     const log = this.deps.log.child({ trigger: keyOf(key) });
     const now = (this.deps.now ?? (() => new Date()))();
-    let status: TriggerStatus = { ...trigger.status, observedGeneration: trigger.metadata.generation ?? 0 };
     const fn = functions.get({ namespace: key.namespace, name: trigger.spec.function });
-    status = fn
-      ? markFunctionFound(status, now)
-      : markFunctionNotFound(status, `no Function ${key.namespace}/${trigger.spec.function}; events wait in the stream until it exists`, now);
+    let consumer: ConsumerFact;
+    let counts: Counts | undefined;
 
     const natsDown = this.deps.nats?.current();
     if (!bus.ok) {
-      status = markConsumerNotReady(status, bus.reason, bus.message, now);
+      consumer = { state: 'failed', reason: bus.reason, message: bus.message };
     } else if (natsDown) {
-      status = markConsumerNotReady(status, natsDown.reason, natsDown.message, now);
+      consumer = { state: 'failed', reason: natsDown.reason, message: natsDown.message };
     } else {
       try {
         const stream = trigger.spec.stream ?? this.deps.streamName;
         await this.ensureStream(bus.jsm, stream, trigger);
         if (fn) {
           const state = await bus.dispatcher.upsertTrigger(trigger, fn);
-          status = markConsumerReady({ ...status, ...this.countsOf(key, state) }, state.consumer, now);
+          counts = this.countsOf(key, state);
+          consumer = { state: 'ready', name: state.consumer };
         } else {
           // Nobody to deliver to: keep the consumer, so its events wait for the function.
           // Its deliveries in flight have finished (and counted) when this returns.
@@ -169,19 +168,19 @@ export class DevTriggerController {
           if (last) this.carried.set(keyOf(key), this.countsOf(key, last));
           const config = consumerConfigFor(trigger, resolvedDelivery(trigger));
           await ensureConsumer(bus.jsm, stream, config);
-          status = markConsumerReady(status, consumerNameFor(trigger), now);
+          consumer = { state: 'ready', name: consumerNameFor(trigger) };
         }
       } catch (err) {
         log.error({ err }, 'cannot set up the trigger in JetStream');
-        status = markConsumerNotReady(status, 'JetStreamError', describeError(err), now);
+        consumer = { state: 'failed', reason: REASON_NATS_UNAVAILABLE, message: describeError(err) };
         // Try again; if NATS went down meanwhile, its return reconciles every trigger.
         if (!this.deps.nats?.current()) setTimeout(() => this.onTrigger({ type: 'applied', obj: trigger }), 2000).unref();
       }
     }
     // NATS may have gone while JetStream answered: its being down is the news, not a stale Ready.
     const downNow = bus.ok ? this.deps.nats?.current() : undefined;
-    if (downNow) status = markConsumerNotReady(status, downNow.reason, downNow.message, now);
-    triggers.updateStatus(key, status);
+    if (downNow) consumer = { state: 'failed', reason: downNow.reason, message: downNow.message };
+    triggers.updateStatus(key, triggerStatus(trigger, { functionFound: fn !== undefined, consumer, ...(counts ? { counts } : {}) }, now));
   }
 
   private async remove(trigger: KfnTrigger): Promise<void> {

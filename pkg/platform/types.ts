@@ -1,6 +1,14 @@
 // The backend seam: everything above it (activator, autoscaler, dev controller) is the
-// same code on a cluster and on one machine. Two implementations: `local` (child
-// processes) and `kubernetes` (Deployments, EndpointSlices, the scale subresource).
+// same code on a cluster and on one machine. It is split by role, and each consumer takes
+// only the roles it uses:
+//   EndpointWatcher   ready endpoints per function        the activator
+//   ScaleTarget       a workload's replicas (write, read)  the autoscaler
+//   WorkloadStatuses  what each workload is doing          the autoscaler, kfn dev's status
+//   Workloads         create, update, remove workloads     kfn dev only
+// Two implementations, each with exactly the roles it can fill: `local` (child processes)
+// has all four; `kubernetes` has the first three, one class each (EndpointSlices, the scale
+// subresource, Deployments), because on a cluster the controller creates workloads from
+// Function objects (pkg/reconciler/function), so no role there refuses a call.
 import type { FunctionKey } from '../apis/meta.js';
 import type { KfnFunction } from '../apis/function/types.js';
 
@@ -48,19 +56,31 @@ export interface WorkloadStatus {
   failure?: ActivationFailure;
 }
 
-export interface Platform {
+/** Ready endpoints of every function. */
+export interface EndpointWatcher {
+  /** Called with the full endpoint set of a function whenever it changes. Returns unsubscribe. */
+  watchEndpoints(listener: (update: EndpointsUpdate) => void): () => void;
+}
+
+/** A function's replicas: the autoscaler's write. */
+export interface ScaleTarget {
+  /** Idempotent. Rejects with WorkloadNotFoundError while the function has no workload. */
+  setScale(key: FunctionKey, replicas: number): Promise<void>;
+  /** Undefined while the function has no workload. */
+  getScale(key: FunctionKey): Promise<number | undefined>;
+}
+
+/** What each function's workload is doing. */
+export interface WorkloadStatuses {
+  workloadStatus(key: FunctionKey): WorkloadStatus | undefined;
+  /** Called whenever something in `workloadStatus(key)` may have changed. Returns unsubscribe. */
+  watchStatus(listener: (key: FunctionKey) => void): () => void;
+}
+
+/** Creating and removing workloads, where kfn runs them itself. */
+export interface Workloads {
   /** Creates the function's workload, or updates it in place (rolling its replicas). */
   applyFunction(fn: KfnFunction, signal?: AbortSignal): Promise<void>;
   /** Drains and removes every replica, then forgets the function. */
   deleteFunction(key: FunctionKey): Promise<void>;
-  /** The autoscaler's write. Idempotent. */
-  setScale(key: FunctionKey, replicas: number): Promise<void>;
-  getScale(key: FunctionKey): Promise<number | undefined>;
-  /** Called with the full endpoint set of a function whenever it changes. Returns unsubscribe. */
-  watchEndpoints(listener: (update: EndpointsUpdate) => void): () => void;
-  workloadStatus(key: FunctionKey): WorkloadStatus | undefined;
-  /** Called whenever something in `workloadStatus(key)` may have changed. Returns unsubscribe. */
-  watchStatus(listener: (key: FunctionKey) => void): () => void;
-  /** Drains every replica. */
-  close(): Promise<void>;
 }

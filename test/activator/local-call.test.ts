@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { CallResult, CollectedResponse } from '../../pkg/activator/activator.js';
 import { makeEvent } from '../../pkg/events/cloudevents/event.js';
-import { activatorDeliverer } from '../../pkg/events/dispatcher/deliver-local.js';
+import { activatorDeliverer } from '../../pkg/dev/deliver-local.js';
 import { waitFor } from '../util/wait.js';
 import { hello, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
 

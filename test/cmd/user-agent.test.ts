@@ -10,12 +10,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api } from '@kubernetes/client-node';
 import { HttpStatSink } from '../../pkg/autoscaler/http.js';
 import { UserAgentKubeConfig } from '../../pkg/controller/kubeconfig.js';
 import { httpDeliverer } from '../../pkg/events/dispatcher/deliver-http.js';
 import { functionInformer } from '../../pkg/platform/kubernetes/functions.js';
-import { DeploymentScale } from '../../pkg/platform/kubernetes/scale.js';
+import { KubernetesScale } from '../../pkg/platform/kubernetes/scale.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { kfnVersion, userAgent } from '../../pkg/shared/user-agent.js';
 import { waitFor } from '../util/wait.js';
@@ -82,7 +81,7 @@ describe('User-Agent', () => {
     try {
       await informer.synced;
       await waitFor('the watch', () => api.seen.some((s) => s.watch));
-      await new DeploymentScale(kc.makeApiClient(AppsV1Api)).set({ namespace: 'main', name: 'hello' }, 1);
+      await new KubernetesScale(kc).setScale({ namespace: 'main', name: 'hello' }, 1);
     } finally {
       stop.abort();
       await running;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
 import type { WorkloadStatus } from '../../pkg/platform/types.js';
-import { computeStatus } from '../../pkg/dev/status.js';
+import { localFunctionStatus } from '../../pkg/dev/status.js';
 
 const now = new Date('2026-11-22T00:00:00Z');
 const fn: KfnFunction = {
@@ -19,7 +19,13 @@ const rows: Array<{
   desired?: number;
   want: Record<string, [string, string?]>;
 }> = [
-  { name: 'no workload yet: deploying', workload: undefined, want: { Ready: ['Unknown', 'Deploying'], DeploymentReady: ['Unknown', 'Deploying'] } },
+  // As on a cluster (and a Knative revision): a new function is activating toward its
+  // initial scale, not scaled to zero. Local mode said NoTraffic here before the two met.
+  {
+    name: 'no workload yet: deploying, and activating toward the initial scale',
+    workload: undefined,
+    want: { Ready: ['Unknown', 'Deploying'], DeploymentReady: ['Unknown', 'Deploying'], Active: ['False', 'Activating'] },
+  },
   {
     name: 'scaled to zero with nothing wrong: Ready, Active=False NoTraffic',
     workload: workload({}),
@@ -47,9 +53,9 @@ const rows: Array<{
 ];
 
 for (const row of rows) {
-  test(`computeStatus: ${row.name}`, () => {
+  test(`localFunctionStatus: ${row.name}`, () => {
     const scaler = row.desired === undefined ? undefined : { desiredReplicas: row.desired };
-    const st = computeStatus(fn, { workload: row.workload, scaler, url: 'http://x/default/hello/', now });
+    const st = localFunctionStatus(fn, { workload: row.workload, scaler, url: 'http://x/default/hello/', now });
     for (const [type, [status, reason]] of Object.entries(row.want)) {
       const c = st.conditions?.find((x) => x.type === type);
       assert.equal(c?.status, status, `${type}: ${JSON.stringify(st.conditions)}`);
@@ -60,9 +66,9 @@ for (const row of rows) {
   });
 }
 
-test('computeStatus is stable: the same inputs give an equal status, so nothing is rewritten', () => {
+test('localFunctionStatus is stable: the same inputs give an equal status, so nothing is rewritten', () => {
   const w = workload({ desiredReplicas: 1, replicas: 1, readyReplicas: 1 });
-  const first = computeStatus(fn, { workload: w, scaler: { desiredReplicas: 1 }, url: 'u', now });
-  const later = computeStatus({ ...fn, status: first }, { workload: w, scaler: { desiredReplicas: 1 }, url: 'u', now: new Date(now.getTime() + 60_000) });
+  const first = localFunctionStatus(fn, { workload: w, scaler: { desiredReplicas: 1 }, url: 'u', now });
+  const later = localFunctionStatus({ ...fn, status: first }, { workload: w, scaler: { desiredReplicas: 1 }, url: 'u', now: new Date(now.getTime() + 60_000) });
   assert.deepEqual(later, first);
 });

@@ -1,6 +1,6 @@
 // The resource commands against a cluster, through the kubeconfig's API server.
 import { GROUP, VERSION } from '../../../pkg/apis/meta.js';
-import { CONTAINER_NAME, LABEL_FUNCTION } from '../../../pkg/reconciler/function/names.js';
+import { CONTAINER_NAME, LABEL_FUNCTION } from '../../../pkg/contracts/workload.js';
 import { CliError } from '../client.js';
 import {
   SINGULAR,

@@ -4,19 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 
 export type Outcome = 'delivered' | 'retried' | 'deadLettered' | 'dropped' | 'filtered';
 
-export interface TriggerCounters {
-  delivered: number;
-  retried: number;
-  /** Published to the dead-letter subject after failing for good. */
-  deadLettered: number;
-  /** Failed for good with no dead-letter subject to go to: terminated and logged with its id. */
-  dropped: number;
-  filtered: number;
-}
-
-export function emptyCounters(): TriggerCounters {
-  return { delivered: 0, retried: 0, deadLettered: 0, dropped: 0, filtered: 0 };
-}
+// The counts themselves are the bucket's contract with the controller (pkg/events/jetstream/trigger-stats.ts).
+export { emptyCounters, type TriggerCounters } from '../jetstream/trigger-stats.js';
 
 /** `kfn_dispatcher_events_total{namespace, trigger, outcome}` in the given registry. */
 export function eventsCounter(registry: Registry): Counter<'namespace' | 'trigger' | 'outcome'> {

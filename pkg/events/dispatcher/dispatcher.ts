@@ -12,6 +12,7 @@ import type { Logger } from '../../shared/log.js';
 import { DEFAULT_ACK_WAIT_MS, consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../jetstream/consumer.js';
 import { AckBatch } from './ack-batch.js';
 import { emptyCounters, eventsCounter, type Outcome, type TriggerCounters } from './counters.js';
+import type { TriggerKey } from '../jetstream/trigger-stats.js';
 import type { Deliverer } from './deliver-http.js';
 import { TriggerRunner } from './trigger-runner.js';
 
@@ -37,10 +38,7 @@ export interface DispatcherDeps {
   registry?: Registry;
 }
 
-export interface TriggerKey {
-  namespace: string;
-  name: string;
-}
+export type { TriggerKey } from '../jetstream/trigger-stats.js';
 
 export interface TriggerState {
   consumer: string;

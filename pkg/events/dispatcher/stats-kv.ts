@@ -2,49 +2,36 @@
 // own cumulative counts per trigger under `<namespace>.<trigger>.<instance>`, and the
 // controller sums the instances into the Trigger's status. Counts of a pod that is gone
 // stay in the bucket and keep counting toward the total, which is what a total is.
-import type { JetStreamClient, KV } from 'nats';
+//
+// The bucket's layout and its readers are in pkg/events/jetstream/trigger-stats.ts, below
+// both the dispatcher (this writer) and the Trigger reconciler (the reader).
+import type { KV } from 'nats';
 import { sleep } from '../../shared/abort.js';
 import type { Logger } from '../../shared/log.js';
-import { emptyCounters, type TriggerCounters } from './counters.js';
-import type { TriggerKey, TriggerState } from './dispatcher.js';
+import {
+  COUNTER_FIELDS,
+  emptyCounters,
+  parseCounters,
+  statsKey,
+  type StoredTriggerStats,
+  type TriggerCounters,
+  type TriggerKey,
+} from '../jetstream/trigger-stats.js';
+import type { TriggerState } from './dispatcher.js';
 
-export const TRIGGER_STATS_BUCKET = 'kfn-trigger-stats';
+export {
+  keyToken,
+  openTriggerStats,
+  parseCounters,
+  purgeTriggerStats,
+  readTriggerStats,
+  statsFilter,
+  statsKey,
+  TRIGGER_STATS_BUCKET,
+  type StoredTriggerStats,
+} from '../jetstream/trigger-stats.js';
+
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
-
-/** One instance's counts for one trigger, as stored. */
-export interface StoredTriggerStats extends TriggerCounters {
-  /** ISO time of the write. */
-  updatedAt: string;
-}
-
-/**
- * Opens the bucket, creating it on first use. The dispatcher and the controller both call
- * this with the same settings, so whichever starts first creates it. One value per key is
- * kept: only the latest count matters. `replicas` (as the streams' replicas) applies when
- * the bucket is created; an existing bucket keeps its count.
- */
-export function openTriggerStats(js: JetStreamClient, replicas = 1): Promise<KV> {
-  return js.views.kv(TRIGGER_STATS_BUCKET, { history: 1, replicas });
-}
-
-/**
- * A KV key token: NATS keys allow letters, digits and `-_=/`, with `.` separating tokens.
- * Kubernetes names never hold `_`, so `.` → `_` cannot make two names collide.
- */
-export function keyToken(s: string): string {
-  const out = s.replace(/[^-\w=/]/g, '_');
-  return out === '' ? '_' : out;
-}
-
-/** `<namespace>.<trigger>.<instance>`. */
-export function statsKey(trigger: TriggerKey, instance: string): string {
-  return `${keyToken(trigger.namespace)}.${keyToken(trigger.name)}.${keyToken(instance)}`;
-}
-
-/** Every instance's key of one trigger. */
-export function statsFilter(trigger: TriggerKey): string {
-  return `${keyToken(trigger.namespace)}.${keyToken(trigger.name)}.*`;
-}
 
 /** What the writer reads of the dispatcher. */
 export interface TriggerStatsSource {
@@ -128,48 +115,8 @@ export class TriggerStatsWriter {
   }
 }
 
-/** The sum over every instance's counts of one trigger; zeros when none wrote any. */
-export async function readTriggerStats(kv: KV, trigger: TriggerKey): Promise<TriggerCounters> {
-  const total = emptyCounters();
-  const keys: string[] = [];
-  for await (const k of await kv.keys(statsFilter(trigger))) keys.push(k);
-  for (const k of keys) {
-    const entry = await kv.get(k);
-    if (!entry || entry.operation !== 'PUT') continue;
-    const c = parseCounters(entry.string());
-    for (const f of COUNTER_FIELDS) total[f] += c[f];
-  }
-  return total;
-}
-
-/** Removes every instance's counts of a trigger, when the trigger is deleted. */
-export async function purgeTriggerStats(kv: KV, trigger: TriggerKey): Promise<void> {
-  const keys: string[] = [];
-  for await (const k of await kv.keys(statsFilter(trigger))) keys.push(k);
-  for (const k of keys) await kv.purge(k);
-}
-
-const COUNTER_FIELDS = ['delivered', 'retried', 'deadLettered', 'dropped', 'filtered'] as const satisfies readonly (keyof TriggerCounters)[];
-
 function addCounters(a: TriggerCounters, b: TriggerCounters): TriggerCounters {
   const out = emptyCounters();
   for (const f of COUNTER_FIELDS) out[f] = a[f] + b[f];
-  return out;
-}
-
-/** A stored value as counters; a field that is missing or not a count is 0, so one bad write costs nothing else. */
-export function parseCounters(text: string): TriggerCounters {
-  const out = emptyCounters();
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return out;
-  }
-  if (typeof v !== 'object' || v === null) return out;
-  for (const f of COUNTER_FIELDS) {
-    const n = (v as Record<string, unknown>)[f];
-    if (typeof n === 'number' && Number.isFinite(n) && n >= 0) out[f] = Math.floor(n);
-  }
   return out;
 }

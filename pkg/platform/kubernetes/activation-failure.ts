@@ -12,7 +12,7 @@ import {
   REASON_IMAGE_PULL_FAILED,
   REASON_INVALID_SPEC,
   REASON_QUOTA_EXCEEDED,
-} from '../../reconciler/function/status.js';
+} from '../../apis/function/status.js';
 import type { ActivationFailure } from '../types.js';
 
 /**

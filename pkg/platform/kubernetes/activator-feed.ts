@@ -8,11 +8,21 @@
 // (ReadyEndpoint.capacity, given to the breaker of that replica) would let the replicas
 // left over by subsetting (R mod A of them) be shared at split capacity instead of going
 // whole to one activator.
-import type { FunctionServing } from '../../activator/activator.js';
 import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import type { ActivationFailure, EndpointsUpdate, ReadyEndpoint } from '../types.js';
 import { sameEndpoints } from './endpoints.js';
 import { activatorShare } from './share.js';
+
+/**
+ * A function's serving settings as the feed passes them on: the activator's own
+ * FunctionServing fits it. Declared here, where it is used, so the platform does not
+ * import the activator it feeds.
+ */
+export interface FunctionServing {
+  /** Hard limit per replica; 0 = unlimited. */
+  containerConcurrency?: number;
+  timeoutSeconds?: number;
+}
 
 /** The part of the activator this drives. */
 export interface ActivatorRoutes {

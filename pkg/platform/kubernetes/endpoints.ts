@@ -11,7 +11,7 @@
 // label's, so a label edited by hand cannot move a slice to another function.
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { FunctionKey } from '../../apis/meta.js';
-import { LABEL_FUNCTION, LABEL_MANAGED_BY, MANAGED_BY, PORT_NAME, REPLICAS_SERVICE_SUFFIX, replicasServiceNameOf } from '../../reconciler/function/names.js';
+import { LABEL_FUNCTION, LABEL_MANAGED_BY, MANAGED_BY, PORT_NAME, REPLICAS_SERVICE_SUFFIX, replicasServiceNameOf } from '../../contracts/workload.js';
 import type { ReadyEndpoint } from '../types.js';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';

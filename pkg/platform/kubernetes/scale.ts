@@ -1,18 +1,22 @@
 // The autoscaler's write and read: a function's replicas through its Deployment's scale
 // subresource, which can change how many pods run and nothing else (RBAC grants the
 // autoscaler deployments/scale only). The Deployment is named after the function.
-import { PatchStrategy, setHeaderOptions, type AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import { isNotFound } from '../../controller/errors.js';
-import { FIELD_MANAGER_AUTOSCALER } from '../../reconciler/function/names.js';
-import { WorkloadNotFoundError } from '../types.js';
+import { FIELD_MANAGER_AUTOSCALER } from '../../contracts/workload.js';
+import { WorkloadNotFoundError, type ScaleTarget } from '../types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-export class DeploymentScale {
-  constructor(private readonly apps: AppsV1Api) {}
+export class KubernetesScale implements ScaleTarget {
+  private readonly apps: AppsV1Api;
 
-  async set(key: FunctionKey, replicas: number): Promise<void> {
+  constructor(kubeConfig: KubeConfig) {
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+  }
+
+  async setScale(key: FunctionKey, replicas: number): Promise<void> {
     if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`setScale ${keyOf(key)}: replicas must be a whole number ≥ 0, got ${replicas}`);
     try {
       // A merge patch of spec.replicas alone: no read first, no resourceVersion to conflict on.
@@ -28,7 +32,7 @@ export class DeploymentScale {
   }
 
   /** spec.replicas of the function's Deployment; undefined when it has none. */
-  async get(key: FunctionKey): Promise<number | undefined> {
+  async getScale(key: FunctionKey): Promise<number | undefined> {
     try {
       const scale = await this.apps.readNamespacedDeploymentScale({ namespace: key.namespace, name: key.name });
       return scale.spec?.replicas ?? 0;

@@ -1,7 +1,7 @@
 // A function's WorkloadStatus read off its Deployment. Pure.
 import type { V1Deployment, V1DeploymentCondition } from '@kubernetes/client-node';
 import type { FunctionKey } from '../../apis/meta.js';
-import { LABEL_FUNCTION } from '../../reconciler/function/names.js';
+import { LABEL_FUNCTION } from '../../contracts/workload.js';
 import type { ActivationFailure, WorkloadStatus } from '../types.js';
 
 /** The function a kfn Deployment runs: its `kfn.dev/function` label, else its name (they are equal). */

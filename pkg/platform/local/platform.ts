@@ -5,7 +5,7 @@ import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import type { KfnFunction } from '../../apis/function/types.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
-import { WorkloadNotFoundError, type EndpointsUpdate, type Platform, type WorkloadStatus } from '../types.js';
+import { WorkloadNotFoundError, type EndpointsUpdate, type EndpointWatcher, type ScaleTarget, type WorkloadStatus, type WorkloadStatuses, type Workloads } from '../types.js';
 import { resolveOptions, type LocalPlatformOptions, type ResolvedOptions } from './options.js';
 import type { LocalWorkloadInfo, ReplicaTiming } from './info.js';
 import { WarmPool, type WaitingRuntime } from './warm-pool.js';
@@ -24,7 +24,8 @@ export interface LocalPlatformDeps {
 /** Passed through from the platform's environment; everything else a replica sees comes from its spec. */
 const INHERITED_ENV = ['HOME', 'USER', 'LANG', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
 
-export class LocalPlatform implements Platform {
+/** Replicas as child processes on this machine: every role, workloads included. */
+export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, WorkloadStatuses {
   private readonly workloads = new Map<string, Workload>();
   private readonly endpointListeners = new Set<(u: EndpointsUpdate) => void>();
   private readonly statusListeners = new Set<(key: FunctionKey) => void>();

@@ -5,6 +5,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { KfnFunction, Probe } from '../../apis/function/types.js';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS } from '../../apis/function/defaults.js';
+import { initialReplicas } from '../../apis/function/scale.js';
 import type { ReconcilerConfig } from './config.js';
 import {
   ANNOTATION_GENERATION,
@@ -25,17 +26,7 @@ export interface DeploymentOptions {
 /** Env names kfn sets itself; a same-named entry in spec.env is dropped so ours is the one the replica sees. */
 export const RESERVED_ENV = ['PORT', 'K_SERVICE', 'KFN_DRAIN_TIMEOUT_MS'] as const;
 
-/**
- * Replicas a new Deployment starts with: scale.initial (default 1), raised to scale.min
- * and capped by scale.max (0 = no cap), as the autoscaler would bound it on its first tick
- * anyway. After creation the autoscaler owns the number.
- */
-export function initialReplicas(fn: KfnFunction): number {
-  const scale = fn.spec.scale ?? {};
-  let n = Math.max(scale.initial ?? 1, scale.min ?? 0);
-  if (scale.max !== undefined && scale.max > 0) n = Math.min(n, scale.max);
-  return n;
-}
+export { initialReplicas } from '../../apis/function/scale.js';
 
 /** `fn` must have defaults applied (withDefaults) and a uid. */
 export function makeDeployment(fn: KfnFunction, cfg: ReconcilerConfig, opts: DeploymentOptions = {}): V1Deployment {

@@ -17,7 +17,6 @@ import { API_VERSION, type FieldError } from '../../apis/meta.js';
 import { FUNCTION_KIND, FUNCTION_PLURAL, type FunctionStatus, type KfnFunction } from '../../apis/function/types.js';
 import { withDefaults } from '../../apis/function/defaults.js';
 import { validateFunction } from '../../apis/function/validation.js';
-import { markDeploymentNotReady } from '../../apis/function/lifecycle.js';
 import { formatFieldErrors } from '../../apis/meta.js';
 import { noEvents, type EventRecorder, type EventSubject } from '../../controller/events/types.js';
 import { customObjectClient, type CustomObjectClient } from '../../controller/custom-objects.js';
@@ -55,7 +54,7 @@ export interface FunctionReconcilerDeps {
   recorder?: EventRecorder;
 }
 
-type View = Omit<ClusterView, 'now' | 'domain'>;
+type View = Omit<ClusterView, 'now' | 'domain' | 'childFailures'>;
 
 export function newFunctionReconciler(deps: FunctionReconcilerDeps): Reconcile {
   const now = deps.now ?? (() => new Date());
@@ -95,13 +94,9 @@ export function newFunctionReconciler(deps: FunctionReconcilerDeps): Reconcile {
       view = { pods, ...(children.deployment ? { deployment: children.deployment } : {}) };
     }
 
-    const statusOf = (fn: KfnFunction): FunctionStatus => {
-      const at = now();
-      let status = functionStatusFromCluster(statusInput(fn, invalid), { ...view, now: at, domain: deps.cfg.domain });
-      const first = failures[0];
-      if (first) status = markDeploymentNotReady(status, first.reason, failures.map((f) => f.message).join('; '), at);
-      return status;
-    };
+    const childFailures = failures.map((f) => ({ reason: f.reason, message: f.message }));
+    const statusOf = (fn: KfnFunction): FunctionStatus =>
+      functionStatusFromCluster(statusInput(fn, invalid), { ...view, childFailures, now: now(), domain: deps.cfg.domain });
     await writeStatus(deps.client, stored, statusOf, `${namespace}/${name}`, log);
     // The status says what is wrong; the error makes the queue try again with backoff.
     const [only] = failures;

@@ -5,7 +5,7 @@ import { API_VERSION } from '../../apis/meta.js';
 import { getTriggerCondition } from '../../apis/trigger/lifecycle.js';
 import { TRIGGER_KIND, type KfnTrigger, type TriggerStatus } from '../../apis/trigger/types.js';
 import type { EventSubject, EventType } from '../../controller/events/types.js';
-import { REASON_INVALID_SPEC } from './status.js';
+import { REASON_INVALID_SPEC } from '../../apis/trigger/status.js';
 
 export const EVENT_CONSUMER_READY = 'ConsumerReady';
 export const EVENT_CONSUMER_FAILED = 'ConsumerFailed';

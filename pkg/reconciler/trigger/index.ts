@@ -1,3 +1,2 @@
 // Pure parts of the Trigger reconciler; the controller does the I/O.
 export * from './names.js';
-export * from './status.js';

@@ -4,9 +4,7 @@
 import { connect, type ConsumerConfig, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { ensureConsumer, removeConsumer } from '../../events/jetstream/consumer.js';
 import { ensureStream, type StreamSpec } from '../../events/jetstream/stream.js';
-import type { TriggerCounters } from '../../events/dispatcher/counters.js';
-import type { TriggerKey } from '../../events/dispatcher/dispatcher.js';
-import { openTriggerStats, purgeTriggerStats, readTriggerStats } from '../../events/dispatcher/stats-kv.js';
+import { openTriggerStats, purgeTriggerStats, readTriggerStats, type TriggerCounters, type TriggerKey } from '../../events/jetstream/trigger-stats.js';
 import type { Logger } from '../../shared/log.js';
 
 export interface TriggerJetStream {

@@ -22,7 +22,7 @@ import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
 import { triggerEvents, triggerSubject, type TriggerEvent } from './events.js';
 import { hasFinalizer, streamOf, subjectsOfStream, withFinalizer, DEFAULT_STREAM } from './names.js';
-import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerObservation } from './status.js';
+import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerFacts } from '../../apis/trigger/status.js';
 
 /** The Trigger's own API: a fresh read, the main resource (finalizers), the status subresource. */
 export type TriggerClient = CustomObjectClient<KfnTrigger>;
@@ -74,7 +74,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     const invalid = validateTrigger(stored);
     if (invalid.length > 0) {
       log.warn({ invalid }, 'invalid spec; no consumer made or changed for it');
-      await writeTriggerStatus(deps.client, stored, { kind: 'invalid', errors: invalid }, now, log, recorder);
+      await writeTriggerStatus(deps.client, stored, { invalid }, now, log, recorder);
       // What it asked of its stream before (say '>', from an older kfn) goes.
       if (!invalid.some((e) => e.field === 'spec.stream')) {
         await syncStream(streamOf(stored, defaultStream)).catch((err: unknown) => log.warn({ err }, 'removing the subjects of an invalid trigger from its stream failed'));
@@ -83,7 +83,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     }
     const fn = deps.functions.get(namespace, stored.spec.function);
     if (!fn || fn.metadata.deletionTimestamp) {
-      await writeTriggerStatus(deps.client, stored, { kind: 'functionNotFound' }, now, log, recorder);
+      await writeTriggerStatus(deps.client, stored, { functionFound: false, consumer: { state: 'waitingForFunction' } }, now, log, recorder);
       return;
     }
 
@@ -91,12 +91,12 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
     const current = hasFinalizer(stored) ? stored : await deps.client.replace(withFinalizer(stored, true));
     const stream = streamOf(current, defaultStream);
     const config = consumerConfigFor(withTriggerDefaults(current, fn), resolvedDelivery(current, fn), { ackWaitMs });
-    let seen: TriggerObservation;
+    let seen: TriggerFacts;
     let failure: unknown;
     try {
       // Computed from every Trigger on the stream, so a reconcile of one never drops another's subjects.
       await deps.jetstream.ensureConsumer(stream, subjectsOfStream(stream, [...deps.triggers.list().filter((t) => !sameTrigger(t, current)), current], defaultStream), config);
-      seen = { kind: 'ready', consumer: consumerNameFor(current) };
+      seen = { functionFound: true, consumer: { state: 'ready', name: consumerNameFor(current) } };
       try {
         seen.counts = await deps.jetstream.readStats({ namespace, name });
       } catch (err) {
@@ -104,7 +104,7 @@ export function newTriggerReconciler(deps: TriggerReconcilerDeps): Reconcile {
       }
     } catch (err) {
       failure = err;
-      seen = { kind: 'natsUnavailable', message: describeError(err) };
+      seen = { functionFound: true, consumer: { state: 'failed', reason: REASON_NATS_UNAVAILABLE, message: describeError(err) } };
     }
     await writeTriggerStatus(deps.client, current, seen, now, log, recorder);
     // The status says what is wrong; the error makes the queue try again with backoff.
@@ -147,7 +147,7 @@ function sameTrigger(a: KfnTrigger, b: KfnTrigger): boolean {
  * then records the Events of the condition transitions it wrote. A write that fails
  * records nothing: the retry that writes it records them.
  */
-async function writeTriggerStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerObservation, now: () => Date, log: Logger, recorder: EventRecorder): Promise<void> {
+async function writeTriggerStatus(client: TriggerClient, stored: KfnTrigger, seen: TriggerFacts, now: () => Date, log: Logger, recorder: EventRecorder): Promise<void> {
   let events: TriggerEvent[] = [];
   let about = stored;
   await writeStatus(

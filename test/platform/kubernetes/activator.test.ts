@@ -1,11 +1,11 @@
-// The activator fed from a cluster: createActivator, with KubernetesPlatform.watchEndpoints
+// The activator fed from a cluster: createActivator, with KubernetesEndpoints.watchEndpoints
 // (through the ActivatorFeed) telling it the ready replicas. Real HTTP replicas on port 0
 // are published as EndpointSlices in the API server double.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ActivatorFeed } from '../../../pkg/platform/kubernetes/activator-feed.js';
-import { KubernetesPlatform } from '../../../pkg/platform/kubernetes/platform.js';
+import { KubernetesEndpoints } from '../../../pkg/platform/kubernetes/endpoints-watcher.js';
 import type { EndpointsUpdate } from '../../../pkg/platform/types.js';
 import { quietLogger } from '../../../pkg/shared/log.js';
 import { hello, send, startActivator, startReplica, type Harness, type TestReplica } from '../../activator/helpers.js';
@@ -20,15 +20,15 @@ function replicaSlice(name: string, r: TestReplica, ready = true): KubeObject {
   return kube(slice('hello', [ep('127.0.0.1', { pod: r.name, ready })], { name, ports: [{ name: 'http', port: r.port }] }));
 }
 
-describe('activator fed by KubernetesPlatform.watchEndpoints', () => {
+describe('activator fed by KubernetesEndpoints.watchEndpoints', () => {
   let server: ApiServer;
-  let platform: KubernetesPlatform;
+  let platform: KubernetesEndpoints;
   const replicas: TestReplica[] = [];
   const harnesses: Harness[] = [];
 
   before(async () => {
     server = await startApiServer();
-    platform = new KubernetesPlatform({ kubeConfig: server.kubeConfig(), log: quietLogger(), watch: { endpoints: true } });
+    platform = new KubernetesEndpoints({ kubeConfig: server.kubeConfig(), log: quietLogger() });
     await platform.start();
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { FieldError } from '../../../pkg/apis/meta.js';
 import type { FunctionStatus, KfnFunction } from '../../../pkg/apis/function/types.js';
-import { computeStatus } from '../../../pkg/dev/status.js';
+import { localFunctionStatus } from '../../../pkg/dev/status.js';
 import { functionStatusFromCluster } from '../../../pkg/reconciler/function/status.js';
 import {
   deployment,
@@ -239,8 +239,9 @@ test('functionStatusFromCluster: lastTransitionTime moves only when a condition 
 });
 
 // Local mode and the cluster must tell a user the same thing for the same situation.
-const sameAsLocal: Array<{ name: string; local: Parameters<typeof computeStatus>[1]['workload']; desired: number; cluster: Given }> = [
-  { name: 'no workload yet', local: undefined, desired: 0, cluster: {} },
+const sameAsLocal: Array<{ name: string; local: Parameters<typeof localFunctionStatus>[1]['workload']; desired?: number; cluster: Given }> = [
+  { name: 'no workload yet, the autoscaler not heard from: Activating toward the initial scale', local: undefined, cluster: {} },
+  { name: 'no workload yet, the autoscaler wants none', local: undefined, desired: 0, cluster: {} },
   { name: 'scaled to zero', local: { desiredReplicas: 0, replicas: 0, readyReplicas: 0, restarts: 0 }, desired: 0, cluster: { deployment: deployment(withSpecReplicas(0)) } },
   { name: 'starting', local: { desiredReplicas: 1, replicas: 1, readyReplicas: 0, restarts: 0 }, desired: 1, cluster: { deployment: deployment(withReplicas(1)) } },
   { name: 'serving', local: { desiredReplicas: 2, replicas: 2, readyReplicas: 1, restarts: 0 }, desired: 2, cluster: { deployment: deployment(withReplicas(2), withReadyReplicas(1)) } },
@@ -255,9 +256,10 @@ const sameAsLocal: Array<{ name: string; local: Parameters<typeof computeStatus>
 for (const row of sameAsLocal) {
   test(`functionStatusFromCluster agrees with local mode on condition statuses and reasons: ${row.name}`, () => {
     const f = fn('default', 'hello');
-    const local = computeStatus(f, { workload: row.local, scaler: { desiredReplicas: row.desired }, url: 'u', now: NOW });
+    const local = localFunctionStatus(f, { workload: row.local, scaler: row.desired === undefined ? undefined : { desiredReplicas: row.desired }, url: 'u', now: NOW });
     const cluster = functionStatusFromCluster(f, { ...row.cluster, desiredReplicas: row.desired, now: NOW, domain: DOMAIN });
     assert.deepEqual(summary(cluster), summary(local));
+    assert.equal(cluster.desiredReplicas, local.desiredReplicas);
   });
 }
 
