@@ -123,6 +123,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const counts = setInterval(() => triggerController.refreshCounts(), COUNTS_REFRESH_MS);
 
   const admin = buildAdminApp({
+    log: log.child({ component: 'admin' }),
     stores: { functions: store, triggers },
     metrics,
     info: () => ({
