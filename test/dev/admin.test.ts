@@ -22,6 +22,8 @@ test('admin API: apply, get, list, delete; a bad manifest is 422 with the field 
 
     const missingBody = await app.inject({ method: 'POST', url: '/api/apply', payload: { dir: '/tmp' } });
     assert.equal(missingBody.statusCode, 400);
+    assert.equal(missingBody.json<{ error: { code: string } }>().error.code, 'bad_request');
+    assert.match(missingBody.json<{ error: { message: string } }>().error.message, /manifest/);
 
     assert.equal((await app.inject({ url: '/api/functions/default/a' })).statusCode, 200);
     assert.equal((await app.inject({ url: '/api/functions' })).json<{ items: unknown[] }>().items.length, 1);

@@ -287,6 +287,24 @@ describe('one error envelope on every surface, raw clients', () => {
   });
 });
 
+describe('health answers', () => {
+  it('a component\'s /healthz is the envelope with not_ready until it is ready, then text ok', async () => {
+    let ready = false;
+    const ops = buildOpsServer({ name: 'kfn-test', log: quietLogger(), metrics: new Registry(), ready: () => ready });
+    try {
+      const starting = await ops.inject({ url: '/healthz' });
+      assert.equal(starting.statusCode, 503);
+      assert.deepEqual(starting.json(), { error: { code: 'not_ready', message: 'kfn-test is starting' } });
+      ready = true;
+      const up = await ops.inject({ url: '/healthz' });
+      assert.equal(up.statusCode, 200);
+      assert.equal(up.body, 'ok');
+    } finally {
+      await ops.close();
+    }
+  });
+});
+
 describe('parseFailure: what Node\'s parser refused', () => {
   const overflow = (packet: string): Error & { code: string; rawPacket: Buffer } => Object.assign(new Error('Parse Error'), { code: 'HPE_HEADER_OVERFLOW', rawPacket: Buffer.from(packet, 'latin1') });
   const rows: Array<{ name: string; err: Error & { code?: string; rawPacket?: Buffer }; want: ErrorCode }> = [
