@@ -106,17 +106,24 @@ export class HttpError extends Error {
   }
 }
 
+/** An error as a client reads it: its code may be one this build does not know. */
+export interface ReceivedError {
+  code: string;
+  message: string;
+  problems?: string[];
+}
+
 /**
  * The envelope's detail in a response body, or undefined when the body is not kfn's
  * error (a function's own answer, another server's page): for clients such as the CLI.
  */
-export function errorOf(body: unknown): ErrorDetail | undefined {
+export function errorOf(body: unknown): ReceivedError | undefined {
   if (typeof body !== 'object' || body === null || !('error' in body)) return undefined;
   const e: unknown = body.error;
   if (typeof e !== 'object' || e === null || !('code' in e) || !('message' in e)) return undefined;
   if (typeof e.code !== 'string' || typeof e.message !== 'string') return undefined;
   const problems = 'problems' in e && Array.isArray(e.problems) ? e.problems.filter((p): p is string => typeof p === 'string') : undefined;
-  return { code: e.code as ErrorCode, message: e.message, ...(problems ? { problems } : {}) };
+  return { code: e.code, message: e.message, ...(problems ? { problems } : {}) };
 }
 
 /** The error, as a whole HTTP/1.1 response that closes the connection: for writing to a raw socket. */

@@ -320,3 +320,19 @@ describe('parseFailure: what Node\'s parser refused', () => {
     it(row.name, () => assert.equal(parseFailure(row.err, 50).code, row.want));
   }
 });
+
+describe('errorOf: kfn\'s refusal or someone else\'s body', () => {
+  const rows: Array<{ name: string; body: unknown; want: ReturnType<typeof errorOf> }> = [
+    { name: 'the envelope', body: { error: { code: 'queue_full', message: 'full' } }, want: { code: 'queue_full', message: 'full' } },
+    { name: 'with problems, non-strings dropped', body: { error: { code: 'invalid_manifest', message: 'm', problems: ['a', 1, 'b'] } }, want: { code: 'invalid_manifest', message: 'm', problems: ['a', 'b'] } },
+    { name: 'a code this build does not know is still read', body: { error: { code: 'from_the_future', message: 'x' } }, want: { code: 'from_the_future', message: 'x' } },
+    { name: 'fastify\'s default shape is not kfn\'s', body: { statusCode: 404, error: 'Not Found', message: 'Route GET:/x not found' }, want: undefined },
+    { name: 'the old flat shape is not the envelope', body: { error: 'queue_full', message: 'full' }, want: undefined },
+    { name: 'an error object without a message', body: { error: { code: 'x' } }, want: undefined },
+    { name: 'text', body: 'boom', want: undefined },
+    { name: 'null', body: null, want: undefined },
+  ];
+  for (const row of rows) {
+    it(row.name, () => assert.deepEqual(errorOf(row.body), row.want));
+  }
+});
