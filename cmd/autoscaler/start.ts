@@ -72,7 +72,7 @@ export async function startClusterAutoscaler(deps: ClusterAutoscalerDeps): Promi
   });
   reasonOf = (key) => autoscaler.status(key)?.reason;
   uidOf = (key) => functions.get(key.namespace, key.name)?.metadata?.uid;
-  const app = buildStatServer(autoscaler);
+  const app = buildStatServer(autoscaler, { log });
   // Stops what started if start-up fails half way (a port in use, the signal).
   const abandon = new AbortController();
   const stop = AbortSignal.any([signal, abandon.signal]);

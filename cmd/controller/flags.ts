@@ -4,13 +4,11 @@
 import { hostname } from 'node:os';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
-import { streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
+import { CLUSTER_NATS_URL, DEFAULT_STREAM, streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
 import { DEFAULT_RECONCILER_CONFIG, reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
-import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { formatDuration } from '../../pkg/shared/duration.js';
 import { flagReader, given, parseFlags, UsageError, type FlagTable } from '../../pkg/shared/flags.js';
 
-export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
 
 export const CONTROLLER_SUMMARY =
   'Reconciles Functions into Deployments and Services, and Triggers into JetStream stream subjects and consumers. Of several replicas only the one holding the Lease reconciles.';
@@ -29,7 +27,7 @@ export const controllerFlags = {
   'image-pull-policy': { help: 'imagePullPolicy of Function containers: Always, IfNotPresent or Never.', defaultText: 'unset (Kubernetes decides)' },
   'drain-seconds': { help: 'Seconds a terminating Function replica keeps serving before SIGTERM.', default: String(DEFAULT_RECONCILER_CONFIG.drainSeconds) },
   'drain-action': { help: 'How that pause runs: sleep (kubelet, 1.30+), exec (sleep in the image) or none.', default: DEFAULT_RECONCILER_CONFIG.drainAction },
-  'nats-url': { help: 'NATS with JetStream for Trigger streams and consumers (a comma-separated list).', defaultText: `NATS_URL, else ${DEFAULT_NATS_URL}` },
+  'nats-url': { help: 'NATS with JetStream for Trigger streams and consumers (a comma-separated list).', defaultText: `NATS_URL, else ${CLUSTER_NATS_URL}` },
   stream: { help: "Stream of Triggers without spec.stream; the dispatcher's --stream must agree.", default: DEFAULT_STREAM },
   'ack-wait': { help: "Consumers' ack wait; the dispatcher's --ack-wait must agree.", default: formatDuration(DEFAULT_ACK_WAIT_MS) },
   'stream-replicas': { help: "num_replicas of the streams and the counts bucket kfn makes: 3 with the nats-cluster component; controller and dispatcher must agree.", default: '1' },
@@ -89,7 +87,7 @@ export function controllerSettings(argv: string[], env: NodeJS.ProcessEnv = proc
       drainSeconds: int('drain-seconds', 0),
       drainAction: drainAction as ReconcilerConfig['drainAction'],
     }),
-    natsUrl: url('nats-url', ['nats:', 'tls:', 'ws:', 'wss:'], { list: true }) ?? DEFAULT_NATS_URL,
+    natsUrl: url('nats-url', ['nats:', 'tls:', 'ws:', 'wss:'], { list: true }) ?? CLUSTER_NATS_URL,
     stream: given('stream', str('stream')),
     ackWaitMs: duration('ack-wait'),
     streamReplicas: streamReplicasFlag(given('stream-replicas', int('stream-replicas', 1))),

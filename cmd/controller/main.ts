@@ -11,7 +11,7 @@ import { controllerMetrics } from '../../pkg/controller/metrics.js';
 import { runFunctionController } from '../../pkg/reconciler/function/controller.js';
 import { runTriggerController } from '../../pkg/reconciler/trigger/controller.js';
 import { NatsTriggerJetStream } from '../../pkg/reconciler/trigger/jetstream.js';
-import { DEFAULT_DUPLICATE_WINDOW_MS } from '../../pkg/reconciler/trigger/names.js';
+import { DUPLICATE_WINDOW_MS } from '../../pkg/events/jetstream/stream.js';
 import { CONTROLLER_SUMMARY, controllerFlags, controllerSettings } from './flags.js';
 
 const NAME = 'kfn-controller';
@@ -29,7 +29,7 @@ if (settings) {
       const tm = controllerMetrics(metrics, 'trigger');
       // Connects at the first Trigger, so Functions are served while NATS is not up.
       const jetstream = new NatsTriggerJetStream({
-        servers: s.natsUrl, name: userAgent(NAME), log, duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS, defaultStream: s.stream, streamReplicas: s.streamReplicas,
+        servers: s.natsUrl, name: userAgent(NAME), log, duplicateWindowMs: DUPLICATE_WINDOW_MS, defaultStream: s.stream, streamReplicas: s.streamReplicas,
       });
       // One per process, across leadership terms: its series and spam filter outlive a term.
       const recorder = componentRecorder('controller', { kubeConfig, log, metrics });

@@ -5,22 +5,20 @@ import { hostname } from 'node:os';
 import { formatDuration } from '../../pkg/shared/duration.js';
 import { flagReader, given, parseFlags, type FlagTable } from '../../pkg/shared/flags.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
-import { streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
+import { CLUSTER_NATS_URL, DEFAULT_STREAM, streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../pkg/events/dispatcher/stats-kv.js';
-import { DEFAULT_STREAM } from '../../pkg/reconciler/trigger/names.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../../pkg/events/ingress/ingress.js';
 
 export const DISPATCHER_SUMMARY =
   'Delivers events from JetStream to Functions through the activator, one durable consumer per Trigger (the controller makes them), and serves the HTTP event ingress.';
 
-export const DEFAULT_NATS_URL = 'nats://nats.kfn-system.svc:4222';
 export const DEFAULT_ACTIVATOR_URL = 'http://kfn-activator.kfn-system.svc:80';
 
 export const dispatcherFlags = {
   host: { help: 'Address the ingress and metrics ports listen on (:: for IPv6).', default: '0.0.0.0' },
   port: { help: 'Port of the HTTP event ingress: POST a CloudEvent to /<subject>.', default: '8080' },
   'metrics-port': { help: 'Port of /metrics and /healthz.', default: '9090' },
-  'nats-url': { help: 'NATS with JetStream (a comma-separated list of servers).', defaultText: `NATS_URL, else ${DEFAULT_NATS_URL}` },
+  'nats-url': { help: 'NATS with JetStream (a comma-separated list of servers).', defaultText: `NATS_URL, else ${CLUSTER_NATS_URL}` },
   'activator-url': { help: 'Deliveries are POSTed to <activator-url>/<namespace>/<function><path>.', default: DEFAULT_ACTIVATOR_URL },
   stream: { help: "Stream of Triggers without spec.stream; the controller's --stream must agree.", default: DEFAULT_STREAM },
   'max-event-bytes': { help: "Largest event the ingress takes (never more than NATS's max_payload).", default: String(DEFAULT_MAX_EVENT_BYTES) },
@@ -64,7 +62,7 @@ export function dispatcherSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     host: given('host', address('host')),
     port: given('port', port('port')),
     metricsPort: given('metrics-port', port('metrics-port')),
-    natsUrl: url('nats-url', ['nats:', 'tls:', 'ws:', 'wss:'], { list: true }) ?? DEFAULT_NATS_URL,
+    natsUrl: url('nats-url', ['nats:', 'tls:', 'ws:', 'wss:'], { list: true }) ?? CLUSTER_NATS_URL,
     activatorUrl: given('activator-url', url('activator-url', ['http:', 'https:'])),
     stream: given('stream', str('stream')),
     maxEventBytes: given('max-event-bytes', int('max-event-bytes', 1)),

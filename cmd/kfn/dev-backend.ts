@@ -1,11 +1,10 @@
 // The resource commands against a running `kfn dev`, through its admin API.
+import { errorOf } from '../../pkg/shared/http-error.js';
 import { adminRequest, CliError } from './client.js';
 import { SINGULAR, type ApplyOptions, type ApplyOutcome, type Backend, type InvokeRequest, type InvokeResponse, type ManifestSource, type Plural, type Resource } from './backend.js';
 
 interface ApplyResponse {
   results?: Array<{ kind: 'Function' | 'Trigger'; key: { namespace: string; name: string }; action: string }>;
-  problems?: string[];
-  message?: string;
 }
 
 export class DevBackend implements Backend {
@@ -20,13 +19,13 @@ export class DevBackend implements Backend {
 
   async list(plural: Plural, namespace: string | undefined): Promise<Resource[]> {
     const res = await adminRequest<{ items: Resource[] }>(this.admin, 'GET', `/api/${plural}`);
-    if (res.status !== 200) throw new CliError(`HTTP ${res.status} from ${this.admin}/api/${plural}`);
+    if (res.status !== 200) throw new CliError(`${errorOf(res.body)?.message ?? `HTTP ${res.status}`} (from ${this.admin}/api/${plural})`);
     return res.body.items.filter((r) => namespace === undefined || (r.metadata.namespace ?? 'default') === namespace);
   }
 
   async get(plural: Plural, namespace: string, name: string): Promise<Resource> {
-    const res = await adminRequest<Resource & { message?: string }>(this.admin, 'GET', `/api/${plural}/${enc(namespace)}/${enc(name)}`);
-    if (res.status !== 200) throw new CliError(res.body.message ?? `HTTP ${res.status}`);
+    const res = await adminRequest<Resource>(this.admin, 'GET', `/api/${plural}/${enc(namespace)}/${enc(name)}`);
+    if (res.status !== 200) throw new CliError(errorOf(res.body)?.message ?? `HTTP ${res.status}`);
     return res.body;
   }
 
@@ -39,15 +38,16 @@ export class DevBackend implements Backend {
       if (res.status === 200 && res.body.results) {
         for (const r of res.body.results) out.applied.push({ kind: r.kind, namespace: r.key.namespace, name: r.key.name, action: r.action });
       } else {
-        out.problems.push(...(res.body.problems ?? [res.body.message ?? `HTTP ${res.status}`]));
+        const e = errorOf(res.body);
+        out.problems.push(...(e?.problems ?? [e?.message ?? `HTTP ${res.status}`]));
       }
     }
     return out;
   }
 
   async delete(plural: Plural, namespace: string, name: string): Promise<void> {
-    const res = await adminRequest<{ message?: string }>(this.admin, 'DELETE', `/api/${plural}/${enc(namespace)}/${enc(name)}`);
-    if (res.status !== 200) throw new CliError(res.body.message ?? `HTTP ${res.status} deleting ${SINGULAR[plural]} ${namespace}/${name}`);
+    const res = await adminRequest<unknown>(this.admin, 'DELETE', `/api/${plural}/${enc(namespace)}/${enc(name)}`);
+    if (res.status !== 200) throw new CliError(errorOf(res.body)?.message ?? `HTTP ${res.status} deleting ${SINGULAR[plural]} ${namespace}/${name}`);
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { CliError, devStateFile, type DevState } from './client.js';
 
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/** A NATS server on this machine at NATS's standard port, when kfn dev left no state file. */
+export const LOCAL_NATS_URL = 'nats://127.0.0.1:4222';
 
 /** --nats, then NATS_URL, then the state file `kfn dev` wrote, then the default port. */
 export async function natsUrl(flag: string | undefined): Promise<string> {
@@ -15,7 +16,7 @@ export async function natsUrl(flag: string | undefined): Promise<string> {
   } catch {
     // no kfn dev state: the default
   }
-  return DEFAULT_NATS_URL;
+  return LOCAL_NATS_URL;
 }
 
 /** Runs `use` with a connection (to a server with JetStream) that is closed afterwards, whatever happens. */

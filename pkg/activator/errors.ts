@@ -1,35 +1,10 @@
-// One registry of the activator's error codes: the HTTP status each maps to and the JSON
-// body a caller sees, `{ error: code, message }`. Transport failures towards a replica
+// The activator's own errors: the HTTP status each code maps to and the body a caller sees
+// are kfn's one envelope (pkg/shared/http-error.ts). Transport failures towards a replica
 // become typed 502/503/504 errors that keep the socket error as `cause`.
+import { envelope, ERROR_STATUS, type ErrorCode } from '../shared/http-error.js';
 import type { ResponseSink } from './sink.js';
 
-export const ERROR_STATUS = {
-  bad_request: 400,
-  function_not_found: 404,
-  request_timeout: 408,
-  body_too_large: 413,
-  headers_too_large: 431,
-  unsupported_transfer_encoding: 501,
-  /** The function's wait queue is full (by count or by buffered bytes). */
-  queue_full: 503,
-  /** The platform reported that replicas keep failing to start. */
-  activation_failed: 503,
-  function_removed: 503,
-  shutting_down: 503,
-  /** The replica refused the connection (draining, exited). */
-  replica_unavailable: 503,
-  /** The replica reset the connection before it answered. */
-  replica_reset: 502,
-  bad_gateway: 502,
-  /** Waited the function's timeout with no ready replica. */
-  activation_timeout: 504,
-  /** Waited the function's timeout with ready replicas, all at containerConcurrency. */
-  queue_timeout: 504,
-  /** The replica went silent for the rest of the function's timeout. */
-  upstream_timeout: 504,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export { ERROR_STATUS, type ErrorCode };
 
 export class ActivatorError extends Error {
   readonly status: number;
@@ -47,9 +22,9 @@ export class ActivatorError extends Error {
   }
 }
 
-/** The `{ error, message }` body of an error response. */
+/** The body of an error response: `{ error: { code, message } }`. */
 export function errorBody(err: ActivatorError): string {
-  return JSON.stringify({ error: err.code, message: err.message });
+  return JSON.stringify(envelope(err.code, err.message));
 }
 
 /**

@@ -2,10 +2,9 @@
 // hold connections to the activator) and there is no overall request timeout: each
 // function's timeoutSeconds bounds its requests, and a whole-request limit here would cut
 // slow uploads and long responses that the function allows.
-import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { sleep } from '../shared/abort.js';
-import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { onClientError } from '../shared/http-error.js';
 
 export interface ListenOptions {
   port: number;
@@ -65,24 +64,4 @@ export async function listenActivator(
     else signal.addEventListener('abort', () => void close(), { once: true });
   }
   return { port, close };
-}
-
-const PARSE_ERROR_CODE: Record<string, ErrorCode> = {
-  HPE_HEADER_OVERFLOW: 'headers_too_large',
-  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
-};
-
-/** Malformed requests (node's parser rejected them: CR/LF in headers, bad framing...) get a JSON 4xx. */
-function onClientError(err: Error & { code?: string }, socket: Socket): void {
-  const busy = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
-  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
-    socket.destroy();
-    return;
-  }
-  const code = PARSE_ERROR_CODE[err.code ?? ''] ?? 'bad_request';
-  const status = ERROR_STATUS[code];
-  const body = JSON.stringify({ error: code, message: `malformed request (${err.code ?? err.message})` });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }

@@ -13,7 +13,7 @@ import { configProblems, scalingParams, type AutoscalerConfig, type ScalingParam
 import { decide, decideInto, initialScalerState, modeOf, type DecideInput, type ScaleMode, type ScalerStateBuffer } from './decide.js';
 import { registerAutoscalerMetrics, type AutoscalerMetrics, type FunctionScaleSample } from './metrics.js';
 import type { ConcurrencyStat, StatSink } from './stats.js';
-import { ConcurrencyWindow, type WindowAverages } from './window.js';
+import { ConcurrencyBuckets, type WindowAverages } from './window.js';
 
 /** Where the scale goes: the platform's setScale. Idempotent. */
 export interface ScaleWriter {
@@ -60,7 +60,7 @@ interface FunctionScaler {
   readonly id: string;
   readonly log: Logger;
   params: ScalingParams;
-  window: ConcurrencyWindow;
+  window: ConcurrencyBuckets;
   state: ScalerStateBuffer;
   desired: number;
   mode: ScaleMode;
@@ -150,7 +150,7 @@ export class Autoscaler implements StatSink {
       id,
       log: this.log.child({ fn: id }),
       params,
-      window: new ConcurrencyWindow(params.stableWindowMs, this.cfg.bucketMs),
+      window: new ConcurrencyBuckets(params.stableWindowMs, this.cfg.bucketMs),
       state,
       // What exists is the scale before the first decision: a restarted autoscaler must
       // not snap a serving function to zero before its grace period.

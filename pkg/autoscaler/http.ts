@@ -1,15 +1,19 @@
 // Stats over HTTP, for cluster mode: the autoscaler's intake server and the client the
 // activators use. Local mode skips both and calls the StatSink in-process.
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { FunctionKey } from '../apis/meta.js';
 import { sleep } from '../shared/abort.js';
 import { backoffDelay, type BackoffPolicy } from '../shared/backoff.js';
+import { createHttpApp } from '../shared/http-app.js';
+import { envelope } from '../shared/http-error.js';
 import { newLogger, type Logger } from '../shared/log.js';
 import type { ConcurrencyStat, StatSink } from './stats.js';
 
 export interface StatServerOptions {
   /** Largest batch accepted. One activator with 10,000 busy functions posts ~1.5 MB a second. */
   bodyLimit?: number;
+  /** Where handler failures are logged. */
+  log?: Logger;
 }
 
 /**
@@ -18,12 +22,16 @@ export interface StatServerOptions {
  * records nothing.
  */
 export function buildStatServer(sink: StatSink, opts: StatServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024 });
+  const app = createHttpApp({
+    bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
+    ...(opts.log ? { log: opts.log } : {}),
+    routesHint: 'this server has POST /stats and POST /poke/<namespace>/<name>',
+  });
 
   app.post('/stats', async (req, reply) => {
     const problems = statsProblems(req.body);
     if (problems.length > 0) {
-      return reply.code(400).send({ error: 'InvalidStats', message: problems.join('; ') });
+      return reply.code(400).send(envelope('invalid_stats', problems.join('; '), problems));
     }
     const stats = req.body as ConcurrencyStat[];
     for (const stat of stats) sink.record(stat);
@@ -33,7 +41,7 @@ export function buildStatServer(sink: StatSink, opts: StatServerOptions = {}): F
   app.post<{ Params: { namespace: string; name: string } }>('/poke/:namespace/:name', async (req, reply) => {
     const { namespace, name } = req.params;
     if (namespace === '' || name === '') {
-      return reply.code(400).send({ error: 'InvalidKey', message: 'want /poke/<namespace>/<name>' });
+      return reply.code(400).send(envelope('bad_request', 'want /poke/<namespace>/<name>'));
     }
     sink.poke({ namespace, name });
     return reply.code(202).send({ poked: `${namespace}/${name}` });

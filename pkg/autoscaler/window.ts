@@ -50,7 +50,12 @@ const MAX_SOURCES = 16;
 /** Averages this close to 0 are float residue of adding and removing buckets, not load. */
 const NOISE = 1e-9;
 
-export class ConcurrencyWindow {
+/**
+ * The ring of buckets (Knative's TimedFloat64Buckets). Not the activator's
+ * ConcurrencyWindow, which measures one function's in-flight requests over a sample
+ * period and reports the samples that land here.
+ */
+export class ConcurrencyBuckets {
   readonly bucketMs: number;
   /** Buckets held: ceil(windowMs / bucketMs). */
   readonly capacity: number;
@@ -177,8 +182,8 @@ export class ConcurrencyWindow {
   }
 
   /** A window of another width holding the same bucket totals (which source gave what is dropped). */
-  resized(windowMs: number): ConcurrencyWindow {
-    const next = new ConcurrencyWindow(windowMs, this.bucketMs);
+  resized(windowMs: number): ConcurrencyBuckets {
+    const next = new ConcurrencyBuckets(windowMs, this.bucketMs);
     if (next.capacity === this.capacity) return this;
     const buckets: number[] = [];
     for (let slot = 0; slot < this.capacity; slot++) if (this.slots[2 * slot] !== -Infinity) buckets.push(slot);

@@ -1,7 +1,10 @@
 // The admin API of `kfn dev`: what `kfn apply / get / delete` talk to, plus /healthz and
 // /metrics. Built apart from listen() so tests can drive it with inject().
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { createHttpApp } from '../shared/http-app.js';
+import { envelope, type ErrorEnvelope } from '../shared/http-error.js';
+import type { Logger } from '../shared/log.js';
 import { applyManifests, ManifestError, readManifests, type Stores } from './apply.js';
 import type { ResourceStore, Resource } from './store.js';
 
@@ -13,6 +16,8 @@ export interface AdminDeps {
   health?: () => HealthProblem[];
   /** Largest manifest body accepted. */
   bodyLimit?: number;
+  /** Where handler failures are logged. */
+  log?: Logger;
 }
 
 export interface HealthProblem {
@@ -28,14 +33,19 @@ interface ApplyBody {
 }
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024 });
+  const app = createHttpApp({
+    bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024,
+    ...(deps.log ? { log: deps.log } : {}),
+    routesHint: 'the admin API has /healthz, /metrics, /api/info, /api/functions, /api/triggers and POST /api/apply',
+  });
   const { stores } = deps;
 
-  // Text "ok" when healthy, as before; JSON naming each problem otherwise.
+  // Text "ok" when healthy, as before; the envelope naming each problem otherwise.
   app.get('/healthz', async (_req, reply) => {
     const problems = deps.health?.() ?? [];
     if (problems.length === 0) return reply.type('text/plain').send('ok');
-    return reply.code(503).send({ error: 'Unhealthy', problems });
+    const described = problems.map((p) => `${p.component}: ${p.reason}: ${p.message}`);
+    return reply.code(503).send(envelope('unhealthy', described.join('; '), described));
   });
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   app.get('/api/info', () => deps.info());
@@ -59,12 +69,12 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       try {
         const m = readManifests(manifest, { dir, source: source ?? '<stdin>' });
         if (m.functions.length + m.triggers.length === 0) {
-          return reply.code(422).send({ error: 'InvalidManifest', problems: ['no kfn resources in the manifest'] });
+          return reply.code(422).send(envelope('invalid_manifest', 'no kfn resources in the manifest', ['no kfn resources in the manifest']));
         }
         return { results: applyManifests(stores, m) };
       } catch (err) {
         if (err instanceof ManifestError) {
-          return reply.code(422).send({ error: 'InvalidManifest', problems: err.problems });
+          return reply.code(422).send(envelope('invalid_manifest', err.message, err.problems));
         }
         throw err;
       }
@@ -76,10 +86,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
 /** GET list, GET one and DELETE one under /api/<plural>. */
 function resourceRoutes<T extends Resource>(app: FastifyInstance, plural: string, kind: string, store: ResourceStore<T>): void {
-  const notFound = (p: { namespace: string; name: string }): { error: string; message: string } => ({
-    error: 'NotFound',
-    message: `${kind} ${p.namespace}/${p.name} not found`,
-  });
+  const notFound = (p: { namespace: string; name: string }): ErrorEnvelope => envelope('not_found', `${kind} ${p.namespace}/${p.name} not found`);
   app.get(`/api/${plural}`, () => ({ items: store.list() }));
   app.get<{ Params: { namespace: string; name: string } }>(`/api/${plural}/:namespace/:name`, async (req, reply) => {
     const obj = store.get(req.params);

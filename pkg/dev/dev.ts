@@ -16,6 +16,7 @@ import { systemClock } from '../shared/clock.js';
 import { Dispatcher } from '../events/dispatcher/dispatcher.js';
 import { activatorDeliverer } from './deliver-local.js';
 import { buildIngress, DEFAULT_MAX_EVENT_BYTES, kfnStreams } from '../events/ingress/ingress.js';
+import { DEFAULT_STREAM, DUPLICATE_WINDOW_MS } from '../events/jetstream/stream.js';
 import { buildAdminApp } from './admin.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
@@ -25,10 +26,6 @@ import { NatsServerMissingError, startEmbeddedNats, type EmbeddedNats } from './
 import { FunctionStore, TriggerStore } from './store.js';
 import { DevTriggerController, type EventBus } from './triggers.js';
 
-/** The stream that holds every trigger's subjects unless a trigger names its own. */
-export const DEV_STREAM = 'KFN';
-/** How long JetStream remembers an event id to drop a second publish of it. */
-const DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** How often trigger status picks up the dispatcher's counters. */
 const COUNTS_REFRESH_MS = 1000;
 
@@ -114,7 +111,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
     functions: store,
     triggers,
     bus: events.bus,
-    streamName: DEV_STREAM,
+    streamName: DEFAULT_STREAM,
     duplicateWindowMs: DUPLICATE_WINDOW_MS,
     ...(events.health ? { nats: events.health } : {}),
     log: log.child({ component: 'triggers' }),
@@ -123,6 +120,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const counts = setInterval(() => triggerController.refreshCounts(), COUNTS_REFRESH_MS);
 
   const admin = buildAdminApp({
+    log: log.child({ component: 'admin' }),
     stores: { functions: store, triggers },
     metrics,
     info: () => ({
@@ -232,7 +230,7 @@ async function startEvents(opts: DevOptions, activator: Activator): Promise<Even
     log: opts.log.child({ component: 'dispatcher' }),
     // In-process, through the same activator requests use.
     deliver: activatorDeliverer(activator),
-    streamName: DEV_STREAM,
+    streamName: DEFAULT_STREAM,
     registry: opts.metrics,
     ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),
   });
@@ -240,7 +238,7 @@ async function startEvents(opts: DevOptions, activator: Activator): Promise<Even
     nc,
     log: opts.log.child({ component: 'ingress' }),
     maxBodyBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
-    streams: kfnStreams(DEV_STREAM, dispatcher),
+    streams: kfnStreams(DEFAULT_STREAM, dispatcher),
   });
   try {
     await ingress.listen({ port: opts.eventsPort, host: opts.host });

@@ -2,9 +2,11 @@
 // the /metrics + /healthz server, SIGTERM/SIGINT → abort, and an orderly shutdown.
 // An entry's main() only lists what to construct and hands it to `runComponent`.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { parseFlags, usageText, type FlagTable } from './flags.js';
+import { createHttpApp } from './http-app.js';
+import { envelope } from './http-error.js';
 import { newLogger, type Logger } from './log.js';
 import { newRegistry } from './metrics.js';
 
@@ -42,9 +44,7 @@ export async function runComponent(opts: ComponentOptions): Promise<void> {
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
 
-  const ops = Fastify({ logger: false });
-  ops.get('/healthz', async (_req, reply) => reply.code(ready ? 200 : 503).send(ready ? 'ok' : 'starting'));
-  ops.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  const ops = buildOpsServer({ name: opts.name, log, metrics, ready: () => ready });
   if (opts.metricsPort !== undefined) {
     const addr = await ops.listen({ port: opts.metricsPort, host: opts.host ?? '0.0.0.0' });
     log.info({ addr }, 'metrics and health listening');
@@ -61,6 +61,23 @@ export async function runComponent(opts: ComponentOptions): Promise<void> {
     await ops.close();
     log.info('stopped');
   }
+}
+
+export interface OpsDeps {
+  name: string;
+  log: Logger;
+  metrics: Registry;
+  ready: () => boolean;
+}
+
+/** Every component's /healthz (text "ok", or 503 with the envelope until ready) and /metrics. */
+export function buildOpsServer(deps: OpsDeps): FastifyInstance {
+  const ops = createHttpApp({ log: deps.log, routesHint: 'this server has GET /healthz and GET /metrics' });
+  ops.get('/healthz', async (_req, reply) =>
+    deps.ready() ? reply.type('text/plain').send('ok') : reply.code(503).send(envelope('not_ready', `${deps.name} is starting`)),
+  );
+  ops.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  return ops;
 }
 
 export interface CommandLine<T> {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { waitFor } from '../util/wait.js';
-import { hello, hostOf, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
+import { codeOf, hello, hostOf, messageOf, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
 
 describe('cold start', () => {
   let h: Harness;
@@ -40,8 +40,8 @@ describe('cold start', () => {
     const over = await send(h.port, { path: '/default/hello/' });
     assert.equal(over.status, 503);
     assert.equal(over.headers['retry-after'], '2');
-    assert.equal(over.json().error, 'queue_full');
-    assert.match(String(over.json().message), /function default\/hello/);
+    assert.equal(codeOf(over), 'queue_full');
+    assert.match(messageOf(over), /function default\/hello/);
     const replica = await startReplica('r1');
     replicas.push(replica);
     h.act.updateEndpoints({ key: hello, endpoints: [replica.endpoint()] });
@@ -52,7 +52,7 @@ describe('cold start', () => {
     h.act.upsertFunction(hello, { timeoutSeconds: 0.2 });
     const r = await send(h.port, { path: '/default/hello/' });
     assert.equal(r.status, 504);
-    assert.deepEqual(r.json(), { error: 'activation_timeout', message: 'function default/hello did not become ready within 0.2s' });
+    assert.deepEqual(r.json(), { error: { code: 'activation_timeout', message: 'function default/hello did not become ready within 0.2s' } });
   });
 
   it('fails waiting and new requests fast with 503 naming the reason while activation fails', async () => {
@@ -64,13 +64,13 @@ describe('cold start', () => {
     const replies = await Promise.all(waiting);
     for (const r of replies) {
       assert.equal(r.status, 503);
-      assert.equal(r.json().error, 'activation_failed');
-      assert.match(String(r.json().message), /default\/hello.*ExitedAtStart: exit code 1: Cannot find module index\.js/);
+      assert.equal(codeOf(r), 'activation_failed');
+      assert.match(messageOf(r), /default\/hello.*ExitedAtStart: exit code 1: Cannot find module index\.js/);
     }
     assert.ok(Date.now() - started < 5000, 'failed fast, not at the 300 s timeout');
     const fresh = await send(h.port, { path: '/default/hello/' });
     assert.equal(fresh.status, 503);
-    assert.equal(fresh.json().error, 'activation_failed');
+    assert.equal(codeOf(fresh), 'activation_failed');
 
     const replica = await startReplica('r1');
     replicas.push(replica);
@@ -101,6 +101,6 @@ describe('cold start', () => {
     h.act.removeFunction(hello);
     const r = await waiting;
     assert.equal(r.status, 503);
-    assert.deepEqual(r.json(), { error: 'function_removed', message: 'function default/hello was removed' });
+    assert.deepEqual(r.json(), { error: { code: 'function_removed', message: 'function default/hello was removed' } });
   });
 });

@@ -32,6 +32,6 @@ describe('transportError', () => {
 describe('error registry', () => {
   it('maps every code to a 4xx or 5xx and renders { error, message }', () => {
     for (const [code, status] of Object.entries(ERROR_STATUS)) assert.ok(status >= 400 && status < 600, code);
-    assert.equal(errorBody(new ActivatorError('queue_full', 'full')), '{"error":"queue_full","message":"full"}');
+    assert.equal(errorBody(new ActivatorError('queue_full', 'full')), '{"error":{"code":"queue_full","message":"full"}}');
   });
 });

@@ -135,7 +135,7 @@ describe('headers through the activator', () => {
   it('rejects two Host headers with 400 before routing', async () => {
     const out = await raw(h.port, 'GET /default/hello/ HTTP/1.1\r\nHost: hello.default.kfn.local\r\nHost: evil.default.kfn.local\r\nConnection: close\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 400 /);
-    assert.match(out, /"error":"bad_request".*more than one Host/);
+    assert.match(out, /"error":\{"code":"bad_request".*more than one Host/);
   });
 
   it('rejects a coded Transfer-Encoding with 501', async () => {
@@ -159,7 +159,7 @@ describe('headers through the activator', () => {
       const before = replica.seen.length;
       const out = await raw(h.port, request);
       assert.match(out, /^HTTP\/1\.1 400 /);
-      assert.match(out, /"error":"bad_request"/);
+      assert.match(out, /"error":\{"code":"bad_request"/);
       assert.equal(replica.seen.length, before, 'nothing reached the replica');
     });
   }

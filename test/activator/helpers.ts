@@ -8,6 +8,7 @@ import type { ConcurrencyStat, StatSink } from '../../pkg/autoscaler/stats.js';
 import type { ReadyEndpoint } from '../../pkg/platform/types.js';
 import { createActivator, listenActivator, type Activator, type ActivatorOptions } from '../../pkg/activator/activator.js';
 import type { Clock } from '../../pkg/shared/clock.js';
+import { errorOf } from '../../pkg/shared/http-error.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 
 export const hello: FunctionKey = { namespace: 'default', name: 'hello' };
@@ -182,6 +183,16 @@ export function send(port: number, opts: SendOptions = {}): Promise<Reply> {
       req.end(body);
     }
   });
+}
+
+/** The code of kfn's error envelope in a reply (`{ error: { code, message } }`), or undefined. */
+export function codeOf(reply: Reply): string | undefined {
+  return errorOf(reply.json())?.code;
+}
+
+/** The message of kfn's error envelope in a reply, or '' when it is not one. */
+export function messageOf(reply: Reply): string {
+  return errorOf(reply.json())?.message ?? '';
 }
 
 /** Host header of a function. */

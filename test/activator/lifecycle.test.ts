@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { createActivator, listenActivator } from '../../pkg/activator/activator.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { waitFor } from '../util/wait.js';
-import { hello, RecordingSink, send, startReplica } from './helpers.js';
+import { codeOf, hello, messageOf, RecordingSink, send, startReplica } from './helpers.js';
 
 describe('shutdown', () => {
   it('lets in-flight requests finish, fails waiting ones with 503 after the drain timeout, then refuses connections', async () => {
@@ -23,11 +23,11 @@ describe('shutdown', () => {
     const actClosed = act.close();
     const refused = await send(listening.port, { path: '/default/hello/' });
     assert.equal(refused.status, 503);
-    assert.equal(refused.json().error, 'shutting_down');
+    assert.equal(codeOf(refused), 'shutting_down');
 
     const w = await waiting;
     assert.equal(w.status, 503);
-    assert.match(String(w.json().message), /shutting down.*default\/cold/);
+    assert.match(messageOf(w), /shutting down.*default\/cold/);
     replica.openGate();
     assert.equal((await held).status, 200, 'the in-flight request finished');
     assert.equal(replica.seen.length, 1, 'and was not cut and sent again');

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { waitFor } from '../util/wait.js';
-import { deadPort, hello, raw, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
+import { codeOf, deadPort, hello, messageOf, raw, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
 
 describe('proxying to ready replicas', () => {
   let h: Harness;
@@ -82,7 +82,7 @@ describe('proxying to ready replicas', () => {
     const out = await raw(h.port, `POST /default/hello/ HTTP/1.1\r\nHost: a\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`, false);
     assert.match(out, /^HTTP\/1\.1 413 /);
     assert.match(out, /\r\nconnection: close\r\n/i);
-    assert.match(out, /"error":"body_too_large","message":"function default\/hello: request body of 2097152 bytes is larger than the limit of 1048576 bytes"/);
+    assert.match(out, /"error":\{"code":"body_too_large","message":"function default\/hello: request body of 2097152 bytes is larger than the limit of 1048576 bytes"/);
     assert.equal(r1.seen.length, 0);
   });
 
@@ -93,7 +93,7 @@ describe('proxying to ready replicas', () => {
     // 18 × 64 KiB > 1 MiB, and the body never ends: the activator must cut it off itself.
     const out = await raw(h.port, ['POST /default/hello/?hold HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', ...Array.from({ length: 18 }, () => chunk)], false);
     assert.match(out, /^HTTP\/1\.1 413 /);
-    assert.match(out, /"error":"body_too_large","message":"function default\/hello: request body is larger than the limit of 1048576 bytes"/);
+    assert.match(out, /"error":\{"code":"body_too_large","message":"function default\/hello: request body is larger than the limit of 1048576 bytes"/);
     assert.match(await h.registry.metrics(), /code="413"\} 1/);
   });
 
@@ -139,8 +139,8 @@ describe('proxying to ready replicas', () => {
     h.act.updateEndpoints({ key: hello, endpoints: [{ id: 'dead', host: '127.0.0.1', port }] });
     const r = await send(h.port, { path: '/default/hello/' });
     assert.equal(r.status, 503);
-    assert.equal(r.json().error, 'replica_unavailable');
-    assert.match(String(r.json().message), new RegExp(`default/hello: replica 127\\.0\\.0\\.1:${port} is not accepting connections \\(ECONNREFUSED\\)`));
+    assert.equal(codeOf(r), 'replica_unavailable');
+    assert.match(messageOf(r), new RegExp(`default/hello: replica 127\\.0\\.0\\.1:${port} is not accepting connections \\(ECONNREFUSED\\)`));
   });
 
   it('does not retry a streamed body, answering 503 instead', async () => {
@@ -170,8 +170,8 @@ describe('proxying to ready replicas', () => {
     h.act.updateEndpoints({ key: hello, endpoints: [r1.endpoint()] });
     const r = await send(h.port, { path: '/default/hello/?hold' });
     assert.equal(r.status, 504);
-    assert.equal(r.json().error, 'upstream_timeout');
-    assert.match(String(r.json().message), /default\/hello/);
+    assert.equal(codeOf(r), 'upstream_timeout');
+    assert.match(messageOf(r), /default\/hello/);
   });
 
   it('passes a chunked DELETE body and an unusual path through untouched', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RouteTable } from '../../pkg/activator/routes.js';
-import { hello, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
+import { hello, messageOf, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
 
 function table(domain?: string): RouteTable {
   const t = new RouteTable(domain);
@@ -104,10 +104,10 @@ describe('routing over HTTP', () => {
   it('answers 404 naming an unknown function', async () => {
     const byHost = await send(h.port, { path: '/', headers: { host: 'ghost.default.kfn.local' } });
     assert.equal(byHost.status, 404);
-    assert.deepEqual(byHost.json(), { error: 'function_not_found', message: 'function default/ghost not found' });
+    assert.deepEqual(byHost.json(), { error: { code: 'function_not_found', message: 'function default/ghost not found' } });
     const byPath = await send(h.port, { path: '/team/ghost/' });
     assert.equal(byPath.status, 404);
-    assert.match(String(byPath.json().message), /team\/ghost/);
+    assert.match(messageOf(byPath), /team\/ghost/);
     // Counted without the requested name as a label: clients could invent any number of them.
     assert.match(await h.registry.metrics(), /kfn_activator_requests_total\{namespace="",name="",code="404"\} 2/);
   });

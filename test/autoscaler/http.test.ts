@@ -164,10 +164,11 @@ describe('stat server and HttpStatSink', () => {
       body: JSON.stringify([stat('ok', 1), { ...stat('bad', 1), averageConcurrency: -2 }, { key: { namespace: 'default' } }]),
     });
     assert.equal(res.status, 400);
-    const body = (await res.json()) as { error: string; message: string };
-    assert.equal(body.error, 'InvalidStats');
-    assert.match(body.message, /\[1\]\.averageConcurrency: must be a number ≥ 0/);
-    assert.match(body.message, /\[2\]\.key\.name: must be a non-empty string/);
+    const { error } = (await res.json()) as { error: { code: string; message: string; problems: string[] } };
+    assert.equal(error.code, 'invalid_stats');
+    assert.match(error.message, /\[1\]\.averageConcurrency: must be a number ≥ 0/);
+    assert.match(error.message, /\[2\]\.key\.name: must be a non-empty string/);
+    assert.equal(error.problems.length, 2);
     assert.equal(sink.stats.length, before);
   });
 
@@ -178,7 +179,7 @@ describe('stat server and HttpStatSink', () => {
       body: JSON.stringify({ key: 'x' }),
     });
     assert.equal(res.status, 400);
-    assert.match(((await res.json()) as { message: string }).message, /JSON array/);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /JSON array/);
   });
 
   test('POST /poke/:namespace/:name pokes that function', async () => {

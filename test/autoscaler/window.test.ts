@@ -1,37 +1,37 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConcurrencyWindow } from '../../pkg/autoscaler/window.js';
+import { ConcurrencyBuckets } from '../../pkg/autoscaler/window.js';
 
 const S = 1000;
 
 /** A 60 s window in 1 s buckets, panic window 6 s. */
-function averagesAt(w: ConcurrencyWindow, now: number): { stable: number; panic: number; hasData: boolean } {
+function averagesAt(w: ConcurrencyBuckets, now: number): { stable: number; panic: number; hasData: boolean } {
   return w.averages(now, 60 * S, 6 * S);
 }
 
-describe('ConcurrencyWindow', () => {
+describe('ConcurrencyBuckets', () => {
   test('one sample: both averages are that sample', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(10_500, 'a', 3);
     assert.deepEqual(averagesAt(w, 10_900), { stable: 3, panic: 3, hasData: true });
   });
 
   test('two activators in one bucket are summed: 3 + 4 = 7', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(10_100, 'a', 3);
     w.record(10_200, 'b', 4);
     assert.equal(averagesAt(w, 10_500).stable, 7);
   });
 
   test('one activator twice in one bucket (jitter) is averaged, not summed: 3 and 5 → 4', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(10_001, 'a', 3);
     w.record(10_999, 'a', 5);
     assert.equal(averagesAt(w, 10_999).stable, 4);
   });
 
   test('per-source averaging also holds for second and third sources: a 2, b 4 and 6, c 1 → 2 + 5 + 1 = 8', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(10_000, 'a', 2);
     w.record(10_100, 'b', 4);
     w.record(10_200, 'b', 6);
@@ -40,7 +40,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('averages over buckets with data: 10 at 1 s, nothing at 2 s, 20 at 3 s → 15 (a missing sample is not a 0)', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(1 * S, 'a', 10);
     w.record(3 * S, 'a', 20);
     assert.equal(averagesAt(w, 3 * S).stable, 15);
@@ -49,7 +49,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('panic window reads only its last buckets: 54 s at 10 then 6 s at 40 → stable 13, panic 40', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     for (let t = 0; t < 60; t++) w.record(t * S + 500, 'a', t < 54 ? 10 : 40);
     const avg = averagesAt(w, 59 * S + 900);
     assert.equal(avg.stable, 13);
@@ -57,7 +57,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('zeros reported for an idle function do count: 6 s at 12 then 54 s at 0 → stable 1.2, panic 0', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     for (let t = 0; t < 60; t++) w.record(t * S, 'a', t < 6 ? 12 : 0);
     const avg = averagesAt(w, 59 * S);
     assert.ok(Math.abs(avg.stable - 1.2) < 1e-9, `stable ${avg.stable}`);
@@ -66,7 +66,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('data leaves the window after it: a sample at 0 s is read until 60.999 s and gone at 61 s', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(0, 'a', 5);
     assert.equal(averagesAt(w, 59_999).stable, 5);
     assert.equal(averagesAt(w, 59_999).panic, 0);
@@ -76,7 +76,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('while the current bucket has no sample yet, the window ends at the one before', () => {
-    const w = new ConcurrencyWindow(6 * S);
+    const w = new ConcurrencyBuckets(6 * S);
     for (let t = 0; t < 10; t++) w.record(t * S + 900, 'a', t);
     // At 10.2 s bucket 10 is still empty: a 1-bucket panic window reads bucket 9, not nothing.
     assert.deepEqual(w.averages(10_200, 6 * S, 1 * S), { stable: 6.5, panic: 9, hasData: true });
@@ -86,14 +86,14 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('the ring reuses a slot: 5 at 0 s then 7 at 60 s → only 7', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(0, 'a', 5);
     w.record(60 * S, 'a', 7);
     assert.equal(averagesAt(w, 60 * S).stable, 7);
   });
 
   test('a late sample inside the window counts; one older than the ring is dropped', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(100 * S, 'a', 10);
     w.record(98 * S, 'b', 20); // two seconds late: its bucket is still in the ring
     w.record(40 * S, 'c', 1000); // its slot holds 100 s now
@@ -101,7 +101,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('a sample stamped after now is not read until its bucket comes', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(10 * S, 'a', 4);
     w.record(11 * S, 'a', 8);
     assert.equal(averagesAt(w, 10 * S).stable, 4);
@@ -109,7 +109,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('bucket width is configurable: a 2 s window in 100 ms buckets has a 200 ms panic window', () => {
-    const w = new ConcurrencyWindow(2 * S, 100);
+    const w = new ConcurrencyBuckets(2 * S, 100);
     assert.equal(w.capacity, 20);
     w.record(1000, 'a', 2);
     w.record(1850, 'a', 10);
@@ -120,7 +120,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('memory is fixed by window / bucket: an hour of samples still holds 60 buckets', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     for (let t = 0; t < 3600; t++) w.record(t * S, t % 2 === 0 ? 'a' : 'b', t);
     assert.equal(w.capacity, 60);
     // Bucket 3600 is empty, so the window is 3540..3599, all with data.
@@ -128,7 +128,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('ignores negative, NaN and infinite samples', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     w.record(0, 'a', -1);
     w.record(0, 'a', Number.NaN);
     w.record(Number.NaN, 'a', 3);
@@ -137,7 +137,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('resized keeps the buckets a narrower or wider window can hold', () => {
-    const w = new ConcurrencyWindow(60 * S);
+    const w = new ConcurrencyBuckets(60 * S);
     for (let t = 0; t < 60; t++) w.record(t * S, 'a', t);
     const narrow = w.resized(10 * S);
     assert.equal(narrow.capacity, 10);
@@ -158,7 +158,7 @@ describe('ConcurrencyWindow', () => {
       return seed / 2_147_483_648;
     };
     const windowMs = 10 * S;
-    const w = new ConcurrencyWindow(windowMs);
+    const w = new ConcurrencyBuckets(windowMs);
     const samples = new Map<number, Map<string, number[]>>();
     const clocks = [0, 0, 0];
     for (let i = 0; i < 5000; i++) {
@@ -201,7 +201,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('averages into a given object: the same numbers as a fresh read, from every kind of read', () => {
-    const w = new ConcurrencyWindow(10 * S);
+    const w = new ConcurrencyBuckets(10 * S);
     const out = { stable: -1, panic: -1, hasData: true };
     // No data yet.
     assert.equal(w.averages(0, 10 * S, 2 * S, out), out);
@@ -220,7 +220,7 @@ describe('ConcurrencyWindow', () => {
   });
 
   test('rejects a window or bucket that is not positive', () => {
-    assert.throws(() => new ConcurrencyWindow(0), /must be positive/);
-    assert.throws(() => new ConcurrencyWindow(1000, 0), /must be positive/);
+    assert.throws(() => new ConcurrencyBuckets(0), /must be positive/);
+    assert.throws(() => new ConcurrencyBuckets(1000, 0), /must be positive/);
   });
 });

@@ -251,6 +251,20 @@ describe('kfn against a cluster through the kubeconfig', () => {
       assert.equal(res.stderr, 'kfn: HTTP 500\n');
     });
 
+    it('the activator\'s own refusal (kfn\'s error envelope) is one line on stderr, not the body', async () => {
+      const body = JSON.stringify({ error: { code: 'function_not_found', message: 'function shop/hello not found' } });
+      rec.handle((_req, res) => void res.writeHead(404, { 'content-type': 'application/json' }).end(body));
+      const res = await run(['invoke', 'hello', '--context', 'rec']);
+      assert.equal(res.code, 1);
+      assert.equal(res.stdout, '');
+      assert.equal(res.stderr, 'kfn: HTTP 404 from kfn: function shop/hello not found (function_not_found)\n');
+      // A function's own JSON error with a string `error` is the function's answer: printed as it came.
+      rec.handle((_req, res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not Found","message":"no such order"}'));
+      const own = await run(['invoke', 'hello', '--context', 'rec']);
+      assert.equal(own.stdout, '{"error":"Not Found","message":"no such order"}');
+      assert.equal(own.stderr, 'kfn: HTTP 404\n');
+    });
+
     it('the API server\'s own refusal is one line with its message', async () => {
       rec.handle((_req, res) => sendJson(res, 503, status(503, 'ServiceUnavailable', 'no endpoints available for service "kfn-activator:http"')));
       const res = await run(['invoke', 'hello', '--context', 'rec']);

@@ -44,7 +44,7 @@ describe('kfn dlq', () => {
     admin = createServer((req, res) => {
       const found = known.get(req.url ?? '');
       res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(found ?? { error: 'NotFound', message: 'trigger not found' }));
+      res.end(JSON.stringify(found ?? { error: { code: 'not_found', message: 'trigger not found' } }));
     });
     await new Promise<void>((resolve) => admin.listen(0, '127.0.0.1', resolve));
     adminUrl = `http://127.0.0.1:${(admin.address() as AddressInfo).port}`;

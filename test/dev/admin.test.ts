@@ -16,11 +16,14 @@ test('admin API: apply, get, list, delete; a bad manifest is 422 with the field 
 
     const bad = await app.inject({ method: 'POST', url: '/api/apply', payload: { manifest: manifest.replace('image: x', 'image: x, port: -1'), dir: '/tmp' } });
     assert.equal(bad.statusCode, 422);
-    assert.match(bad.json<{ problems: string[] }>().problems.join('\n'), /spec\.port/);
+    assert.equal(bad.json<{ error: { code: string } }>().error.code, 'invalid_manifest');
+    assert.match(bad.json<{ error: { problems: string[] } }>().error.problems.join('\n'), /spec\.port/);
     assert.equal(store.get({ namespace: 'default', name: 'a' })?.spec.port, 8080);
 
     const missingBody = await app.inject({ method: 'POST', url: '/api/apply', payload: { dir: '/tmp' } });
     assert.equal(missingBody.statusCode, 400);
+    assert.equal(missingBody.json<{ error: { code: string } }>().error.code, 'bad_request');
+    assert.match(missingBody.json<{ error: { message: string } }>().error.message, /manifest/);
 
     assert.equal((await app.inject({ url: '/api/functions/default/a' })).statusCode, 200);
     assert.equal((await app.inject({ url: '/api/functions' })).json<{ items: unknown[] }>().items.length, 1);
@@ -64,7 +67,8 @@ test('admin API: /healthz is "ok" while healthy, 503 naming each problem while n
   try {
     const down = await app.inject({ url: '/healthz' });
     assert.equal(down.statusCode, 503);
-    assert.deepEqual(down.json(), { error: 'Unhealthy', problems });
+    const problem = 'nats: NatsUnavailable: NATS at nats://127.0.0.1:4222 is unreachable';
+    assert.deepEqual(down.json(), { error: { code: 'unhealthy', message: problem, problems: [problem] } });
     problems = [];
     const up = await app.inject({ url: '/healthz' });
     assert.equal(up.statusCode, 200);

@@ -2,12 +2,13 @@
 // NATS clients spell it, and bad values refused with the flag's name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ACTIVATOR_URL, DEFAULT_MAX_EVENT_BYTES, DEFAULT_NATS_URL, dispatcherSettings } from '../../cmd/dispatcher/flags.js';
+import { DEFAULT_ACTIVATOR_URL, DEFAULT_MAX_EVENT_BYTES, dispatcherSettings } from '../../cmd/dispatcher/flags.js';
+import { CLUSTER_NATS_URL } from '../../pkg/events/jetstream/stream.js';
 
 describe('dispatcher settings', () => {
   it('defaults to the Services of config/ and the KFN stream', () => {
     const s = dispatcherSettings([], { POD_NAME: 'kfn-dispatcher-abc' });
-    assert.equal(s.natsUrl, DEFAULT_NATS_URL);
+    assert.equal(s.natsUrl, CLUSTER_NATS_URL);
     assert.equal(s.activatorUrl, DEFAULT_ACTIVATOR_URL);
     assert.equal(s.stream, 'KFN');
     assert.equal(s.port, 8080);

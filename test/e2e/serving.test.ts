@@ -127,7 +127,8 @@ test('an unknown function gets 404 naming it', async () => {
   await withServingDev({}, async (dev) => {
     const res = await get(`${dev.activator}/default/nope/`);
     assert.equal(res.status, 404);
-    assert.match(res.body, /default\/nope/);
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    assert.deepEqual(JSON.parse(res.body), { error: { code: 'function_not_found', message: 'function default/nope not found' } });
   });
 });
 

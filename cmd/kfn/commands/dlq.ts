@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { KfnTrigger } from '../../../pkg/apis/trigger/types.js';
 import { DeadLetterError, listDeadLetters, redriveDeadLetters, type DeadLetterEntry, type DeadLetterQuery } from '../../../pkg/events/dlq/dlq.js';
+import { errorOf } from '../../../pkg/shared/http-error.js';
 import { adminRequest, adminUrl, CliError } from '../client.js';
 import { table } from '../format.js';
 import { natsUrl, withNats } from '../nats.js';
@@ -83,15 +84,15 @@ async function queryFor(
 /** Asks kfn dev for the trigger; its spec names the dead-letter subject. */
 async function deadLetterSubjectOf(admin: string, namespace: string, name: string): Promise<string> {
   const route = `/api/triggers/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
-  let res: { status: number; body: KfnTrigger & { message?: string } };
+  let res: { status: number; body: KfnTrigger };
   try {
-    res = await adminRequest<KfnTrigger & { message?: string }>(admin, 'GET', route);
+    res = await adminRequest<KfnTrigger>(admin, 'GET', route);
   } catch (err) {
     if (err instanceof CliError) throw new CliError(`${err.message} (or pass --subject with the trigger's dead-letter subject)`);
     throw err;
   }
   if (res.status === 404) throw new CliError(`trigger ${namespace}/${name} not found`);
-  if (res.status !== 200) throw new CliError(`looking up trigger ${namespace}/${name}: ${res.body.message ?? `HTTP ${res.status}`}`);
+  if (res.status !== 200) throw new CliError(`looking up trigger ${namespace}/${name}: ${errorOf(res.body)?.message ?? `HTTP ${res.status}`}`);
   const subject = res.body.spec?.delivery?.deadLetterSubject;
   if (!subject) throw new CliError(`trigger ${namespace}/${name} has no deadLetterSubject: its failed events were dropped, not kept`);
   return subject;

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { backendOptions, connect } from '../choose.js';
 import { CliError } from '../client.js';
+import { errorOf } from '../../../pkg/shared/http-error.js';
 
 export async function invokeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -42,6 +43,18 @@ export async function invokeCommand(argv: string[]): Promise<void> {
     for (const [k, v] of res.headers) console.log(`${k}: ${v}`);
     console.log('');
   }
+  // kfn's own refusal (the activator's envelope, not the function's answer) is one line on
+  // stderr; the function's body, whatever its status, goes to stdout as it came.
+  const refusal = res.status >= 400 && !values.include ? errorOf(jsonOrUndefined(res.body)) : undefined;
+  if (refusal) throw new CliError(`HTTP ${res.status} from kfn: ${refusal.message} (${refusal.code})`);
   process.stdout.write(res.body);
   if (res.status < 200 || res.status > 299) throw new CliError(`HTTP ${res.status}`);
+}
+
+function jsonOrUndefined(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -10,13 +10,18 @@ import { backendOptions, connect } from '../choose.js';
 import { CliError } from '../client.js';
 import { functionDetail, functionTable, triggerDetail, triggerTable } from '../format.js';
 
-const KINDS: Record<string, Plural> = {
+/**
+ * The names `kfn get` takes for a kind: exactly the CRD's plural, singular and short names
+ * (config/2x0-crd-*.yaml spec.names), so `kfn get trig` and `kubectl get trig` agree.
+ * test/cli/kinds.test.ts reads the CRDs to keep it so.
+ */
+export const KINDS: Readonly<Record<string, Plural>> = {
   functions: 'functions',
   function: 'functions',
   fn: 'functions',
   triggers: 'triggers',
   trigger: 'triggers',
-  tr: 'triggers',
+  trig: 'triggers',
 };
 
 /** `[KIND] [NAME...]` as kubectl reads it; the kind defaults to functions. */

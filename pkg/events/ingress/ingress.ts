@@ -7,10 +7,12 @@
 // subjects one of kfn's streams holds (routes.ts), never into NATS's own space (`$JS.`,
 // `$KV.`, `$SYS.`, `_INBOX.` …, where a publish is an API call such as "delete the
 // stream"), and takes nothing but that stream's PubAck for "stored".
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { MsgHdrs, NatsConnection } from 'nats';
 import { isLiteralSubject, isReservedSubject } from '../../apis/trigger/subject.js';
 import { describeError } from '../../shared/describe-error.js';
+import { createHttpApp } from '../../shared/http-app.js';
+import { envelope, ERROR_STATUS, HttpError, type ErrorCode, type ErrorEnvelope } from '../../shared/http-error.js';
 import type { Logger } from '../../shared/log.js';
 import { EventFormatError } from '../cloudevents/event.js';
 import { fromHttp } from '../cloudevents/http.js';
@@ -53,12 +55,37 @@ export interface PublishAccepted {
   duplicate: boolean;
 }
 
-interface ErrorBody {
-  error: { code: string; message: string };
-}
+/**
+ * Longest subject in the URL. fastify's default of 100 characters would refuse real
+ * subjects (`orders.eu-west-1.tenant-….created`); NATS itself bounds a subject only by its
+ * control line (4 KiB by default), and the header limit bounds the URL.
+ */
+const MAX_SUBJECT_CHARS = 1024;
 
 export function buildIngress(deps: IngressDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: deps.maxBodyBytes });
+  /** Read at each request: max_payload is the server's and may change with a reconnect. */
+  const maxPayload = (): number => deps.nc.info?.max_payload ?? deps.maxBodyBytes;
+  const tooLarge = (what: string): Refusal =>
+    problem('body_too_large', `${what} is larger than the ${Math.min(deps.maxBodyBytes, maxPayload())}-byte limit (the smaller of the ingress's limit and the NATS server's max_payload, ${maxPayload()} bytes, which counts headers too)`);
+  const app = createHttpApp({
+    bodyLimit: deps.maxBodyBytes,
+    maxParamLength: MAX_SUBJECT_CHARS,
+    log: deps.log,
+    routesHint: 'POST a CloudEvent to /<subject> or /publish/<subject>',
+    mapError: (err, req) => {
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        const { body } = tooLarge('event body');
+        return new HttpError(body.error.code, body.error.message, { cause: err });
+      }
+      // fastify refuses a Content-Type it cannot parse as type/subtype before kfn sees it;
+      // for a CloudEvent that is a malformed event, as fromHttp says of other bad headers.
+      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        const ct = JSON.stringify(req.headers['content-type'] ?? '');
+        return new HttpError('malformed_event', `Content-Type ${ct} is not a media type (type/subtype, RFC 2046): send a valid one, or leave the header out for data without a content type`, { cause: err });
+      }
+      return undefined;
+    },
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   const routes = new SubjectRoutes({
@@ -67,42 +94,20 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
     log: deps.log,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  /** Read at each request: max_payload is the server's and may change with a reconnect. */
-  const maxPayload = (): number => deps.nc.info?.max_payload ?? deps.maxBodyBytes;
-  const tooLarge = (what: string): { status: number; body: ErrorBody } => ({
-    status: 413,
-    body: problem('TooLarge', `${what} is larger than the ${Math.min(deps.maxBodyBytes, maxPayload())}-byte limit (the smaller of the ingress's limit and the NATS server's max_payload, ${maxPayload()} bytes, which counts headers too)`),
-  });
 
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
-    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send(tooLarge('event body').body);
-    }
-    // fastify refuses a Content-Type it cannot parse as type/subtype before kfn sees it.
-    if (err.statusCode === 415 || err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      const ct = JSON.stringify(req.headers['content-type'] ?? '');
-      return reply.code(400).send(problem('MalformedEvent', `Content-Type ${ct} is not a media type (type/subtype, RFC 2046): send a valid one, or leave the header out for data without a content type`));
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(problem('BadRequest', err.message));
-    }
-    deps.log.error({ err }, 'ingress request failed');
-    return reply.code(500).send(problem('Internal', err.message));
-  });
-
-  const publish = async (subject: string, headers: Record<string, string | string[] | undefined>, body: Buffer | undefined): Promise<{ status: number; body: PublishAccepted | ErrorBody }> => {
+  const publish = async (subject: string, headers: Record<string, string | string[] | undefined>, body: Buffer | undefined): Promise<{ status: number; body: PublishAccepted | ErrorEnvelope }> => {
     if (!isLiteralSubject(subject)) {
-      return { status: 400, body: problem('InvalidSubject', `"${subject}" is not a subject to publish to: dot-separated tokens, no wildcards or whitespace`) };
+      return problem('invalid_subject', `"${subject}" is not a subject to publish to: dot-separated tokens, no wildcards or whitespace`);
     }
     if (isReservedSubject(subject)) {
-      return { status: 400, body: problem('ReservedSubject', `"${subject}" is NATS's own subject (its first token starts with '$' or is '_INBOX': NATS's API, system and reply subjects), not an event subject`) };
+      return problem('reserved_subject', `"${subject}" is NATS's own subject (its first token starts with '$' or is '_INBOX': NATS's API, system and reply subjects), not an event subject`);
     }
     if (body !== undefined && body.length > maxPayload()) return tooLarge('event body');
     let event;
     try {
       event = fromHttp(headers, body ?? Buffer.alloc(0));
     } catch (err) {
-      if (err instanceof EventFormatError) return { status: 400, body: problem('MalformedEvent', err.message) };
+      if (err instanceof EventFormatError) return problem('malformed_event', err.message);
       throw err;
     }
     const stream = await routes.streamFor(subject);
@@ -110,7 +115,7 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
       const unreadable = routes.unreadable;
       if (unreadable === undefined) return noStream(subject);
       deps.log.warn({ err: unreadable, subject }, 'cannot tell which stream holds the subject');
-      return { status: 503, body: problem('PublishFailed', `cannot read kfn's streams from JetStream, try again: ${describeError(unreadable)}`) };
+      return problem('publish_failed', `cannot read kfn's streams from JetStream, try again: ${describeError(unreadable)}`);
     }
     const msg = toNatsMessage(event);
     const msgID = msgIdFor(event);
@@ -138,7 +143,7 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
       }
       if (e.code === 'MAX_PAYLOAD_EXCEEDED') return tooLarge('event with its headers');
       deps.log.warn({ err, subject }, 'publishing an event failed');
-      return { status: 503, body: problem('PublishFailed', `JetStream did not acknowledge the event: ${e.message ?? String(err)}`) };
+      return problem('publish_failed', `JetStream did not acknowledge the event: ${e.message ?? String(err)}`);
     }
   };
 
@@ -151,8 +156,8 @@ export function buildIngress(deps: IngressDeps): FastifyInstance {
   return app;
 }
 
-function noStream(subject: string): { status: number; body: ErrorBody } {
-  return { status: 404, body: problem('NoStream', `no JetStream stream of kfn's Triggers holds subject "${subject}": create a Trigger on it first`) };
+function noStream(subject: string): Refusal {
+  return problem('no_stream', `no JetStream stream of kfn's Triggers holds subject "${subject}": create a Trigger on it first`);
 }
 
 /** The size of the message as NATS counts it: "NATS/1.0\r\n", each header line, the blank line, the payload. */
@@ -164,6 +169,11 @@ function messageBytes(headers: MsgHdrs, dataBytes: number, extra: Record<string,
   return n;
 }
 
-function problem(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+interface Refusal {
+  status: number;
+  body: ErrorEnvelope;
+}
+
+function problem(code: ErrorCode, message: string): Refusal {
+  return { status: ERROR_STATUS[code], body: envelope(code, message) };
 }

@@ -20,6 +20,21 @@ import { createInbox, nanos, StorageType, type JetStreamManager, type NatsConnec
 import { subjectCovers } from '../../apis/trigger/subject.js';
 import { UsageError } from '../../shared/flags.js';
 
+/**
+ * The stream of Triggers without spec.stream, in kfn dev and on a cluster (the
+ * controller's and the dispatcher's --stream default; both must agree).
+ */
+export const DEFAULT_STREAM = 'KFN';
+
+/**
+ * How long JetStream remembers a Nats-Msg-Id (kfn uses the CloudEvent id), so an event
+ * published again within it is stored once.
+ */
+export const DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/** Where the components find NATS on a cluster: the Service config/ installs. */
+export const CLUSTER_NATS_URL = 'nats://nats.kfn-system.svc:4222';
+
 export interface StreamSpec {
   name: string;
   /** Every subject the stream must hold; on a stream kfn owns, any other subject it holds is removed. */

@@ -58,15 +58,15 @@ export interface ReplicaProbeTuning {
 }
 
 export interface ReplicaEvents {
-  onReady(r: Replica): void;
-  onUnready(r: Replica): void;
-  onExit(r: Replica, exit: ReplicaExit): void;
+  onReady(r: ReplicaProcess): void;
+  onUnready(r: ReplicaProcess): void;
+  onExit(r: ReplicaProcess, exit: ReplicaExit): void;
   /**
    * Once it is ready and its `listening` line was read (or did not come within half a
    * second of ready: not every command prints one). The probe often wins the race
    * against the line, so this can come after onReady.
    */
-  onTimes(r: Replica): void;
+  onTimes(r: ReplicaProcess): void;
 }
 
 const LISTENING_LINE_WAIT_MS = 500;
@@ -86,7 +86,7 @@ export interface ReplicaOptions {
   warm?: WarmRuntime;
 }
 
-export class Replica {
+export class ReplicaProcess {
   readonly id: string;
   readonly seq: number;
   readonly revision: number;

@@ -12,7 +12,7 @@ import type { ResolvedOptions } from './options.js';
 import { planReplicas, type PlannedReplica } from './plan.js';
 import { freePort } from './ports.js';
 import type { LocalWorkloadInfo, ReplicaTiming, TerminationInfo } from './info.js';
-import { preciseNow, Replica, type ReplicaExit } from './replica.js';
+import { preciseNow, ReplicaProcess, type ReplicaExit } from './replica.js';
 import { fitsWarmRuntime, type WarmPool, type WarmRuntime } from './warm-pool.js';
 
 export interface WorkloadDeps {
@@ -43,7 +43,7 @@ export class Workload {
   private revision = 1;
   private desired = 0;
   private seq = 0;
-  private readonly replicas = new Map<string, Replica>();
+  private readonly replicas = new Map<string, ReplicaProcess>();
   private readonly scheduled = new Map<number, number>();
   private readonly pending = new Map<string, PendingReplica>();
   /** Spawns and drains under way, so close() can wait for all of them. */
@@ -170,7 +170,7 @@ export class Workload {
       if (r.live) live.push({ id: r.id, seq: r.seq, revision: r.revision, ready: r.state === 'ready' });
     }
     const plan = planReplicas(this.desired, this.revision, live);
-    const retiring: Replica[] = [];
+    const retiring: ReplicaProcess[] = [];
     for (const id of plan.drain) {
       const pending = this.pending.get(id);
       if (pending) {
@@ -242,7 +242,7 @@ export class Workload {
     this.pending.delete(p.id);
     if (p.cancelled || this.closed || !this.launch.ok || p.revision !== this.revision) return;
     const launch = this.launch.launch;
-    let replica: Replica;
+    let replica: ReplicaProcess;
     try {
       replica = this.newReplica(p, port, launch, warm);
     } catch (err) {
@@ -264,9 +264,9 @@ export class Workload {
     return fitsWarmRuntime(launch) && existsSync(launch.cwd) ? warmPool.take() : undefined;
   }
 
-  private newReplica(p: PendingReplica, port: number, launch: LaunchSpec, warm: WarmRuntime | undefined): Replica {
+  private newReplica(p: PendingReplica, port: number, launch: LaunchSpec, warm: WarmRuntime | undefined): ReplicaProcess {
     const { options, log } = this.deps;
-    return new Replica({
+    return new ReplicaProcess({
       ...(warm ? { warm } : {}),
       id: p.id,
       seq: p.seq,
@@ -301,7 +301,7 @@ export class Workload {
     });
   }
 
-  private onReady(r: Replica): void {
+  private onReady(r: ReplicaProcess): void {
     if (this.replicas.get(r.id) !== r) return;
     this.startFailuresInARow = 0;
     this.addressInUseRetries = 0;
@@ -312,7 +312,7 @@ export class Workload {
     this.reconcile();
   }
 
-  private onTimes(r: Replica): void {
+  private onTimes(r: ReplicaProcess): void {
     const { spawnedAt, spawnCallMs, readyAt, listeningSeenAt, listeningAfterMs, processStartedAt, listeningAt } = r.times;
     if (readyAt === undefined) return;
     const timing: ReplicaTiming = {
@@ -332,7 +332,7 @@ export class Workload {
     this.deps.onTiming(timing);
   }
 
-  private onExit(r: Replica, exit: ReplicaExit): void {
+  private onExit(r: ReplicaProcess, exit: ReplicaExit): void {
     if (this.replicas.get(r.id) !== r) return;
     this.replicas.delete(r.id);
     this.scheduled.delete(r.seq);
@@ -392,7 +392,7 @@ export class Workload {
     this.reconcile();
   }
 
-  private ready(): Replica[] {
+  private ready(): ReplicaProcess[] {
     return [...this.replicas.values()].filter((r) => r.state === 'ready').sort((a, b) => a.seq - b.seq);
   }
 

@@ -16,7 +16,7 @@ import type { BackoffPolicy } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
 import { newTriggerReconciler, STREAM_KIND, triggerClient } from './reconciler.js';
-import { DEFAULT_STREAM } from './names.js';
+import { DEFAULT_STREAM } from '../../events/jetstream/stream.js';
 
 type TriggerObject = KfnTrigger & KubernetesObject;
 type FunctionObject = KfnFunction & KubernetesObject;

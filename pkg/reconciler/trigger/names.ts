@@ -6,12 +6,6 @@ import { validateTrigger } from '../../apis/trigger/validation.js';
 /** Keeps a deleted Trigger until its JetStream consumer is gone, even if the controller was down when it was deleted. */
 export const TRIGGER_FINALIZER = 'kfn.dev/trigger';
 
-/** The stream of triggers without spec.stream; the dispatcher's --stream must agree. */
-export const DEFAULT_STREAM = 'KFN';
-
-/** How long a Nats-Msg-Id (the CloudEvent id) is remembered, so a re-published event is stored once. */
-export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
-
 export function streamOf(t: Pick<KfnTrigger, 'spec'>, defaultStream: string): string {
   return t.spec.stream ?? defaultStream;
 }

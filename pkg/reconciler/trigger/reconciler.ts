@@ -21,7 +21,8 @@ import { describeError } from '../../shared/describe-error.js';
 import type { Logger } from '../../shared/log.js';
 import type { TriggerJetStream } from './jetstream.js';
 import { triggerEvents, triggerSubject, type TriggerEvent } from './events.js';
-import { hasFinalizer, streamOf, subjectsOfStream, withFinalizer, DEFAULT_STREAM } from './names.js';
+import { DEFAULT_STREAM } from '../../events/jetstream/stream.js';
+import { hasFinalizer, streamOf, subjectsOfStream, withFinalizer } from './names.js';
 import { REASON_NATS_UNAVAILABLE, triggerStatus, type TriggerFacts } from '../../apis/trigger/status.js';
 
 /** The Trigger's own API: a fresh read, the main resource (finalizers), the status subresource. */

@@ -60,7 +60,7 @@ describe('ingress: only events get in (real nats-server)', () => {
     // An empty body, as JetStream's API wants: today this deletes the stream and answers 202.
     const res = await post(app, `/$JS.API.STREAM.DELETE.${KFN}`, '');
     assert.equal(res.statusCode, 400, res.body);
-    assert.equal(res.json<ErrorBody>().error.code, 'ReservedSubject');
+    assert.equal(res.json<ErrorBody>().error.code, 'reserved_subject');
     assert.match(res.json<ErrorBody>().error.message, /\$JS\.API\.STREAM\.DELETE\.KFN.*NATS/);
     assert.equal((await jsm.streams.info(KFN)).config.name, KFN);
   });
@@ -68,37 +68,37 @@ describe('ingress: only events get in (real nats-server)', () => {
   it('refuses POST /$JS.API.CONSUMER.DELETE.KFN.<consumer> with 400 and the consumer survives', async () => {
     const res = await post(app, `/$JS.API.CONSUMER.DELETE.${KFN}.trig`, '');
     assert.equal(res.statusCode, 400, res.body);
-    assert.equal(res.json<ErrorBody>().error.code, 'ReservedSubject');
+    assert.equal(res.json<ErrorBody>().error.code, 'reserved_subject');
     assert.equal((await jsm.consumers.info(KFN, 'trig')).name, 'trig');
   });
 
   for (const subject of ['$KV.kfn-trigger-stats.x', '$SYS.REQ.SERVER.PING', '$O.bucket.x', '_INBOX.abc', '_INBOX']) {
-    it(`refuses ${subject} with 400 ReservedSubject`, async () => {
+    it(`refuses ${subject} with 400 reserved_subject`, async () => {
       const res = await post(app, `/publish/${subject}`);
       assert.equal(res.statusCode, 400, res.body);
-      assert.equal(res.json<ErrorBody>().error.code, 'ReservedSubject');
+      assert.equal(res.json<ErrorBody>().error.code, 'reserved_subject');
     });
   }
 
-  it('answers 404 NoStream for a subject only a stream that is not kfn\'s holds, storing nothing there', async () => {
+  it('answers 404 no_stream for a subject only a stream that is not kfn\'s holds, storing nothing there', async () => {
     const before = await count(OTHER);
     const res = await post(app, '/other.x');
     assert.equal(res.statusCode, 404, res.body);
-    assert.equal(res.json<ErrorBody>().error.code, 'NoStream');
+    assert.equal(res.json<ErrorBody>().error.code, 'no_stream');
     assert.equal(await count(OTHER), before);
   });
 
   it('never answers 202 for a reply that is not the expected stream\'s PubAck (a core NATS responder)', async () => {
     const res = await post(app, '/svc.anything');
     assert.equal(res.statusCode, 404, res.body);
-    assert.equal(res.json<ErrorBody>().error.code, 'NoStream');
+    assert.equal(res.json<ErrorBody>().error.code, 'no_stream');
   });
 
   it('refuses an event over the server\'s max_payload with 413, not a retryable 503', async () => {
     const before = await count(KFN);
     const res = await post(big, '/in.big', Buffer.alloc(nc.info?.max_payload ?? 1024 * 1024, 'x'));
     assert.equal(res.statusCode, 413, res.body);
-    assert.equal(res.json<ErrorBody>().error.code, 'TooLarge');
+    assert.equal(res.json<ErrorBody>().error.code, 'body_too_large');
     assert.match(res.json<ErrorBody>().error.message, /max_payload|limit/);
     assert.equal(await count(KFN), before);
   });
@@ -108,7 +108,7 @@ describe('ingress: only events get in (real nats-server)', () => {
       const before = await count(KFN);
       const res = await post(app, '/in.ct', 'hi', { ...ce, 'content-type': contentType });
       assert.equal(res.statusCode, 400, res.body);
-      assert.equal(res.json<ErrorBody>().error.code, 'MalformedEvent');
+      assert.equal(res.json<ErrorBody>().error.code, 'malformed_event');
       assert.match(res.json<ErrorBody>().error.message, /Content-Type/);
       assert.equal(await count(KFN), before);
     });
