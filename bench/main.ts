@@ -15,21 +15,27 @@
 //                            BENCH_EVENTS_CONCURRENCY: wrk connections = trigger maxInFlight (32)
 //   BENCH_EVENTS_RATE        events/s for the latency run (1000), BENCH_EVENTS_RATE_S (10) s after
 //                            BENCH_EVENTS_RATE_WARMUP_S (2)
+//   KFN_BENCH_NODES          node binaries to run the data path's activator and node relay under, side by side in
+//                            the same run: NODE[=CHECKOUT],... (CHECKOUT: a tree with dist/ built and its own
+//                            node_modules, for a node that cannot load this one's undici); the first is judged.
+//                            Default: this node, this checkout
+//   BENCH_GO_MAXPROCS        GOMAXPROCS of the Go reverse proxy (1)
 //   BENCH_CPU_PROF=DIR       write CPU profiles of the data-path activator and the events server to DIR
 //   BENCH_HEAP_SNAPSHOT=FILE write a heap snapshot of the memory benchmark's activator, all served
 //   BENCH_WAIT_QUIET_S       before each section, wait up to this long for other processes to
 //                            use under 10% of the machine (60); what they used during each
 //                            section is reported; BENCH_WAIT_QUIET_ROUND_S (20) bounds the same
 //                            wait before each wrk round, fixed-rate run and cold start
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { benchAutoscaler } from './autoscaler.js';
 import { benchColdStart } from './cold-start.js';
-import { benchDataPath } from './data-path.js';
+import { benchDataPath, type NodeRuntime } from './data-path.js';
 import { benchEvents } from './events.js';
 import { benchMemory } from './memory.js';
-import { resultsDir } from './lib/paths.js';
+import { repoRoot, resultsDir } from './lib/paths.js';
 import { LoadMeter, lostPercent, sampleLoad, type MachineLoad } from './lib/load.js';
 import { runToEnd } from './lib/proc.js';
 import { detailsMarkdown, evaluate, targetsMarkdown, type BenchResults, type Machine } from './report.js';
@@ -55,12 +61,26 @@ function sections(): Set<Section> {
   return new Set(picked);
 }
 
+/** KFN_BENCH_NODES: `node[=checkout],...`, each checked to exist. */
+function benchNodes(): NodeRuntime[] | undefined {
+  const raw = process.env.KFN_BENCH_NODES;
+  if (!raw) return undefined;
+  return raw.split(',').map((entry) => {
+    const [node = '', root = repoRoot] = entry.trim().split('=');
+    if (!existsSync(node)) throw new Error(`KFN_BENCH_NODES: ${node}: no such node binary`);
+    if (!existsSync(path.join(root, 'dist/bench/activator-server.js'))) throw new Error(`KFN_BENCH_NODES: ${root}: no dist/bench/activator-server.js (build that checkout first)`);
+    return { node, root: path.resolve(root) };
+  });
+}
+
 async function machine(): Promise<Machine> {
   const cpus = os.cpus();
   const m: Machine = { cores: cpus.length, cpu: cpus[0]?.model.trim() ?? 'unknown', node: process.version, os: `${os.type()} ${os.release()}` };
   const ngx = await runToEnd('nginx', ['-v'], 5000);
   if (ngx.code !== null) m.nginx = ngx.stderr.trim().replace(/^nginx version:\s*nginx\//, '');
   const wrk = await runToEnd('wrk', ['-v'], 5000);
+  const haproxy = await runToEnd('haproxy', ['-v'], 5000);
+  if (haproxy.code !== null) m.haproxy = /version (\S+)/.exec(haproxy.stdout)?.[1];
   if (wrk.code !== null) m.wrk = wrk.stdout.split('\n')[0]?.replace(/\s*Copyright.*$/, '').trim();
   return m;
 }
@@ -123,6 +143,7 @@ async function main(): Promise<number> {
   };
 
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+  const nodes = benchNodes();
   r.dataPath = await step('datapath', 'dataPath', () =>
     benchDataPath({
       durationS: envNumber('BENCH_DURATION_S', 10, 2),
@@ -135,6 +156,8 @@ async function main(): Promise<number> {
       rateWarmupS: envNumber('BENCH_RATE_WARMUP_S', 2, 1),
       rateSliceMs: envNumber('BENCH_RATE_SLICE_MS', 1000, 500),
       gate,
+      goMaxProcs: envNumber('BENCH_GO_MAXPROCS', 1, 1),
+      ...(nodes ? { nodes } : {}),
       ...(cpuProfileDir ? { cpuProfileDir } : {}),
     }),
   );

@@ -19,17 +19,17 @@ const idle: Client[] = [];
 function relay(req: http.IncomingMessage, res: http.ServerResponse): void {
   const client = idle.pop() ?? new Client(origin, { pipelining: 1 });
   const handler: Dispatcher.DispatchHandler = {
-    onConnect: () => {},
-    onHeaders: (status, raw, _resume, statusText) => {
+    onRequestStart: () => {},
+    onResponseStart: (controller, status, _headers, statusText) => {
+      const raw = controller.rawHeaders as Buffer[];
       res.writeHead(status, statusText, raw.map((b) => b.toString('latin1')));
-      return true;
     },
-    onData: (chunk) => res.write(chunk),
-    onComplete: () => {
+    onResponseData: (_controller, chunk) => void res.write(chunk),
+    onResponseEnd: () => {
       idle.push(client);
       res.end();
     },
-    onError: () => {
+    onResponseError: () => {
       void client.destroy();
       res.destroy();
     },

@@ -26,6 +26,7 @@ export interface Machine {
   node: string;
   os: string;
   nginx?: string;
+  haproxy?: string;
   wrk?: string;
 }
 
@@ -46,9 +47,11 @@ export interface BenchResults {
 }
 
 const LIMITS = {
-  throughputRatio: 0.6,
-  addedP50Ms: 0.5,
-  addedP99Ms: 2,
+  /** The activator against Go's httputil.ReverseProxy, Knative's data path: at least as fast, at most as costly. */
+  goThroughputRatio: 1.0,
+  goCpuRatio: 1.0,
+  /** The activator's throughput at least this share of the bare node relay's (within 5 %). */
+  relayRatio: 0.95,
   platformShareP50Ms: 5,
   autoscalerTickMs: 20,
   memoryMB: 150,
@@ -64,8 +67,15 @@ function na(id: string, what: string, target: string, why: string): TargetRow {
   return { id, what, target, measured: '—', verdict: 'n/a', note: why };
 }
 
-function target(dp: DataPathResult | undefined, name: string): TargetResult | undefined {
-  return dp?.targets.find((t) => t.name === name);
+/** The path of that kind judged by the targets: for node-based ones, the first node runtime's. */
+function target(dp: DataPathResult | undefined, kind: TargetResult['kind']): TargetResult | undefined {
+  return dp?.targets.find((t) => t.kind === kind && (t.primary ?? true));
+}
+
+/** Measured without errors, or why not. */
+function clean(...ts: (TargetResult | undefined)[]): string | undefined {
+  const why = ts.map((t) => t?.skipped ?? t?.errors.join('; ')).filter((w) => w);
+  return why.length > 0 ? why.join('; ') : undefined;
 }
 
 const num = (n: number): string => n.toLocaleString('en-US');
@@ -77,53 +87,100 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
   const why = (section: string): string => r.problems[section] ?? 'not run';
 
   const act = target(dp, 'activator');
+  const goProxy = target(dp, 'go-proxy');
   const ngx = target(dp, 'nginx');
   const dir = target(dp, 'direct');
-  const floor = target(dp, 'node-relay');
+  const relay = target(dp, 'node-relay');
+  const rps = (t: TargetResult | undefined): number => t?.throughput?.requestsPerSecond ?? 0;
   {
     const id = 'throughput';
-    const what = 'Activator throughput vs nginx (32 keep-alive connections)';
-    const goal = `≥ ${LIMITS.throughputRatio}× nginx`;
-    if (act?.throughput && ngx?.throughput && act.errors.length === 0 && ngx.errors.length === 0) {
-      const ratio = act.throughput.requestsPerSecond / ngx.throughput.requestsPerSecond;
-      const ok = ratio >= LIMITS.throughputRatio;
+    const what = `Activator throughput vs Go's httputil.ReverseProxy (${dp?.options.connections ?? 32} keep-alive connections)`;
+    const goal = `≥ ${LIMITS.goThroughputRatio}× Go`;
+    const problem = clean(act, goProxy);
+    if (act?.throughput && goProxy?.throughput && !problem) {
+      const ratio = rps(act) / rps(goProxy);
+      const ok = ratio >= LIMITS.goThroughputRatio;
       rows.push({
         id,
         what,
         target: goal,
         measured:
-          `${round(ratio)}× (${num(act.throughput.requestsPerSecond)} vs ${num(ngx.throughput.requestsPerSecond)} req/s)` +
-          (floor?.throughput && floor.errors.length === 0
-            ? `; a bare node relay: ${round(floor.throughput.requestsPerSecond / ngx.throughput.requestsPerSecond)}× (${num(floor.throughput.requestsPerSecond)} req/s)`
-            : ''),
+          `${round(ratio)}× (${num(rps(act))} vs ${num(rps(goProxy))} req/s)` +
+          (ngx?.throughput && !clean(ngx) ? `; × nginx: activator ${round(rps(act) / rps(ngx))}, Go ${round(rps(goProxy) / rps(ngx))}` : ''),
         verdict: verdict(ok),
-        ...(ok ? {} : { note: `${num(Math.ceil(LIMITS.throughputRatio * ngx.throughput.requestsPerSecond - act.throughput.requestsPerSecond))} req/s short` }),
+        ...(ok ? {} : { note: `${num(Math.ceil(LIMITS.goThroughputRatio * rps(goProxy) - rps(act)))} req/s short, ${round((1 - ratio) * 100, 1)} %` }),
       });
     } else {
-      rows.push(na(id, what, goal, ngx?.skipped ?? ([...(act?.errors ?? []), ...(ngx?.errors ?? [])].join('; ') || why('dataPath'))));
+      rows.push(na(id, what, goal, problem ?? why('dataPath')));
     }
   }
-  for (const [id, p, limit] of [
-    ['added-p50', 'p50', LIMITS.addedP50Ms],
-    ['added-p99', 'p99', LIMITS.addedP99Ms],
-  ] as const) {
-    const what = `Activator's added ${p} latency at a fixed ${num(dp?.options.rate ?? 1000)} req/s`;
-    const goal = `≤ ${limit} ms over direct`;
-    if (act?.fixedRate && dir?.fixedRate && act.fixedRate.errors === 0 && dir.fixedRate.errors === 0) {
-      const added = act.fixedRate.latencyMs[p] - dir.fixedRate.latencyMs[p];
-      const ok = added <= limit;
+  {
+    const id = 'cpu-per-request';
+    const what = 'Activator CPU per request (user + system of its process, wrk rounds) vs the Go proxy';
+    const goal = `≤ ${LIMITS.goCpuRatio}× Go`;
+    const a = act?.throughput?.cpuPerRequestUs;
+    const g = goProxy?.throughput?.cpuPerRequestUs;
+    const problem = clean(act, goProxy);
+    if (a !== undefined && g !== undefined && g > 0 && !problem) {
+      const ratio = a / g;
+      const ok = ratio <= LIMITS.goCpuRatio;
       rows.push({
         id,
         what,
         target: goal,
         measured:
-          `${signed(added)} ms (${act.fixedRate.latencyMs[p]} vs ${dir.fixedRate.latencyMs[p]} ms)` +
-          (floor?.fixedRate && floor.fixedRate.errors === 0 ? `; a bare node relay adds ${signed(floor.fixedRate.latencyMs[p] - dir.fixedRate.latencyMs[p])} ms` : ''),
+          `${round(ratio)}× (${a} vs ${g} µs)` + (relay?.throughput?.cpuPerRequestUs !== undefined ? `; the bare node relay: ${relay.throughput.cpuPerRequestUs} µs` : ''),
         verdict: verdict(ok),
-        ...(ok ? {} : { note: `${round(added - limit, 3)} ms over` }),
+        ...(ok ? {} : { note: `${round(a - LIMITS.goCpuRatio * g)} µs over, ${round((ratio - 1) * 100, 1)} %` }),
       });
     } else {
-      rows.push(na(id, what, goal, [...(act?.errors ?? []), ...(dir?.errors ?? [])].join('; ') || why('dataPath')));
+      rows.push(na(id, what, goal, problem ?? why('dataPath')));
+    }
+  }
+  for (const [id, p] of [
+    ['added-p50', 'p50'],
+    ['added-p99', 'p99'],
+  ] as const) {
+    const what = `Activator's added ${p} latency over direct at a fixed ${num(dp?.options.rate ?? 1000)} req/s vs the Go proxy's`;
+    const goal = "≤ Go's";
+    const problem = clean(act, dir, goProxy) ?? (act?.fixedRate?.errors || dir?.fixedRate?.errors || goProxy?.fixedRate?.errors ? 'fixed-rate errors' : undefined);
+    if (act?.fixedRate && dir?.fixedRate && goProxy?.fixedRate && !problem) {
+      const added = act.fixedRate.latencyMs[p] - dir.fixedRate.latencyMs[p];
+      const goAdded = goProxy.fixedRate.latencyMs[p] - dir.fixedRate.latencyMs[p];
+      const ok = added <= goAdded;
+      const others = [ngx, target(dp, 'haproxy'), relay]
+        .filter((t): t is TargetResult => t?.fixedRate !== undefined && !clean(t))
+        .map((t) => `${t.kind} ${signed((t.fixedRate?.latencyMs[p] ?? 0) - dir.fixedRate!.latencyMs[p])}`);
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${signed(added)} ms vs Go ${signed(goAdded)} ms (direct ${dir.fixedRate.latencyMs[p]} ms)` + (others.length > 0 ? `; ${others.join(', ')} ms` : ''),
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(added - goAdded, 3)} ms over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, problem ?? why('dataPath')));
+    }
+  }
+  {
+    const id = 'vs-relay';
+    const what = 'Activator throughput vs a bare node relay on the same node (bench/node-relay.ts)';
+    const goal = `≥ ${LIMITS.relayRatio}× relay`;
+    const problem = clean(act, relay);
+    if (act?.throughput && relay?.throughput && !problem) {
+      const ratio = rps(act) / rps(relay);
+      const ok = ratio >= LIMITS.relayRatio;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${round(ratio)}× (${num(rps(act))} vs ${num(rps(relay))} req/s); the relay vs Go: ${goProxy?.throughput ? round(rps(relay) / rps(goProxy)) : '—'}×`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round((LIMITS.relayRatio - ratio) * 100, 1)} points short` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, problem ?? why('dataPath')));
     }
   }
   {
@@ -243,7 +300,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 export function machineLine(m: Machine): string {
-  const tools = [m.nginx ? `nginx ${m.nginx}` : undefined, m.wrk].filter(Boolean).join(', ');
+  const tools = [m.nginx ? `nginx ${m.nginx}` : undefined, m.haproxy ? `HAProxy ${m.haproxy}` : undefined, m.wrk].filter(Boolean).join(', ');
   return `Measured on ${m.cores} cores (${m.cpu}), Node.js ${m.node}, ${m.os}${tools ? `; ${tools}` : ''}, loopback only.`;
 }
 
@@ -259,24 +316,36 @@ export function detailsMarkdown(r: BenchResults): string {
   const dp = r.dataPath;
   if (dp) {
     const o = dp.options;
+    const base = (kind: TargetResult['kind']): number => target(dp, kind)?.throughput?.requestsPerSecond ?? 0;
+    const ngxRps = base('nginx');
+    const goRps = base('go-proxy');
+    const direct = target(dp, 'direct')?.fixedRate?.latencyMs;
     const rows = dp.targets.map((t) => {
       const w = t.throughput;
       const f = t.fixedRate;
+      const ratio = (b: number): string => (w && b > 0 ? String(round(w.requestsPerSecond / b)) : '—');
       return [
         t.name,
         w ? num(w.requestsPerSecond) : '—',
+        ratio(ngxRps),
+        ratio(goRps),
+        w?.cpuPerRequestUs !== undefined ? String(w.cpuPerRequestUs) : '—',
         w ? `${w.latencyMs.p50} / ${w.latencyMs.p99}` : '—',
         f ? `${f.latencyMs.p50} / ${f.latencyMs.p99} / ${f.latencyMs.p999}` : '—',
+        f && direct && t.kind !== 'direct' ? `${signed(f.latencyMs.p50 - direct.p50)} / ${signed(f.latencyMs.p99 - direct.p99)}` : '—',
         t.skipped ?? (t.errors.join('; ') || 'ok'),
       ];
     });
+    const versions = [dp.goVersion ? `Go ${dp.goVersion}` : undefined, dp.nginxVersion, dp.haproxyVersion ? `HAProxy ${dp.haproxyVersion}` : undefined].filter(Boolean).join(', ');
     parts.push(
       `Data path: the hello sample on the real runtime, one replica. wrk: ${o.wrkThreads} thread, ${o.connections} connections, ${o.durationS} s per path ` +
         `in rounds of ${o.roundS} s taking turns, after ${o.warmupS} s of warm-up (p50: median of the rounds, p99: worst round). ` +
+        `CPU per request: user + system time of the proxy's processes (/proc/<pid>/stat) over its wrk rounds, divided by its requests. ` +
         `Fixed rate: ${num(o.rate)} req/s, open loop, ${o.rateDurationS} s per path in ${o.rateSliceMs} ms slices taking turns, after ${o.rateWarmupS} s; ` +
-        `latency from the write to the last byte. node-relay: node's HTTP server relaying over undici and nothing else (bench/node-relay.ts), ` +
-        `the floor of a proxy written in node.\n\n` +
-        table(['path', 'req/s (wrk)', 'wrk p50 / p99 ms', `at ${num(o.rate)} req/s p50 / p99 / p99.9 ms`, 'notes'], rows),
+        `latency from the write to the last byte. go-proxy: Go's httputil.ReverseProxy with Knative's activator transport (bench/go-proxy), ` +
+        `GOMAXPROCS ${o.goMaxProcs ?? 1}; nginx: 1 worker; HAProxy: 1 thread; both with keep-alive upstreams. node-relay: node's HTTP server relaying ` +
+        `over undici and nothing else (bench/node-relay.ts), the floor of a proxy written in node.${versions ? ` (${versions})` : ''}\n\n` +
+        table(['path', 'req/s (wrk)', '× nginx', '× Go', 'CPU µs/req', 'wrk p50 / p99 ms', `at ${num(o.rate)} req/s p50 / p99 / p99.9 ms`, 'added p50 / p99 ms', 'notes'], rows),
     );
   }
   const cs = r.coldStart;

@@ -3,13 +3,14 @@
 // in a temporary folder, removed when it stops.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './ports.js';
-import { runToEnd, startChild, type Child } from './proc.js';
+import { runToEnd, startChild, waitForPort, type Child } from './proc.js';
 
 export interface RunningNginx {
   port: number;
+  /** The master's; its worker is its child. */
+  pid: number;
   version: string;
   stop(): Promise<void>;
 }
@@ -77,6 +78,7 @@ export async function startNginx(upstream: { host: string; port: number }): Prom
     const running = child;
     return {
       port,
+      pid: running.proc.pid ?? 0,
       version,
       async stop() {
         await running.stop('SIGTERM', 5000);
@@ -88,23 +90,4 @@ export async function startNginx(upstream: { host: string; port: number }): Prom
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-}
-
-async function waitForPort(port: number, timeoutMs: number, child: Child): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void child.exited.then(() => (exited = true));
-  while (Date.now() < deadline && !exited) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms; output:\n${child.tail()}`);
 }

@@ -2,6 +2,7 @@
 // deadlines, and never left behind — whatever is still running when this process exits
 // gets a signal from the exit hook.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 
 export interface Exit {
@@ -138,4 +139,24 @@ export async function runToEnd(command: string, args: readonly string[], timeout
 export async function available(command: string, versionArgs: readonly string[] = ['-v']): Promise<boolean> {
   const r = await runToEnd(command, versionArgs, 5000);
   return r.code !== null;
+}
+
+/** Resolves once something accepts connections on loopback `port`; fails if `child` exits first. */
+export async function waitForPort(port: number, timeoutMs: number, child: Child): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  while (Date.now() < deadline && !exited) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${child.name} did not listen on ${port} within ${timeoutMs} ms; output:\n${child.tail()}`);
 }

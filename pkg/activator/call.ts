@@ -14,7 +14,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Replica } from './breaker.js';
 import type { RequestBody, ResponseSink } from './sink.js';
 import { ActivatorError, errnoCode, sendError, transportError } from './errors.js';
-import type { ReplicaProxy, Upstream } from './proxy.js';
+import type { ForwardListener, ReplicaProxy, Upstream } from './proxy.js';
 import type { QueueSlot } from './queue.js';
 import type { FunctionState } from './state.js';
 import type { Waiter } from './throttler.js';
@@ -45,7 +45,7 @@ const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKE
 /** Status recorded for a request whose client went away before its response was complete. */
 export const CLIENT_CLOSED = 499;
 
-export class ProxyCall implements Waiter {
+export class ProxyCall implements Waiter, ForwardListener {
   bytes = 0;
   queueSlot: QueueSlot | undefined = undefined;
   avoid: Replica | undefined = undefined;
@@ -122,21 +122,25 @@ export class ProxyCall implements Waiter {
       // The function's timeout covers waiting and running; what is left bounds how long
       // the replica may stay silent.
       timeoutMs: this.remainingMs(),
-      onError: (err) => this.onProxyError(err, attempt),
-      onTimeout: () => this.onUpstreamTimeout(attempt),
-      onBodySent: countSent ? (chunk) => this.onBodyChunk(chunk) : undefined,
+      listener: this,
+      attempt,
+      countBody: countSent,
     });
     // A request the transport refused at once has failed (or been retried) by now.
     if (attempt === this.attempt && !this.done) this.upstream = upstream;
   }
 
-  private onUpstreamTimeout(attempt: number): void {
+  onBodySent(chunk: Buffer): void {
+    this.onBodyChunk(chunk);
+  }
+
+  onUpstreamTimeout(attempt: number): void {
     if (attempt !== this.attempt || this.done) return;
     const replica = this.replica?.address ?? 'unknown';
     this.fail(new ActivatorError('upstream_timeout', `function ${this.fn.id}: replica ${replica} did not answer within the function's timeout of ${this.fn.timeoutMs / 1000}s`));
   }
 
-  private onProxyError(err: Error, attempt: number): void {
+  onUpstreamError(err: Error, attempt: number): void {
     if (attempt !== this.attempt || this.done) return;
     const replica = this.replica;
     if (!replica) return;

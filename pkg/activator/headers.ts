@@ -115,13 +115,19 @@ export function inspectRequest(raw: readonly string[], from: ForwardedFrom): Ins
   return { host, bodyLength, problem: undefined, headers };
 }
 
-/** A response's raw headers without the replica hop's hop-by-hop ones; node frames the body again. */
-export function responseHeaders(raw: readonly string[]): string[] {
+/**
+ * A response's raw headers without the replica hop's hop-by-hop ones; node frames the body
+ * again. Takes the bytes as the transport hands them over (one char per byte), so the
+ * list is read once rather than first copied into strings.
+ */
+export function responseHeaders(raw: readonly (string | Buffer)[]): string[] {
   const out: string[] = [];
   let connection: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const value = raw[i + 1] as string;
+    const n = raw[i] as string | Buffer;
+    const v = raw[i + 1] as string | Buffer;
+    const name = typeof n === 'string' ? n : n.toString('latin1');
+    const value = typeof v === 'string' ? v : v.toString('latin1');
     // Runs for every header of every response: most names cannot be one of the fixed set
     // by their length alone, and need no lower-cased copy.
     if (!HOP_BY_HOP_LENGTHS.has(name.length)) {

@@ -51,11 +51,22 @@ export interface Forward {
    * trickles in for longer than this is cut too), and between response body chunks.
    */
   timeoutMs: number;
+  /** Hears how it went; told `attempt` back so that it can ignore an earlier attempt's news. */
+  listener: ForwardListener;
+  attempt: number;
+  /** Tell the listener of each chunk of the request body as it is written to the replica. */
+  countBody: boolean;
+}
+
+/**
+ * What the caller hears of a forwarded request. An object with methods (the caller
+ * itself) rather than callbacks per request: three closures fewer on every request.
+ */
+export interface ForwardListener {
   /** A transport error before or while talking to the replica. */
-  onError: (err: Error) => void;
-  onTimeout: () => void;
-  /** Each chunk of the request body as it is written to the replica. */
-  onBodySent?: (chunk: Buffer) => void;
+  onUpstreamError(err: Error, attempt: number): void;
+  onUpstreamTimeout(attempt: number): void;
+  onBodySent(chunk: Buffer): void;
 }
 
 /** What a caller may do with a forwarded request: cut it. Narrow so the transport can change. */
@@ -148,7 +159,7 @@ export class ReplicaProxy {
     if (this.closed) {
       // After close() the request still gets an answer (a 502), and nothing is opened.
       const refused = new Exchange(res, f, undefined);
-      refused.onError(new errors.ClientDestroyedError());
+      refused.onResponseError(undefined, new errors.ClientDestroyedError());
       return refused;
     }
     const conn = this.acquire(f.target);
@@ -244,22 +255,21 @@ export class ReplicaProxy {
 }
 
 /**
- * One request's trip to a replica and its answer's back to the client, as an undici
- * dispatch handler. These callbacks are the protocol undici 7's Client itself speaks: its
- * controller-style handlers (onRequestStart, onResponseStart...) are adapted onto them
- * with an extra object and a parse of the response head into a header object per
- * request. undici 8 (Node >= 22.19) has only the controller style: port this class then.
+ * One request's trip to a replica and its answer's back to the client, as an undici 8
+ * dispatch handler (controller style): undici hands it a controller per request, which it
+ * keeps to cut the request and to pause and resume the response while the client is slow.
+ * undici parses each response head into an object for us too; we relay the raw list the
+ * controller carries instead, to keep the replica's header spelling and order.
  */
 class Exchange implements Upstream, Dispatcher.DispatchHandler {
-  /** undici's way to cut this request, once it has a connection. */
-  private abortRequest: ((err?: Error) => void) | undefined;
+  /** undici's handle on this request, once it has a connection. */
+  private controller: Dispatcher.DispatchController | undefined;
   /** destroy() came before the request had a connection: cut it as soon as it gets one. */
   private cutWith: Error | undefined;
   /** The response head was relayed to the client. */
   private relaying = false;
   private finished = false;
-  private resume: (() => void) | undefined;
-  private readonly onDrain = (): void => this.resume?.();
+  private readonly onDrain = (): void => this.controller?.resume();
 
   constructor(
     private readonly res: ResponseSink,
@@ -271,49 +281,47 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
   destroy(err?: Error): void {
     if (this.finished) return;
     const reason = err ?? new Error('request cut by the activator');
-    if (this.abortRequest) this.abortRequest(reason);
+    if (this.controller) this.controller.abort(reason);
     else this.cutWith ??= reason;
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.cutWith) abort(this.cutWith);
-    else this.abortRequest = abort;
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.cutWith) controller.abort(this.cutWith);
+    else this.controller = controller;
   }
 
-  /** undici passes the chunk written (its typings say a size). */
-  onBodySent(chunk: Buffer | number): void {
-    if (typeof chunk !== 'number') this.f.onBodySent?.(chunk);
+  onBodySent(chunk: Buffer): void {
+    if (this.f.countBody) this.f.listener.onBodySent(chunk);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, statusMessage?: string): void {
     // 1xx (103 Early Hints) are optional hints: not relayed.
-    if (statusCode < 200) return true;
+    if (statusCode < 200) return;
     const res = this.res;
     if (res.destroyed) {
-      this.destroy();
-      return false;
+      controller.abort(new Error('the client went away'));
+      return;
     }
-    this.resume = resume;
     // Throws on a header node will not send; undici then fails the request (a 502).
-    res.writeHead(statusCode, statusText, responseHeaders(latin1(rawHeaders)));
+    res.writeHead(statusCode, statusMessage ?? '', responseHeaders(rawList(controller.rawHeaders)));
     this.relaying = true;
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk)) return;
+    controller.pause();
     this.res.once('drain', this.onDrain);
-    return false;
   }
 
-  onComplete(trailers: Buffer[] | string[] | null): void {
+  onResponseEnd(controller: Dispatcher.DispatchController): void {
     this.finished = true;
     this.releaseConnection(true);
-    if (trailers && trailers.length > 0) relayTrailers(this.res, trailers);
+    const trailers = rawList(controller.rawTrailers);
+    if (trailers.length > 0) relayTrailers(this.res, trailers);
     this.res.end();
   }
 
-  onError(err: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.finished) return;
     this.finished = true;
     // Before the caller hears of it: a retry must not be given this connection.
@@ -321,8 +329,9 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
     this.res.off('drain', this.onDrain);
     // The replica cut the response short: so must we, or the client would take it as whole.
     if (this.relaying) this.res.destroy();
-    if (TIMEOUT_CODES.has((err as { code?: string }).code ?? '')) this.f.onTimeout();
-    else this.f.onError(err);
+    const f = this.f;
+    if (TIMEOUT_CODES.has((err as { code?: string }).code ?? '')) f.listener.onUpstreamTimeout(f.attempt);
+    else f.listener.onUpstreamError(err, f.attempt);
   }
 
   private releaseConnection(reusable: boolean): void {
@@ -331,6 +340,11 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
     this.conn = undefined;
     conn.owner.release(conn, reusable);
   }
+}
+
+/** The raw header list undici keeps on the controller (an HTTP/1.1 Client's is always a list). */
+function rawList(raw: Dispatcher.DispatchController['rawHeaders']): readonly (Buffer | string)[] {
+  return Array.isArray(raw) ? raw : [];
 }
 
 /** Header bytes as node's own parser hands them over: one char per byte. */

@@ -1,0 +1,3 @@
+module kfn.dev/bench/go-proxy
+
+go 1.19
