@@ -7,22 +7,27 @@ const USER_HZ = 100;
 
 interface Stat {
   ppid: number;
+  /** utime + stime, and with `reaped` also cutime + cstime (children it has waited for). */
   ticks: number;
 }
 
-async function statOf(pid: string): Promise<Stat | undefined> {
+async function statOf(pid: string, reaped: boolean): Promise<Stat | undefined> {
   try {
     const s = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": f[0] is state (field 3), f[1] ppid, f[11] utime, f[12] stime.
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    // After "pid (comm) ": f[0] is state (field 3), f[1] ppid, f[11..14] utime, stime, cutime, cstime.
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number);
+    const own = (f[11] ?? 0) + (f[12] ?? 0);
+    return { ppid: f[1] ?? 0, ticks: reaped ? own + (f[13] ?? 0) + (f[14] ?? 0) : own };
   } catch {
-    return undefined;
+    return undefined; // gone meanwhile
   }
 }
 
-/** Microseconds of CPU used so far by each of `roots` and its descendants; undefined where /proc has no such pid. */
-export async function cpuMicros(roots: readonly number[]): Promise<(number | undefined)[]> {
+/**
+ * CPU ticks used so far by each of `roots` and its live descendants; undefined where /proc
+ * has no such pid. With `reaped`, also what their waited-for children used.
+ */
+export async function treeTicks(roots: readonly number[], reaped = false): Promise<(number | undefined)[]> {
   let pids: string[];
   try {
     pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
@@ -32,7 +37,7 @@ export async function cpuMicros(roots: readonly number[]): Promise<(number | und
   const stats = new Map<number, Stat>();
   await Promise.all(
     pids.map(async (p) => {
-      const s = await statOf(p);
+      const s = await statOf(p, reaped);
       if (s) stats.set(Number(p), s);
     }),
   );
@@ -51,6 +56,11 @@ export async function cpuMicros(roots: readonly number[]): Promise<(number | und
       ticks += stats.get(pid)?.ticks ?? 0;
       stack.push(...(children.get(pid) ?? []));
     }
-    return (ticks * 1e6) / USER_HZ;
+    return ticks;
   });
+}
+
+/** Microseconds of CPU used so far by each of `roots` and its descendants; undefined where /proc has no such pid. */
+export async function cpuMicros(roots: readonly number[]): Promise<(number | undefined)[]> {
+  return (await treeTicks(roots)).map((t) => (t === undefined ? undefined : (t * 1e6) / USER_HZ));
 }

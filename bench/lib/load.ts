@@ -5,8 +5,9 @@
 // their own time, and that of their children already reaped). Interrupts (mostly the
 // loopback traffic the benchmark itself makes, handled in softirq) and steal (a virtual
 // machine's host running something else on our cores) are reported on their own.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { treeTicks } from './cpu.js';
 
 export interface MachineLoad {
   /** Percent of all cores busy with other processes' work. */
@@ -42,47 +43,9 @@ async function machineTicks(): Promise<MachineTicks | undefined> {
   }
 }
 
-interface ProcStat {
-  ppid: number;
-  /** utime + stime + cutime + cstime. */
-  ticks: number;
-}
-
-async function procStat(pid: string): Promise<ProcStat | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state is field 3 (f[0]), ppid field 4, utime..cstime fields 14..17.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-    return { ppid: f[1] ?? 0, ticks: (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0) };
-  } catch {
-    return undefined; // gone meanwhile
-  }
-}
-
 /** CPU ticks of this process and every live descendant, including their reaped children. */
 async function ourTicks(): Promise<number> {
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
-  const stats = new Map<number, ProcStat>();
-  await Promise.all(
-    pids.map(async (p) => {
-      const s = await procStat(p);
-      if (s) stats.set(Number(p), s);
-    }),
-  );
-  const children = new Map<number, number[]>();
-  for (const [pid, s] of stats) {
-    const list = children.get(s.ppid) ?? [];
-    list.push(pid);
-    children.set(s.ppid, list);
-  }
-  let sum = 0;
-  const stack = [process.pid];
-  while (stack.length > 0) {
-    const pid = stack.pop() ?? 0;
-    sum += stats.get(pid)?.ticks ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return sum;
+  return (await treeTicks([process.pid], true))[0] ?? 0;
 }
 
 async function ticks(): Promise<Ticks | undefined> {
