@@ -4,9 +4,6 @@ import { Counter, type Registry } from 'prom-client';
 
 export type Outcome = 'delivered' | 'retried' | 'deadLettered' | 'dropped' | 'filtered';
 
-// The counts themselves are the bucket's contract with the controller (pkg/events/jetstream/trigger-stats.ts).
-export { emptyCounters, type TriggerCounters } from '../jetstream/trigger-stats.js';
-
 /** `kfn_dispatcher_events_total{namespace, trigger, outcome}` in the given registry. */
 export function eventsCounter(registry: Registry): Counter<'namespace' | 'trigger' | 'outcome'> {
   return new Counter({

@@ -11,8 +11,9 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import { DEFAULT_ACK_WAIT_MS, consumerConfigFor, consumerNameFor, ensureConsumer, removeConsumer } from '../jetstream/consumer.js';
 import { AckBatch } from './ack-batch.js';
-import { emptyCounters, eventsCounter, type Outcome, type TriggerCounters } from './counters.js';
-import type { TriggerKey } from '../jetstream/trigger-stats.js';
+import { eventsCounter, type Outcome } from './counters.js';
+// The counts are the stats bucket's contract with the controller.
+import { emptyCounters, type TriggerCounters, type TriggerKey } from '../jetstream/trigger-stats.js';
 import type { Deliverer } from './deliver-http.js';
 import { TriggerRunner } from './trigger-runner.js';
 
@@ -38,7 +39,6 @@ export interface DispatcherDeps {
   registry?: Registry;
 }
 
-export type { TriggerKey } from '../jetstream/trigger-stats.js';
 
 export interface TriggerState {
   consumer: string;

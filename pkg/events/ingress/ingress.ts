@@ -17,7 +17,8 @@ import type { Logger } from '../../shared/log.js';
 import { EventFormatError } from '../cloudevents/event.js';
 import { fromHttp } from '../cloudevents/http.js';
 import { msgIdFor, toNatsMessage } from '../cloudevents/nats.js';
-import type { TriggerKey, TriggerState } from '../dispatcher/dispatcher.js';
+import type { TriggerState } from '../dispatcher/dispatcher.js';
+import type { TriggerKey } from '../jetstream/trigger-stats.js';
 import { streamInfo } from '../jetstream/stream.js';
 import { SubjectRoutes } from './routes.js';
 

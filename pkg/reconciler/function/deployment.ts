@@ -26,8 +26,6 @@ export interface DeploymentOptions {
 /** Env names kfn sets itself; a same-named entry in spec.env is dropped so ours is the one the replica sees. */
 export const RESERVED_ENV = ['PORT', 'K_SERVICE', 'KFN_DRAIN_TIMEOUT_MS'] as const;
 
-export { initialReplicas } from '../../apis/function/scale.js';
-
 /** `fn` must have defaults applied (withDefaults) and a uid. */
 export function makeDeployment(fn: KfnFunction, cfg: ReconcilerConfig, opts: DeploymentOptions = {}): V1Deployment {
   const timeoutSeconds = fn.spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;

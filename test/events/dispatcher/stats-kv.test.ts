@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type KV, type NatsConnection } from 'nats';
-import { emptyCounters, type TriggerCounters } from '../../../pkg/events/dispatcher/counters.js';
-import type { TriggerKey } from '../../../pkg/events/dispatcher/dispatcher.js';
+import { emptyCounters, type TriggerCounters, type TriggerKey } from '../../../pkg/events/jetstream/trigger-stats.js';
 import {
   TriggerStatsWriter,
   keyToken,
