@@ -2,6 +2,7 @@
 // a KFN_<FLAG> env fallback. Bad values, alone or in combination, stop start-up with the
 // flag's name.
 import { hostname } from 'node:os';
+import type { LeaseSettings } from '../../pkg/controller/leader.js';
 import { configProblems, defaultAutoscalerConfig, type AutoscalerConfig } from '../../pkg/autoscaler/config.js';
 import { formatDuration } from '../../pkg/shared/duration.js';
 import { flagReader, given, parseFlags, UsageError, type FlagTable } from '../../pkg/shared/flags.js';
@@ -53,21 +54,14 @@ const FLAG_OF: Partial<Record<keyof AutoscalerConfig, AutoscalerFlag>> = {
   enableScaleToZero: 'enable-scale-to-zero',
 };
 
-export interface AutoscalerSettings {
+export interface AutoscalerSettings extends LeaseSettings {
   host: string;
   port: number;
   metricsPort: number;
-  /** Where the leader-election Lease lives: the autoscaler's own namespace. */
-  namespace: string;
-  leaseName: string;
-  identity: string;
   /** This pod's IP (POD_IP, downward API): the leader points the Service `service` at it. */
   podIP: string | undefined;
   /** The selector-less Service the activators post stats to. */
   service: string;
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
   config: Partial<AutoscalerConfig>;
 }
 

@@ -4,7 +4,7 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { componentRecorder } from '../../pkg/controller/events/recorder.js';
 import { loadKubeConfig } from '../../pkg/controller/kubeconfig.js';
-import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
+import { leaseClient, leaseOptions, runLeaderElection } from '../../pkg/controller/leader.js';
 import { runComponent, settingsOrExit } from '../../pkg/shared/startup.js';
 import { userAgent } from '../../pkg/shared/user-agent.js';
 import { AUTOSCALER_SUMMARY, autoscalerFlags, autoscalerSettings } from './flags.js';
@@ -24,12 +24,7 @@ if (settings) {
       setReady(true);
       const done = runLeaderElection({
         client: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),
-        namespace: settings.namespace,
-        name: settings.leaseName,
-        identity: settings.identity,
-        leaseDurationMs: settings.leaseDurationMs,
-        renewDeadlineMs: settings.renewDeadlineMs,
-        retryPeriodMs: settings.retryPeriodMs,
+        ...leaseOptions(settings),
         log,
         signal,
         onStartedLeading: async (leading) => {

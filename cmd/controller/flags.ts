@@ -2,7 +2,7 @@
 // a KFN_<FLAG> env fallback, turned into typed settings. Bad values stop start-up with
 // the flag's name.
 import { hostname } from 'node:os';
-import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from '../../pkg/controller/leader.js';
+import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, type LeaseSettings } from '../../pkg/controller/leader.js';
 import { DEFAULT_ACK_WAIT_MS } from '../../pkg/events/jetstream/consumer.js';
 import { CLUSTER_NATS_URL, DEFAULT_STREAM, streamReplicasFlag } from '../../pkg/events/jetstream/stream.js';
 import { DEFAULT_RECONCILER_CONFIG, reconcilerConfig, type ImagePullPolicy, type ReconcilerConfig } from '../../pkg/reconciler/function/config.js';
@@ -35,16 +35,9 @@ export const controllerFlags = {
 
 type ControllerFlag = keyof typeof controllerFlags;
 
-export interface ControllerSettings {
+export interface ControllerSettings extends LeaseSettings {
   host: string;
   metricsPort: number;
-  /** Where the leader-election Lease lives: the controller's own namespace. */
-  namespace: string;
-  leaseName: string;
-  identity: string;
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
   workers: number;
   reconciler: ReconcilerConfig;
   /** The NATS of Trigger streams, consumers and counts: --nats-url, else NATS_URL. */

@@ -6,7 +6,7 @@ import { componentRecorder } from '../../pkg/controller/events/recorder.js';
 import { loadKubeConfig } from '../../pkg/controller/kubeconfig.js';
 import { runComponent, settingsOrExit } from '../../pkg/shared/startup.js';
 import { userAgent } from '../../pkg/shared/user-agent.js';
-import { leaseClient, runLeaderElection } from '../../pkg/controller/leader.js';
+import { leaseClient, leaseOptions, runLeaderElection } from '../../pkg/controller/leader.js';
 import { controllerMetrics } from '../../pkg/controller/metrics.js';
 import { runFunctionController } from '../../pkg/reconciler/function/controller.js';
 import { runTriggerController } from '../../pkg/reconciler/trigger/controller.js';
@@ -36,12 +36,7 @@ if (settings) {
       setReady(true);
       const done = runLeaderElection({
         client: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),
-        namespace: s.namespace,
-        name: s.leaseName,
-        identity: s.identity,
-        leaseDurationMs: s.leaseDurationMs,
-        renewDeadlineMs: s.renewDeadlineMs,
-        retryPeriodMs: s.retryPeriodMs,
+        ...leaseOptions(s),
         log,
         signal,
         onStartedLeading: async (leading) => {

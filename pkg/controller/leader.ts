@@ -61,6 +61,30 @@ export interface LeaderElectionOptions {
   clock?: Clock;
 }
 
+/** A component's leader-election settings, as its flags give them. */
+export interface LeaseSettings {
+  /** Where the Lease lives: the component's own namespace. */
+  namespace: string;
+  leaseName: string;
+  /** Unique per replica: the pod name. */
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/** The Lease part of LeaderElectionOptions from a component's settings. */
+export function leaseOptions(s: LeaseSettings): Pick<LeaderElectionOptions, 'namespace' | 'name' | 'identity' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+  return {
+    namespace: s.namespace,
+    name: s.leaseName,
+    identity: s.identity,
+    leaseDurationMs: s.leaseDurationMs,
+    renewDeadlineMs: s.renewDeadlineMs,
+    retryPeriodMs: s.retryPeriodMs,
+  };
+}
+
 type Attempt = { type: 'held' } | { type: 'lost'; holder: string | undefined } | { type: 'failed'; err: unknown };
 
 /**
