@@ -4,11 +4,10 @@
 // platform shows into these facts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Condition } from '../../pkg/apis/meta.js';
+import { cond, NOW } from './conditions.js';
 import type { FunctionStatus, KfnFunction } from '../../pkg/apis/function/types.js';
 import { functionStatus, type FunctionFacts } from '../../pkg/apis/function/status.js';
 
-const NOW = new Date('2026-11-22T00:00:00Z');
 const EARLIER = '2026-11-21T00:00:00.000Z';
 
 function fn(status?: FunctionStatus): KfnFunction {
@@ -17,13 +16,6 @@ function fn(status?: FunctionStatus): KfnFunction {
 const facts = (f: Partial<FunctionFacts>): FunctionFacts => ({ url: 'http://hello.default.example', desiredReplicas: 1, now: NOW, ...f });
 const serving = { replicas: 1, readyReplicas: 1, restarts: 0 };
 const starting = { replicas: 1, readyReplicas: 0, restarts: 0 };
-const cond = (type: string, status: Condition['status'], reason?: string, message?: string, at = NOW.toISOString()): Condition => ({
-  type,
-  status,
-  lastTransitionTime: at,
-  ...(reason ? { reason } : {}),
-  ...(message ? { message } : {}),
-});
 
 /** [status, reason?] per condition type. */
 type Want = Record<string, [string, string?]>;

@@ -3,11 +3,10 @@
 // `kubectl get trigger -o yaml` or `kfn status`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Condition } from '../../pkg/apis/meta.js';
+import { cond, NOW } from './conditions.js';
 import type { KfnTrigger, TriggerStatus } from '../../pkg/apis/trigger/types.js';
 import { triggerStatus, type TriggerFacts } from '../../pkg/apis/trigger/status.js';
 
-const NOW = new Date('2026-11-22T00:00:00Z');
 const EARLIER = '2026-11-21T00:00:00.000Z';
 
 type TriggerOption = (t: KfnTrigger) => void;
@@ -24,13 +23,6 @@ function trigger(...opts: TriggerOption[]): KfnTrigger {
 }
 const withStatus = (s: TriggerStatus): TriggerOption => (t) => void (t.status = s);
 
-const cond = (type: string, status: Condition['status'], reason?: string, message?: string, at = NOW.toISOString()): Condition => ({
-  type,
-  status,
-  lastTransitionTime: at,
-  ...(reason ? { reason } : {}),
-  ...(message ? { message } : {}),
-});
 
 const readyBefore: TriggerStatus = {
   observedGeneration: 2,
