@@ -1,24 +1,30 @@
-// One function's recent concurrency: a ring of time buckets that activators' samples
-// fall into, read back as the stable- and panic-window averages.
+// One function's recent demand (concurrency, or requests per second): a ring of time
+// buckets that activators' samples fall into, read back as the stable- and panic-window
+// averages.
 //
 // Within a bucket, samples are first averaged per source and then summed across
 // sources (as Knative's aggregation does): two activators each seeing 3 in-flight
 // requests is 6, but one activator whose 1 s samples jitter so that two land in the
 // same bucket (3 and 5) is 4, not 8.
 //
-// Across buckets, the average is over the buckets that HAVE data inside the window,
-// not over the window's full width. Why:
-// - Sampling jitter: activators sample on their own timers, so now and then a bucket
-//   gets two samples and its neighbour none. Counting that empty neighbour as 0 would
-//   drop a 6-bucket panic average by a sixth and shed a replica for no reason.
-// - The current bucket is often still empty when the tick reads it (its sample has
-//   not arrived yet); counting it as 0 biases every decision down.
-// - A function seen for 5 s is averaged over those 5 s, not diluted over 60 s.
-// This relies on activators reporting idle functions as 0 (the StatSink contract:
-// record() every second per function); "no data" means "nobody reported", and the
-// average then reflects the reports that exist, falling to 0 (no data) only when a
-// whole window has passed without any. Knative's newer ring buffer counts gaps between
-// the first and last write as zeros instead; we prefer robustness to jitter.
+// Across buckets, a bucket nobody reported into counts as 0, and the average is over
+// the window's full width (Knative's TimedFloat64Buckets). This is what makes scale-down
+// follow the load: activators report an idle function once as 0 and then stop, so
+// after 60 s at concurrency 35 the 60 s stable average reads 35 × 45 / 60 = 26.25
+// fifteen seconds later, 17.5 at thirty, 0 at sixty. (Averaging only the buckets that
+// held data, as this ring once did, kept it near 34 for the whole minute.)
+// Two exceptions, both Knative's:
+// - A window that began less than its width ago is averaged over the part that has
+//   begun: a function first seen 5 s ago at 10 reads 10, not 10 × 5 / 60. It begins at
+//   the first sample after a whole window without any (for the panic window: a whole
+//   panic window without any, so a burst after 10 s of quiet panics at once).
+// - The bucket `now` falls in is not read while it is empty and the one before it has
+//   data: its sample is most likely on its way (activators sample on their own
+//   timers), and counting it as 0 would bias every decision down. Once the bucket
+//   before is empty too, nobody is reporting, and the current one counts as 0.
+// The price: an activator whose timer drifts across a bucket boundary leaves one bucket
+// empty now and then, which reads as 0 (1/60 off the stable average, 1/6 off the panic
+// average, for a window's length); Knative's scraped buckets have the same gaps.
 //
 // Time is always passed in; memory is fixed by the window and bucket width.
 //
@@ -28,7 +34,7 @@
 // last write and adds up the panic window's handful.
 
 export interface WindowAverages {
-  /** Average total concurrency over the stable window; 0 without data. */
+  /** Average total over the stable window (missing buckets are 0); 0 without data. */
   stable: number;
   /** Same over the panic window. */
   panic: number;
@@ -71,6 +77,12 @@ export class ConcurrencyBuckets {
    * of that range that maps to it.
    */
   private newest = -Infinity;
+  /**
+   * The first bucket written since the ring last went a whole window without a write
+   * (Knative's firstWrite); +Infinity while empty. A window that began after it is
+   * averaged over the buckets since, not its full width.
+   */
+  private first = Infinity;
   /** Running sum and count of the totals of every stamped slot. */
   private sum = 0;
   private count = 0;
@@ -94,6 +106,7 @@ export class ConcurrencyBuckets {
     const bucket = Math.floor(time / this.bucketMs);
     if (bucket > this.newest) this.advance(bucket);
     else if (bucket <= this.newest - this.capacity) return; // older than the ring holds
+    if (bucket < this.first) this.first = bucket;
     const slot = bucket % this.capacity;
     if (this.slots[2 * slot] !== bucket) {
       this.slots[2 * slot] = bucket;
@@ -124,23 +137,23 @@ export class ConcurrencyBuckets {
   /**
    * Both averages. The stable window is the last ceil(stableMs / bucketMs) buckets (never
    * more than the ring holds), the panic window the last ceil(panicMs / bucketMs), both
-   * ending at the bucket `now` falls in, or, while that bucket has no sample yet, at
-   * the one before: the current bucket is still filling when a tick reads it, and a
-   * one-bucket window (a 1 s window in `kfn dev`) must read the last second rather
-   * than nothing. Buckets stamped after `now` (a skewed activator clock) are not
-   * counted yet, and such a read from before the newest sample sees only as far back
-   * as the ring still reaches.
+   * ending at the bucket `now` falls in, or at the one before while the current one is
+   * empty and the one before is not (see the top of this file). Buckets stamped after
+   * `now` (a skewed activator clock) are not counted yet, and such a read from before
+   * the newest sample sees only as far back as the ring still reaches.
    *
    * Written into `out` when given, and returned: the tick passes the same object for
    * every function, so reading 10,000 windows allocates nothing.
    */
   averages(now: number, stableMs: number, panicMs: number, out: WindowAverages = { stable: 0, panic: 0, hasData: false }): WindowAverages {
     const cap = this.capacity;
+    const s = this.slots;
     const nowBucket = Math.floor(now / this.bucketMs);
-    const current = this.slots[2 * (nowBucket % cap)] === nowBucket ? nowBucket : nowBucket - 1;
+    const previous = nowBucket - 1;
+    const current = s[2 * (nowBucket % cap)] !== nowBucket && previous >= 0 && s[2 * (previous % cap)] === previous ? previous : nowBucket;
     const stableBuckets = Math.min(cap, Math.max(1, Math.ceil(stableMs / this.bucketMs)));
     const panicBuckets = Math.min(stableBuckets, Math.max(1, Math.ceil(panicMs / this.bucketMs)));
-    if (this.count === 0 || current - this.newest >= stableBuckets) {
+    if (this.count === 0 || current - this.newest >= stableBuckets || current < this.first) {
       out.stable = 0;
       out.panic = 0;
       out.hasData = false;
@@ -152,7 +165,6 @@ export class ConcurrencyBuckets {
     // Buckets in (newest - cap, current - cap] have aged out since the last write.
     // Slot indexes step by one with a wrap instead of a float modulo per bucket: this
     // loop runs for every function on every tick.
-    const s = this.slots;
     let sum = this.sum;
     let count = this.count;
     let b = Math.max(0, this.newest - cap + 1);
@@ -164,19 +176,20 @@ export class ConcurrencyBuckets {
       if (++slot === cap) slot = 0;
     }
     let panicSum = 0;
-    let panicCount = 0;
+    // The oldest bucket with data in the panic window.
+    let panicOldest = Infinity;
     b = Math.max(0, current - panicBuckets + 1);
     for (let slot = b % cap; b <= current; b++) {
       if (s[2 * slot] === b) {
         panicSum += s[2 * slot + 1]!;
-        panicCount++;
+        if (panicOldest === Infinity) panicOldest = b;
       }
       if (++slot === cap) slot = 0;
     }
     // Written here rather than by a shared helper: passing the sums to a call that is
     // not inlined would box each into a new heap number, for every function every tick.
-    out.stable = count > 0 ? clean(sum / count) : 0;
-    out.panic = panicCount > 0 ? clean(panicSum / panicCount) : 0;
+    out.stable = count > 0 ? clean(sum / Math.min(stableBuckets, current - this.first + 1)) : 0;
+    out.panic = panicOldest === Infinity ? 0 : clean(panicSum / this.panicWidth(current, panicBuckets, panicOldest));
     out.hasData = count > 0;
     return out;
   }
@@ -192,6 +205,10 @@ export class ConcurrencyBuckets {
     // (the only one still getting any) is then counted on top of it, overstating that
     // one bucket once: acceptable for a rare change of the window.
     for (const slot of buckets) next.record(this.slots[2 * slot]! * this.bucketMs, '', this.slots[2 * slot + 1]!);
+    // The window began where it did, or, if that is further back than this ring
+    // reached, where this ring began (as Knative's ResizeWindow does): its older
+    // buckets are gone, and counting them as zeros would understate the average.
+    if (next.count > 0) next.first = Math.max(this.first, this.newest - this.capacity + 1);
     return next;
   }
 
@@ -223,6 +240,7 @@ export class ConcurrencyBuckets {
   }
 
   private clear(): void {
+    this.first = Infinity;
     for (let slot = 0; slot < this.capacity; slot++) {
       this.slots[2 * slot] = -Infinity;
       this.slots[2 * slot + 1] = 0;
@@ -251,22 +269,36 @@ export class ConcurrencyBuckets {
     let stableSum = 0;
     let stableCount = 0;
     let panicSum = 0;
-    let panicCount = 0;
+    let panicOldest = Infinity;
     for (let slot = 0; slot < this.capacity; slot++) {
-      const age = current - this.slots[2 * slot]!;
+      const bucket = this.slots[2 * slot]!;
+      const age = current - bucket;
       if (age < 0 || age >= stableBuckets) continue;
       const total = this.slots[2 * slot + 1]!;
       stableSum += total;
       stableCount++;
       if (age < panicBuckets) {
         panicSum += total;
-        panicCount++;
+        if (bucket < panicOldest) panicOldest = bucket;
       }
     }
-    out.stable = stableCount > 0 ? clean(stableSum / stableCount) : 0;
-    out.panic = panicCount > 0 ? clean(panicSum / panicCount) : 0;
+    out.stable = stableCount > 0 ? clean(stableSum / Math.min(stableBuckets, current - this.first + 1)) : 0;
+    out.panic = panicOldest === Infinity ? 0 : clean(panicSum / this.panicWidth(current, panicBuckets, panicOldest));
     out.hasData = stableCount > 0;
     return out;
+  }
+
+  /**
+   * How many buckets the panic average is over: its full width, unless its oldest data
+   * (`oldest`) is the first after a whole panic window without any, in which case the
+   * window began there (Knative resets the panic buckets' first write the same way).
+   * Buckets older than the ring holds count as without data.
+   */
+  private panicWidth(current: number, panicBuckets: number, oldest: number): number {
+    const cap = this.capacity;
+    const stop = Math.max(oldest - panicBuckets + 1, this.newest - cap + 1, this.first);
+    for (let b = oldest - 1; b >= stop; b--) if (this.slots[2 * (b % cap)] === b) return panicBuckets;
+    return Math.min(panicBuckets, current - oldest + 1);
   }
 }
 

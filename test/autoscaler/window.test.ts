@@ -39,13 +39,42 @@ describe('ConcurrencyBuckets', () => {
     assert.equal(averagesAt(w, 10_500).stable, 8);
   });
 
-  test('averages over buckets with data: 10 at 1 s, nothing at 2 s, 20 at 3 s → 15 (a missing sample is not a 0)', () => {
+  test('a bucket nobody reported into counts as 0: 10 at 1 s, nothing at 2 s, 20 at 3 s → 30 / 3 = 10', () => {
+    // Was 15 (averaged over the buckets with data), which kept an idle function's
+    // replicas for a whole window: issue 12, item 1.
     const w = new ConcurrencyBuckets(60 * S);
     w.record(1 * S, 'a', 10);
     w.record(3 * S, 'a', 20);
-    assert.equal(averagesAt(w, 3 * S).stable, 15);
-    // The current bucket (4 s) has no sample yet: it does not drag the average down.
-    assert.equal(averagesAt(w, 4 * S + 500).stable, 15);
+    assert.equal(averagesAt(w, 3 * S).stable, 10);
+    // Bucket 4 is in progress and bucket 3 has data: 4 is not read yet.
+    assert.equal(averagesAt(w, 4 * S + 500).stable, 10);
+    // Nobody reported for 4 either: it counts, and so does 5. (10 + 0 + 20 + 0 + 0) / 5.
+    assert.equal(averagesAt(w, 5 * S + 500).stable, 6);
+  });
+
+  test('a window that began less than its width ago is averaged over what has begun: 10 for 5 s reads 10, not 10 × 5 / 60', () => {
+    const w = new ConcurrencyBuckets(60 * S);
+    for (let t = 100; t < 105; t++) w.record(t * S, 'a', 10);
+    assert.deepEqual(averagesAt(w, 104 * S), { stable: 10, panic: 10, hasData: true });
+    // It began at 100 s; 10 s later the 5 s of 10 are averaged over 11 buckets (100..110).
+    assert.equal(averagesAt(w, 110 * S).stable, 50 / 11);
+  });
+
+  test('the panic window begins again after a panic window of quiet, as Knative resets its panic buckets: a burst after 10 s reads at once', () => {
+    const w = new ConcurrencyBuckets(60 * S);
+    for (let t = 0; t < 30; t++) w.record(t * S, 'a', 4);
+    w.record(30 * S, 'a', 0);
+    // Quiet from 31 s to 40 s, then 50 at 41 s: the panic window (36..41) began at 41,
+    // so it reads 50, not 50 / 6; the stable window keeps its zeros: (30 × 4 + 50) / 42.
+    w.record(41 * S, 'a', 50);
+    const avg = averagesAt(w, 41 * S);
+    assert.equal(avg.panic, 50);
+    assert.ok(Math.abs(avg.stable - 170 / 42) < 1e-9, `stable ${avg.stable}`);
+    // A gap shorter than a panic window does not begin it again: with 0 at 42 s and 60
+    // at 44 s it still began at 41, so (50 + 0 + 0 + 60) / 4.
+    w.record(42 * S, 'a', 0);
+    w.record(44 * S, 'a', 60);
+    assert.equal(averagesAt(w, 44 * S).panic, 110 / 4);
   });
 
   test('panic window reads only its last buckets: 54 s at 10 then 6 s at 40 → stable 13, panic 40', () => {
@@ -65,14 +94,18 @@ describe('ConcurrencyBuckets', () => {
     assert.equal(avg.hasData, true);
   });
 
-  test('data leaves the window after it: a sample at 0 s is read until 60.999 s and gone at 61 s', () => {
+  test('a lone sample decays as the window empties and is gone a window later: 5 at 0 s', () => {
     const w = new ConcurrencyBuckets(60 * S);
     w.record(0, 'a', 5);
-    assert.equal(averagesAt(w, 59_999).stable, 5);
+    assert.equal(averagesAt(w, 500).stable, 5);
+    // 1.5 s: bucket 1 is in progress and bucket 0 has data, so 0 is still the last read.
+    assert.equal(averagesAt(w, 1500).stable, 5);
+    // 2.5 s: nobody reported for 1 or 2; the window began at 0: 5 / 3.
+    assert.equal(averagesAt(w, 2500).stable, 5 / 3);
+    assert.equal(averagesAt(w, 2500).panic, 5 / 3);
+    assert.equal(averagesAt(w, 59_999).stable, 5 / 60);
     assert.equal(averagesAt(w, 59_999).panic, 0);
-    // Bucket 60 has no sample yet, so the window still ends at bucket 59.
-    assert.equal(averagesAt(w, 60_999).stable, 5);
-    assert.deepEqual(averagesAt(w, 61 * S), { stable: 0, panic: 0, hasData: false });
+    assert.deepEqual(averagesAt(w, 60 * S), { stable: 0, panic: 0, hasData: false });
   });
 
   test('while the current bucket has no sample yet, the window ends at the one before', () => {
@@ -97,7 +130,8 @@ describe('ConcurrencyBuckets', () => {
     w.record(100 * S, 'a', 10);
     w.record(98 * S, 'b', 20); // two seconds late: its bucket is still in the ring
     w.record(40 * S, 'c', 1000); // its slot holds 100 s now
-    assert.equal(averagesAt(w, 100 * S).stable, 15);
+    // The window began at 98 s: (20 + 0 + 10) / 3.
+    assert.equal(averagesAt(w, 100 * S).stable, 10);
   });
 
   test('a sample stamped after now is not read until its bucket comes', () => {
@@ -115,7 +149,8 @@ describe('ConcurrencyBuckets', () => {
     w.record(1850, 'a', 10);
     w.record(1950, 'a', 20);
     const avg = w.averages(1999, 2 * S, 200);
-    assert.ok(Math.abs(avg.stable - 32 / 3) < 1e-9);
+    // Buckets 10..19 (the window began at 1 s): 32 / 10.
+    assert.ok(Math.abs(avg.stable - 3.2) < 1e-9);
     assert.equal(avg.panic, 15);
   });
 
@@ -181,22 +216,36 @@ describe('ConcurrencyBuckets', () => {
     }
 
     // The ring holds the 10 buckets up to the newest sample, so a read from before the
-    // newest sample (a skewed clock) cannot see further back than that.
+    // newest sample (a skewed clock) cannot see further back than that. The clocks
+    // never pause for a window, so the window began at the first sample, in bucket 0.
+    // The rules, from the top of window.ts, written out the slow way.
     function naive(all: Map<number, Map<string, number[]>>, now: number, stableBuckets: number, panicBuckets: number, newestBucket: number) {
-      const nowBucket = Math.floor(now / S);
-      const current = all.has(nowBucket) && nowBucket > newestBucket - 10 ? nowBucket : nowBucket - 1;
-      const avg = (n: number): number => {
-        let sum = 0;
-        let count = 0;
-        for (let b = Math.max(current - n + 1, newestBucket - 9); b <= current; b++) {
-          const bySource = all.get(b);
-          if (!bySource) continue;
-          count++;
-          for (const vs of bySource.values()) sum += vs.reduce((x, y) => x + y, 0) / vs.length;
-        }
-        return count === 0 ? 0 : sum / count;
+      const first = 0;
+      const held = (b: number): boolean => b > newestBucket - 10 && all.has(b);
+      const total = (b: number): number => {
+        let t = 0;
+        for (const vs of all.get(b)!.values()) t += vs.reduce((x, y) => x + y, 0) / vs.length;
+        return t;
       };
-      return { stable: avg(stableBuckets), panic: avg(panicBuckets) };
+      const nowBucket = Math.floor(now / S);
+      const current = !held(nowBucket) && held(nowBucket - 1) ? nowBucket - 1 : nowBucket;
+      if (current - newestBucket >= stableBuckets) return { stable: 0, panic: 0 };
+      let stableSum = 0;
+      for (let b = current - stableBuckets + 1; b <= current; b++) if (held(b)) stableSum += total(b);
+      let panicSum = 0;
+      let oldest: number | undefined;
+      for (let b = current - panicBuckets + 1; b <= current; b++) {
+        if (!held(b)) continue;
+        panicSum += total(b);
+        oldest ??= b;
+      }
+      let panicWidth = panicBuckets;
+      if (oldest !== undefined) {
+        let earlier = false;
+        for (let b = Math.max(first, oldest - panicBuckets + 1); b < oldest; b++) earlier ||= held(b);
+        if (!earlier) panicWidth = Math.min(panicBuckets, current - oldest + 1);
+      }
+      return { stable: stableSum / Math.min(stableBuckets, current - first + 1), panic: oldest === undefined ? 0 : panicSum / panicWidth };
     }
   });
 
