@@ -1,6 +1,6 @@
 // Concurrency as the autoscaler wants it: per function, the time-weighted average of
 // requests in flight (queued + proxied) over each one-second period, and how many
-// arrived. Every change of the in-flight count closes a slice of area (count × time), so
+// arrived (also as a rate per second, for functions that scale on rps). Every change of the in-flight count closes a slice of area (count × time), so
 // a request that lasts 250 ms of a second adds 0.25 to that second's average, however
 // the arrivals fall. One ConcurrencyStat per active function per period goes to the sink;
 // a function whose traffic stopped reports one zero and then goes quiet.
@@ -36,8 +36,8 @@ export class ConcurrencyWindow {
     this.inFlight--;
   }
 
-  /** Closes the period ending `now`: its average concurrency and arrivals. */
-  sample(now: number): { averageConcurrency: number; requestCount: number } {
+  /** Closes the period ending `now`: its length, average concurrency and arrivals. */
+  sample(now: number): { averageConcurrency: number; requestCount: number; periodMs: number } {
     this.advance(now);
     const span = now - this.periodStart;
     const averageConcurrency = span > 0 ? this.area / span : this.inFlight;
@@ -45,7 +45,7 @@ export class ConcurrencyWindow {
     this.area = 0;
     this.requests = 0;
     this.periodStart = now;
-    return { averageConcurrency, requestCount };
+    return { averageConcurrency, requestCount, periodMs: Math.max(0, span) };
   }
 
   private advance(now: number): void {
@@ -94,8 +94,11 @@ export class StatReporter {
   tick(): void {
     const now = this.opts.clock.now();
     for (const w of this.active) {
-      const { averageConcurrency, requestCount } = w.sample(now);
-      const stat: ConcurrencyStat = { key: w.key, source: this.opts.source, averageConcurrency, requestCount, time: now };
+      const { averageConcurrency, requestCount, periodMs } = w.sample(now);
+      // Over at least one interval: the first period starts at the first request, so it
+      // may be a few ms long, and 1 request in 3 ms is not 333 requests a second.
+      const requestsPerSecond = (requestCount * 1000) / Math.max(periodMs, this.intervalMs);
+      const stat: ConcurrencyStat = { key: w.key, source: this.opts.source, averageConcurrency, requestCount, requestsPerSecond, time: now };
       try {
         this.opts.sink.record(stat);
       } catch (err) {

@@ -9,7 +9,7 @@ import { sleep } from '../shared/abort.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import { WorkloadNotFoundError } from '../platform/types.js';
-import { configProblems, scalingParams, type AutoscalerConfig, type ScalingParams } from './config.js';
+import { configProblems, scalingParams, type AutoscalerConfig, type ScaleMetric, type ScalingParams } from './config.js';
 import { decide, decideInto, initialScalerState, modeOf, type DecideInput, type ScaleMode, type ScalerStateBuffer } from './decide.js';
 import { registerAutoscalerMetrics, type AutoscalerMetrics, type FunctionScaleSample } from './metrics.js';
 import type { ConcurrencyStat, StatSink } from './stats.js';
@@ -47,8 +47,12 @@ export interface ScaleStatus {
   reason: string;
   /** When a scale was last written successfully, epoch ms. */
   lastScaleTime?: number;
-  stableConcurrency: number;
-  panicConcurrency: number;
+  /** What the averages are of: requests in flight, or requests per second. */
+  metric: ScaleMetric;
+  /** The metric's average over the stable window. */
+  stableAverage: number;
+  /** Same over the panic window. */
+  panicAverage: number;
 }
 
 export type DecisionListener = (key: FunctionKey, status: ScaleStatus) => void;
@@ -130,8 +134,15 @@ export class Autoscaler implements StatSink {
     const now = this.deps.clock.now();
     const known = this.scalers.get(key);
     if (known) {
+      // Averages of one metric say nothing about the other: a function switched to rps
+      // starts its window afresh (in panic if it has replicas serving, as on a restart).
+      if (params.metric !== known.params.metric) {
+        known.window = new ConcurrencyBuckets(params.stableWindowMs, this.cfg.bucketMs);
+        known.state = adoptedState(now, Math.max(known.ready, known.desired));
+      } else {
+        known.window = known.window.resized(params.stableWindowMs);
+      }
       known.params = params;
-      known.window = known.window.resized(params.stableWindowMs);
       this.decideSafely(known, now, false);
       return;
     }
@@ -188,7 +199,8 @@ export class Autoscaler implements StatSink {
     // An activator whose clock runs ahead would put samples into buckets the window
     // does not read yet; count them now instead.
     const now = this.deps.clock.now();
-    s.window.record(stat.time > now ? now : stat.time, stat.source, stat.averageConcurrency);
+    const value = s.params.metric === 'rps' ? (stat.requestsPerSecond ?? stat.requestCount) : stat.averageConcurrency;
+    s.window.record(stat.time > now ? now : stat.time, stat.source, value);
   }
 
   /**
@@ -386,7 +398,7 @@ export class Autoscaler implements StatSink {
   private *samples(): Iterable<FunctionScaleSample> {
     for (const s of this.scalers.values()) {
       if (!s.decided) continue;
-      yield { key: s.key, desiredReplicas: s.desired, mode: s.mode, stableConcurrency: s.stable, panicConcurrency: s.panic };
+      yield { key: s.key, desiredReplicas: s.desired, mode: s.mode, metric: s.params.metric, stableAverage: s.stable, panicAverage: s.panic };
     }
   }
 }
@@ -477,8 +489,9 @@ function statusOf(s: FunctionScaler): ScaleStatus {
     desiredReplicas: s.desired,
     mode: s.mode,
     reason: reasonOf(s),
-    stableConcurrency: s.stable,
-    panicConcurrency: s.panic,
+    metric: s.params.metric,
+    stableAverage: s.stable,
+    panicAverage: s.panic,
   };
   if (s.lastScaleTime !== undefined) st.lastScaleTime = s.lastScaleTime;
   return st;

@@ -1,7 +1,7 @@
 // The scaling decision (Knative's KPA): a pure function of the function's rules, its
 // previous state, the window averages, the ready replicas and the time. No clock, no
 // I/O; the tick loop in autoscaler.ts feeds it and writes what it returns.
-import type { ScalingParams } from './config.js';
+import type { ScaleMetric, ScalingParams } from './config.js';
 
 export type ScaleMode = 'stable' | 'panic';
 
@@ -49,7 +49,7 @@ export interface Recommendation {
 }
 
 export interface DecideInput {
-  /** Average total concurrency over the stable window. */
+  /** Average total of the function's metric (concurrency or requests/s) over the stable window. */
   stableAverage: number;
   /** Same over the panic window. */
   panicAverage: number;
@@ -153,7 +153,7 @@ export function decideInto(p: ScalingParams, state: ScalerState, input: DecideIn
   let desired: number;
   if (panicAt === -Infinity) {
     desired = stableDesired;
-    if (explain) explain.reason = stableWhy(stableAverage, p.targetPerReplica, stableWant, desired, maxUp, maxDown);
+    if (explain) explain.reason = stableWhy(p.metric, stableAverage, p.targetPerReplica, stableWant, desired, maxUp, maxDown);
   } else {
     // Panic provisions for the higher of the two windows and only ever grows: a burst
     // that just ended is likely to come back, and shedding replicas mid-surge is what
@@ -163,7 +163,7 @@ export function decideInto(p: ScalingParams, state: ScalerState, input: DecideIn
     maxPanic = Math.max(maxPanic, want);
     desired = maxPanic;
     if (explain) {
-      explain.reason = panicWhy(panicAverage, panicWant, readyReplicas, held, Math.max(stableWant, panicWant), desired, maxUp, maxDown, p.stableWindowMs);
+      explain.reason = panicWhy(p.metric, panicAverage, panicWant, readyReplicas, held, Math.max(stableWant, panicWant), desired, maxUp, maxDown, p.stableWindowMs);
     }
   }
 
@@ -229,11 +229,15 @@ export function decideInto(p: ScalingParams, state: ScalerState, input: DecideIn
   return desired;
 }
 
-function stableWhy(avg: number, perReplica: number, want: number, got: number, maxUp: number, maxDown: number): string {
-  return `stable: average concurrency ${fmt(avg)} / ${fmt(perReplica)} per replica wants ${want}${rateNote(want, got, maxUp, maxDown)}`;
+function stableWhy(metric: ScaleMetric, avg: number, perReplica: number, want: number, got: number, maxUp: number, maxDown: number): string {
+  return `stable: average ${METRIC_WORDS[metric]} ${fmt(avg)} / ${fmt(perReplica)} per replica wants ${want}${rateNote(want, got, maxUp, maxDown)}`;
 }
 
+/** How a reason names each metric. */
+const METRIC_WORDS: Record<ScaleMetric, string> = { concurrency: 'concurrency', rps: 'requests/s' };
+
 function panicWhy(
+  metric: ScaleMetric,
   avg: number,
   panicWant: number,
   ready: number,
@@ -245,7 +249,7 @@ function panicWhy(
   windowMs: number,
 ): string {
   return (
-    `panic: panic-window concurrency ${fmt(avg)} wants ${panicWant} for ${ready} ready` +
+    `panic: panic-window ${METRIC_WORDS[metric]} ${fmt(avg)} wants ${panicWant} for ${ready} ready` +
     (held ? `; holding ${got}, no scale-down while panicking` : rateNote(want, got, maxUp, maxDown)) +
     ` (until ${fmtMs(windowMs)} after the last surge)`
   );

@@ -51,6 +51,13 @@ export function buildStatServer(sink: StatSink, opts: StatServerOptions = {}): F
 }
 
 const MAX_REPORTED = 5;
+/**
+ * Largest concurrency or request rate one activator may report for one function. Far
+ * above what one activator can carry (its queue holds 10,000 by default, and it relays
+ * tens of thousands of requests a second), so only a broken or hostile sender reaches
+ * it: 1e300 would otherwise ask for that many replicas of a function with no max.
+ */
+export const MAX_STAT_VALUE = 10_000_000;
 
 /** What is wrong with a /stats body, by JSON path (`[3].key.name: …`); empty when valid. */
 export function statsProblems(body: unknown): string[] {
@@ -70,8 +77,10 @@ function statProblem(v: unknown): string | undefined {
   if (!nonEmptyString(key.namespace)) return '.key.namespace: must be a non-empty string';
   if (!nonEmptyString(key.name)) return '.key.name: must be a non-empty string';
   if (!nonEmptyString(v.source)) return '.source: must be a non-empty string';
-  if (!nonNegative(v.averageConcurrency)) return '.averageConcurrency: must be a number ≥ 0';
-  if (!nonNegative(v.requestCount)) return '.requestCount: must be a number ≥ 0';
+  if (!statValue(v.averageConcurrency)) return `.averageConcurrency: must be a number from 0 to ${MAX_STAT_VALUE}`;
+  if (!statValue(v.requestCount)) return `.requestCount: must be a number from 0 to ${MAX_STAT_VALUE}`;
+  // Optional: activators from before scale.metric rps do not send it.
+  if (v.requestsPerSecond !== undefined && !statValue(v.requestsPerSecond)) return `.requestsPerSecond: must be a number from 0 to ${MAX_STAT_VALUE}`;
   if (!nonNegative(v.time)) return '.time: must be epoch milliseconds';
   return undefined;
 }
@@ -84,6 +93,9 @@ function nonEmptyString(v: unknown): v is string {
 }
 function nonNegative(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+function statValue(v: unknown): v is number {
+  return nonNegative(v) && v <= MAX_STAT_VALUE;
 }
 
 export interface HttpStatSinkOptions {

@@ -5,14 +5,16 @@
 // nothing per activator, per replica or per reason.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { FunctionKey } from '../apis/meta.js';
+import type { ScaleMetric } from './config.js';
 import type { ScaleMode } from './decide.js';
 
 export interface FunctionScaleSample {
   key: FunctionKey;
   desiredReplicas: number;
   mode: ScaleMode;
-  stableConcurrency: number;
-  panicConcurrency: number;
+  metric: ScaleMetric;
+  stableAverage: number;
+  panicAverage: number;
 }
 
 export interface AutoscalerMetrics {
@@ -23,7 +25,8 @@ export interface AutoscalerMetrics {
 const LABELS = ['namespace', 'name'] as const;
 
 export function registerAutoscalerMetrics(registry: Registry, samples: () => Iterable<FunctionScaleSample>): AutoscalerMetrics {
-  const perFunction = (name: string, help: string, value: (s: FunctionScaleSample) => number): void => {
+  /** `value` undefined: no series for that function (a gauge of the metric it does not scale on). */
+  const perFunction = (name: string, help: string, value: (s: FunctionScaleSample) => number | undefined): void => {
     new Gauge({
       name,
       help,
@@ -31,14 +34,22 @@ export function registerAutoscalerMetrics(registry: Registry, samples: () => Ite
       registers: [registry],
       collect() {
         this.reset();
-        for (const s of samples()) this.set({ namespace: s.key.namespace, name: s.key.name }, value(s));
+        for (const s of samples()) {
+          const v = value(s);
+          if (v !== undefined) this.set({ namespace: s.key.namespace, name: s.key.name }, v);
+        }
       },
     });
   };
   perFunction('kfn_autoscaler_desired_replicas', 'Replicas the autoscaler asks for, per function.', (s) => s.desiredReplicas);
   perFunction('kfn_autoscaler_panic_mode', '1 while the function is in panic mode, else 0.', (s) => (s.mode === 'panic' ? 1 : 0));
-  perFunction('kfn_autoscaler_stable_request_concurrency', 'Average concurrency over the stable window, per function.', (s) => s.stableConcurrency);
-  perFunction('kfn_autoscaler_panic_request_concurrency', 'Average concurrency over the panic window, per function.', (s) => s.panicConcurrency);
+  // As Knative's autoscaler: the concurrency gauges for functions that scale on it, the
+  // requests-per-second ones for those on rps.
+  const of = (metric: ScaleMetric, v: (s: FunctionScaleSample) => number) => (s: FunctionScaleSample) => (s.metric === metric ? v(s) : undefined);
+  perFunction('kfn_autoscaler_stable_request_concurrency', 'Average concurrency over the stable window, per function scaling on concurrency.', of('concurrency', (s) => s.stableAverage));
+  perFunction('kfn_autoscaler_panic_request_concurrency', 'Average concurrency over the panic window, per function scaling on concurrency.', of('concurrency', (s) => s.panicAverage));
+  perFunction('kfn_autoscaler_stable_requests_per_second', 'Average requests per second over the stable window, per function scaling on rps.', of('rps', (s) => s.stableAverage));
+  perFunction('kfn_autoscaler_panic_requests_per_second', 'Average requests per second over the panic window, per function scaling on rps.', of('rps', (s) => s.panicAverage));
   return {
     scaleWrites: new Counter({
       name: 'kfn_autoscaler_scale_writes_total',

@@ -10,6 +10,13 @@ export interface ConcurrencyStat {
   averageConcurrency: number;
   /** Requests that arrived in the sample period. */
   requestCount: number;
+  /**
+   * The same as a rate: requests that arrived per second over the period, never taken
+   * over less than the activator's reporting interval (one request in the first 3 ms of
+   * tracking is 1/s, not 333/s). What `scale.metric: rps` averages. Absent from an
+   * activator that predates it: requestCount stands in, its period being 1 s by default.
+   */
+  requestsPerSecond?: number;
   /** End of the sample period, epoch ms. */
   time: number;
 }

@@ -12,18 +12,18 @@ describe('ConcurrencyWindow', () => {
     w.arrive(250); // 2 for 500 ms
     w.depart(750); // 1 for 250 ms
     // (1×250 + 2×500 + 1×250) / 1000 = 1.5
-    assert.deepEqual(w.sample(1000), { averageConcurrency: 1.5, requestCount: 2 });
+    assert.deepEqual(w.sample(1000), { averageConcurrency: 1.5, requestCount: 2, periodMs: 1000 });
     // Still one in flight the whole next second, with no new arrivals.
-    assert.deepEqual(w.sample(2000), { averageConcurrency: 1, requestCount: 0 });
+    assert.deepEqual(w.sample(2000), { averageConcurrency: 1, requestCount: 0, periodMs: 1000 });
     w.depart(2100);
-    assert.deepEqual(w.sample(3000), { averageConcurrency: 0.1, requestCount: 0 });
+    assert.deepEqual(w.sample(3000), { averageConcurrency: 0.1, requestCount: 0, periodMs: 1000 });
   });
 
   it('ignores a clock that steps back', () => {
     const w = new ConcurrencyWindow(hello, 1000);
     w.arrive(1000);
     w.depart(900);
-    assert.deepEqual(w.sample(2000), { averageConcurrency: 0, requestCount: 1 });
+    assert.deepEqual(w.sample(2000), { averageConcurrency: 0, requestCount: 1, periodMs: 1000 });
   });
 });
 
@@ -44,8 +44,8 @@ describe('StatReporter', () => {
     clock.advance(1000);
     reporter.tick();
     assert.deepEqual(sink.stats, [
-      { key: hello, source: 'act-1', averageConcurrency: 0.5, requestCount: 1, time: 11_000 },
-      { key: hello, source: 'act-1', averageConcurrency: 0, requestCount: 0, time: 12_000 },
+      { key: hello, source: 'act-1', averageConcurrency: 0.5, requestCount: 1, requestsPerSecond: 1, time: 11_000 },
+      { key: hello, source: 'act-1', averageConcurrency: 0, requestCount: 0, requestsPerSecond: 0, time: 12_000 },
     ]);
     assert.equal(w.reporting, false);
   });
@@ -61,6 +61,32 @@ describe('StatReporter', () => {
     clock.advance(1000);
     reporter.tick();
     assert.equal(sink.stats[0]?.averageConcurrency, 1);
+  });
+
+  it('reports arrivals per second over the period, and over at least one interval: 1 in a 3 ms first period is 1/s, 6 in a late 1.5 s tick 4/s', () => {
+    const clock = new FakeClock(997);
+    const sink = new RecordingSink();
+    const reporter = new StatReporter({ sink, source: 's', clock, intervalMs: 1000 });
+    const w = new ConcurrencyWindow(hello, 0);
+    reporter.track(w);
+    w.arrive(clock.now());
+    w.depart(clock.now());
+    clock.set(1000);
+    reporter.tick();
+    for (let i = 0; i < 6; i++) {
+      reporter.track(w);
+      w.arrive(clock.now());
+      w.depart(clock.now());
+    }
+    clock.set(2500);
+    reporter.tick();
+    assert.deepEqual(
+      sink.stats.map((s) => [s.requestCount, s.requestsPerSecond]),
+      [
+        [1, 1],
+        [6, 4],
+      ],
+    );
   });
 
   it('keeps reporting other functions when the sink throws', () => {
@@ -124,7 +150,7 @@ describe('stats from the activator', () => {
       await waitFor('both arrivals reported', () => h.sink.stats.reduce((n, s) => n + s.requestCount, 0) === 2);
       clock.advance(1000);
       const second = await waitFor('the period ending at t0+1s', () => h.sink.stats.find((s) => s.time === t0 + 1000));
-      assert.deepEqual(second, { key: hello, source: 'act-test', averageConcurrency: 2, requestCount: 0, time: t0 + 1000 });
+      assert.deepEqual(second, { key: hello, source: 'act-test', averageConcurrency: 2, requestCount: 0, requestsPerSecond: 0, time: t0 + 1000 });
       replica.openGate();
       await Promise.all(pending);
       await waitFor('a zero after the traffic', () => h.sink.stats.at(-1)?.averageConcurrency === 0);

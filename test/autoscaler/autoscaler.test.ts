@@ -130,7 +130,64 @@ describe('Autoscaler', () => {
     const st = autoscaler.status(hello);
     assert.equal(st?.desiredReplicas, 4);
     assert.equal(st?.mode, 'stable');
-    assert.equal(st?.stableConcurrency, 35);
+    assert.equal(st?.stableAverage, 35);
+  });
+
+  test('scale.metric rps scales on the requests per second activators report, not their concurrency: 700/s at 200 × 70% = 140 → 5', async () => {
+    const { autoscaler, writer, clock } = setup();
+    autoscaler.upsert(hello, spec({ metric: 'rps' }));
+    await settle();
+    for (let t = 1; t <= 120; t++) {
+      clock.advance(S);
+      // Two activators, 400 and 300 requests a second, 2 in flight each: concurrency
+      // alone would keep one replica.
+      for (const [source, rps] of [['a', 400], ['b', 300]] as const) {
+        autoscaler.record({ key: hello, source, averageConcurrency: 2, requestCount: rps, requestsPerSecond: rps, time: clock.now() });
+      }
+      if (t % 2 === 0) autoscaler.tick();
+      await settle();
+    }
+    const st = autoscaler.status(hello);
+    assert.equal(st?.metric, 'rps');
+    assert.equal(st?.stableAverage, 700);
+    assert.equal(st?.desiredReplicas, 5);
+    assert.match(st?.reason ?? '', /^stable: average requests\/s 700 \/ 140 per replica wants 5/);
+    assert.equal(writer.values().at(-1), 5);
+  });
+
+  test('an activator that sends no requestsPerSecond (older than rps) is read by its requestCount', async () => {
+    const { autoscaler, clock } = setup();
+    autoscaler.upsert(hello, spec({ metric: 'rps', target: 10, targetUtilization: 100 }));
+    clock.advance(S);
+    autoscaler.record({ key: hello, source: 'old', averageConcurrency: 1, requestCount: 35, time: clock.now() });
+    autoscaler.tick();
+    await settle();
+    assert.equal(autoscaler.status(hello)?.panicAverage, 35);
+    assert.equal(autoscaler.status(hello)?.desiredReplicas, 4);
+  });
+
+  test('switching a function from concurrency to rps starts its window afresh and keeps what serves meanwhile', async () => {
+    const { autoscaler, writer, clock, report } = setup();
+    autoscaler.upsert(hello, spec({ target: 10, targetUtilization: 100 }));
+    for (let t = 1; t <= 10; t++) {
+      clock.advance(S);
+      report(35);
+      autoscaler.tick();
+      await settle();
+    }
+    assert.equal(writer.values().at(-1), 4);
+    autoscaler.upsert(hello, spec({ metric: 'rps', target: 10, targetUtilization: 100 }));
+    await settle();
+    // The 35s were concurrency, not requests per second: nothing of them is averaged now,
+    // and the 4 replicas are held (as after a restart) rather than dropped at once.
+    assert.equal(autoscaler.status(hello)?.stableAverage, 0);
+    assert.equal(autoscaler.status(hello)?.desiredReplicas, 4);
+    clock.advance(S);
+    autoscaler.record({ key: hello, source: 'activator-1', averageConcurrency: 35, requestCount: 90, requestsPerSecond: 90, time: clock.now() });
+    autoscaler.tick();
+    await settle();
+    // Panic holds the 4 for a window; 90/s at 10 wants 9 ≥ 2 × 4, so up it goes.
+    assert.equal(autoscaler.status(hello)?.desiredReplicas, 9);
   });
 
   test('a surge panics: 1 ready, panic average 35 at 10 → 4 ≥ 2 × 1', async () => {

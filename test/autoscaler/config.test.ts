@@ -12,6 +12,7 @@ describe('autoscaler config', () => {
         panicWindowPercentage: 10,
         panicThresholdPercentage: 200,
         targetConcurrency: 100,
+        targetRequestsPerSecond: 200,
         targetUtilizationPercentage: 70,
         scaleToZeroGracePeriodMs: 30_000,
         scaleDownDelayMs: 0,
@@ -57,6 +58,7 @@ describe('scalingParams', () => {
       want: {
         target: 100,
         targetUtilization: 70,
+        metric: 'concurrency',
         targetPerReplica: 70,
         stableWindowMs: 60_000,
         panicWindowMs: 6000,
@@ -120,6 +122,24 @@ describe('scalingParams', () => {
       want: { target: 500 },
     },
     {
+      // Knative's requests-per-second-target-default is 200, and its target utilization
+      // (70%) applies to rps too: 140 requests/s per replica.
+      name: 'metric rps without a target: 200 requests/s × 70% = 140 per replica',
+      spec: spec({ scale: { metric: 'rps' } }),
+      want: { metric: 'rps', target: 200, targetPerReplica: 140 },
+    },
+    {
+      name: 'metric rps: containerConcurrency caps concurrency, not a rate: cc 1, target 50 at 80% → 40 requests/s per replica',
+      spec: spec({ containerConcurrency: 1, scale: { metric: 'rps', target: 50, targetUtilization: 80 } }),
+      want: { metric: 'rps', target: 50, targetPerReplica: 40 },
+    },
+    {
+      name: 'the rps default target comes from the config like the concurrency one',
+      spec: spec({ scale: { metric: 'rps', targetUtilization: 100 } }),
+      cfg: { targetRequestsPerSecond: 30 },
+      want: { target: 30, targetPerReplica: 30 },
+    },
+    {
       name: 'target per replica never below 0.01',
       spec: spec({ scale: { target: 0.001, targetUtilization: 1 } }),
       want: { targetPerReplica: 0.01 },
@@ -145,6 +165,11 @@ describe('scalingParams', () => {
       name: 'values that would break the arithmetic fall back to the config',
       spec: spec({ scale: { window: 'soon', maxScaleDownRate: 0, maxScaleUpRate: Number.NaN, target: -3, min: -1, panicThreshold: 50 } }),
       want: { stableWindowMs: 60_000, maxScaleDownRate: 2, maxScaleUpRate: 1000, target: 100, min: 0, panicThreshold: 200 },
+    },
+    {
+      name: 'an unknown metric (the validator refuses it) scales on concurrency',
+      spec: spec({ scale: { metric: 'cpu' as 'rps' } }),
+      want: { metric: 'concurrency', target: 100 },
     },
   ];
 

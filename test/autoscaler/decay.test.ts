@@ -62,7 +62,7 @@ async function loadThenIdle(untilSeconds: number) {
     await settle();
     const st = autoscaler.status(hello);
     assert.ok(st);
-    if (t >= 60) after.set(t - 60, { stable: st.stableConcurrency, panic: st.panicConcurrency, desired: st.desiredReplicas });
+    if (t >= 60) after.set(t - 60, { stable: st.stableAverage, panic: st.panicAverage, desired: st.desiredReplicas });
   }
   return { after, writes: replicas.writes };
 }

@@ -29,6 +29,8 @@ const withScaleDownDelay = (scaleDownDelay: string): SpecOption => scale({ scale
 // Panic needs demand at 1000% of ready capacity: keeps panic out of rows about other rules.
 const noPanic: SpecOption = scale({ panicThreshold: 1000 });
 const withContainerConcurrency = (cc: number): SpecOption => (s) => void (s.containerConcurrency = cc);
+const onRps = (target?: number, targetUtilization?: number): SpecOption =>
+  scale({ metric: 'rps', ...(target === undefined ? {} : { target }), ...(targetUtilization === undefined ? {} : { targetUtilization }) });
 
 function fn(...opts: SpecOption[]): FunctionSpec {
   const spec: FunctionSpec = { image: 'hello' };
@@ -83,6 +85,39 @@ const rows: Row[] = [
   {
     name: 'any demand wants a replica: average 0.01 → 1',
     steps: [{ at: 0, stable: 0.01, panic: 0.01, ready: 1, want: 1 }],
+  },
+
+  // scale.metric rps: the averages are requests per second, the same rules apply
+  {
+    name: 'rps, default target 200 × 70% = 140/s per replica: 700 requests/s → 5',
+    spec: fn(onRps(), noPanic),
+    steps: [{ at: 0, stable: 700, panic: 700, ready: 5, want: 5, reason: /^stable: average requests\/s 700 \/ 140 per replica wants 5$/ }],
+  },
+  {
+    name: 'rps 701/s at 140 per replica → ceil(5.007) = 6',
+    spec: fn(onRps(), noPanic),
+    steps: [{ at: 0, stable: 701, panic: 701, ready: 6, want: 6 }],
+  },
+  {
+    name: 'rps ignores containerConcurrency: cc 1, target 50/s at 100%, 400 requests/s → 8 (not 400 / 1)',
+    spec: fn(withContainerConcurrency(1), onRps(50, 100), noPanic),
+    steps: [{ at: 0, stable: 400, panic: 400, ready: 8, want: 8 }],
+  },
+  {
+    name: 'rps panics as concurrency does: 2 ready, target 100/s at 100%, panic-window 450/s wants 5 ≥ 200% × 2',
+    spec: fn(onRps(100, 100)),
+    steps: [{ at: 0, stable: 150, panic: 450, ready: 2, want: 5, mode: 'panic', reason: /^panic: panic-window requests\/s 450 wants 5 for 2 ready/ }],
+  },
+  {
+    name: 'rps decays to zero like concurrency: window + grace after the last request',
+    spec: fn(onRps(100, 100)),
+    cfg: { stableWindowMs: 6 * S, scaleToZeroGracePeriodMs: 3 * S },
+    steps: [
+      { at: 1 * S, stable: 50, panic: 50, ready: 1, want: 1 },
+      { at: 5 * S, stable: 10, panic: 0, ready: 1, want: 1 },
+      { at: 9 * S, stable: 0, panic: 0, ready: 1, want: 1, reason: /no traffic for 8s; keeping the last replica until 9s/ },
+      { at: 10 * S, stable: 0, panic: 0, ready: 1, want: 0 },
+    ],
   },
 
   // rate limits around the ready count

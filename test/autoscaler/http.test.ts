@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
-import { buildStatServer, HttpStatSink, statsProblems } from '../../pkg/autoscaler/http.js';
+import fc from 'fast-check';
+import { buildStatServer, HttpStatSink, MAX_STAT_VALUE, statsProblems } from '../../pkg/autoscaler/http.js';
 import type { ConcurrencyStat, StatSink } from '../../pkg/autoscaler/stats.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { waitFor } from '../util/wait.js';
@@ -27,6 +28,7 @@ const stat = (name: string, averageConcurrency: number, time = 1_700_000_000_000
   source: 'activator-1',
   averageConcurrency,
   requestCount: 3,
+  requestsPerSecond: 3,
   time,
 });
 
@@ -166,10 +168,27 @@ describe('stat server and HttpStatSink', () => {
     assert.equal(res.status, 400);
     const { error } = (await res.json()) as { error: { code: string; message: string; problems: string[] } };
     assert.equal(error.code, 'invalid_stats');
-    assert.match(error.message, /\[1\]\.averageConcurrency: must be a number ≥ 0/);
+    assert.match(error.message, /\[1\]\.averageConcurrency: must be a number from 0 to 10000000/);
     assert.match(error.message, /\[2\]\.key\.name: must be a non-empty string/);
     assert.equal(error.problems.length, 2);
     assert.equal(sink.stats.length, before);
+  });
+
+  test('requestsPerSecond travels with the stat, and a hostile one written as JSON (1e999 parses as Infinity, 1e300, -1) refuses the batch', async () => {
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 20 });
+    const before = sink.stats.length;
+    client.record({ ...stat('rps', 1), requestCount: 250, requestsPerSecond: 250 });
+    await waitFor('the stat at the server', () => sink.stats.length > before);
+    await client.close();
+    assert.equal(sink.stats.at(-1)?.requestsPerSecond, 250);
+    for (const raw of ['1e999', '1e300', '-1', '"5"', 'null']) {
+      const body = JSON.stringify([stat('ok', 1)]).replace('"requestsPerSecond":3', `"requestsPerSecond":${raw}`);
+      assert.ok(body.includes(raw), body);
+      const res = await fetch(`${url}/stats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 400, raw);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /\[0\]\.requestsPerSecond: must be a number from 0 to 10000000/, raw);
+    }
+    assert.equal(sink.stats.length, before + 1);
   });
 
   test('a body that is not an array is refused with 400', async () => {
@@ -200,6 +219,11 @@ describe('statsProblems', () => {
     ['an empty source', [{ ...stat('a', 1), source: '' }], /^\[0\]\.source/],
     ['NaN-like concurrency', [{ ...stat('a', 1), averageConcurrency: '3' }], /^\[0\]\.averageConcurrency/],
     ['a missing time', [{ ...stat('a', 1), time: undefined }], /^\[0\]\.time/],
+    ['no requestsPerSecond (an activator from before rps)', [{ ...stat('a', 1), requestsPerSecond: undefined }], undefined],
+    ['NaN requestsPerSecond', [{ ...stat('a', 1), requestsPerSecond: Number.NaN }], /^\[0\]\.requestsPerSecond/],
+    ['negative requestsPerSecond', [{ ...stat('a', 1), requestsPerSecond: -0.5 }], /^\[0\]\.requestsPerSecond/],
+    ['huge concurrency', [{ ...stat('a', 1), averageConcurrency: 1e300 }], /^\[0\]\.averageConcurrency/],
+    ['huge requestCount', [{ ...stat('a', 1), requestCount: MAX_STAT_VALUE + 1 }], /^\[0\]\.requestCount/],
   ];
   for (const [name, body, want] of cases) {
     test(name, () => {
@@ -208,6 +232,17 @@ describe('statsProblems', () => {
       else assert.match(problems.join('; '), want);
     });
   }
+
+  test('a number field is accepted exactly when it is finite and in [0, MAX_STAT_VALUE] (generated)', () => {
+    const field = fc.constantFrom('averageConcurrency', 'requestCount', 'requestsPerSecond');
+    const value = fc.oneof(fc.double(), fc.double({ min: 0, max: MAX_STAT_VALUE }), fc.constantFrom(0, MAX_STAT_VALUE, -0, Number.MIN_VALUE, -Number.MIN_VALUE));
+    fc.assert(
+      fc.property(field, value, (f, v) => {
+        const ok = Number.isFinite(v) && v >= 0 && v <= MAX_STAT_VALUE;
+        assert.equal(statsProblems([{ ...stat('a', 1), [f]: v }]).length === 0, ok, `${f} ${v}`);
+      }),
+    );
+  });
 
   test('reports at most 5 problems for a large bad batch', () => {
     assert.equal(statsProblems(Array.from({ length: 100 }, () => ({}))).length, 5);

@@ -80,7 +80,7 @@ describe('component settings', () => {
     assert.equal(s.autoscalerUrl, activatorFlags['autoscaler-url'].default);
     assert.equal(s.domain, activatorFlags.domain.default);
     const a = autoscalerSettings([], {});
-    assert.deepEqual(a.config, { stableWindowMs: 60_000, panicWindowPercentage: 10, panicThresholdPercentage: 200, targetConcurrency: 100, targetUtilizationPercentage: 70, scaleToZeroGracePeriodMs: 30_000, scaleDownDelayMs: 0, initialScale: 1, tickIntervalMs: 2000, enableScaleToZero: true });
+    assert.deepEqual(a.config, { stableWindowMs: 60_000, panicWindowPercentage: 10, panicThresholdPercentage: 200, targetConcurrency: 100, targetRequestsPerSecond: 200, targetUtilizationPercentage: 70, scaleToZeroGracePeriodMs: 30_000, scaleDownDelayMs: 0, initialScale: 1, tickIntervalMs: 2000, enableScaleToZero: true });
     const c = controllerSettings([], { NATS_URL: 'nats://env:4222' });
     assert.equal(c.natsUrl, 'nats://env:4222');
     assert.equal(controllerSettings(['--nats-url', 'nats://flag:4222'], { NATS_URL: 'nats://env:4222' }).natsUrl, 'nats://flag:4222');

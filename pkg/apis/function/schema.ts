@@ -132,6 +132,12 @@ const scale = {
     min: { type: 'integer', minimum: 0, description: 'Fewest replicas, even with no traffic. Default 0 (scale to zero).' },
     max: { type: 'integer', minimum: 0, description: 'Most replicas; 0 means no upper bound. Default 0.' },
     initial: { type: 'integer', minimum: 0, description: 'Replicas on create, before any traffic has been seen. Default 1.' },
+    metric: {
+      type: 'string',
+      enum: ['concurrency', 'rps'],
+      description:
+        'What the autoscaler measures and target is in: concurrency (requests in flight, queued ones included) or rps (requests arriving per second), as Knative\'s KPA. Default concurrency.',
+    },
     target: {
       type: 'number',
       minimum: 0.01,
@@ -139,7 +145,8 @@ const scale = {
       // number, so 0 passed `minimum: 0.01` there (the test in test/envtest/ found it). The
       // rule says it for every value.
       'x-kubernetes-validations': [{ rule: 'self >= 0.01', message: 'spec.scale.target: must be >= 0.01' }],
-      description: 'Concurrent requests per replica the autoscaler aims at. Default 100, capped by containerConcurrency when that is set.',
+      description:
+        'Per replica, what the autoscaler aims at in the unit of metric: concurrent requests (default 100, capped by containerConcurrency when that is set) or requests per second (default 200).',
     },
     targetUtilization: { type: 'number', minimum: 1, maximum: 100, description: 'Percent of target to actually aim at, leaving headroom for bursts. Default 70.' },
     window: durationSchema('spec.scale.window', '6s', '1h', 'Stable window the average concurrency is taken over, from 6s to 1h. Default 60s.'),

@@ -153,7 +153,11 @@ function validateScale(errs: FieldError[], scale: unknown): void {
   rejectUnknownFields(errs, 'spec.scale', scale, fieldsOf(SCALE));
   checkNumbers(errs, 'spec.scale', scale, SCALE);
   checkDurations(errs, 'spec.scale', scale, SCALE);
-  const { min, max } = scale;
+  const { min, max, metric } = scale;
+  const metrics: readonly string[] = SCALE.properties.metric.enum;
+  if (metric != null && (typeof metric !== 'string' || !metrics.includes(metric))) {
+    errs.push({ field: 'spec.scale.metric', message: `must be one of ${metrics.map((m) => JSON.stringify(m)).join(', ')}, got ${show(metric)}` });
+  }
   // Only compare two values that are each valid, so one mistake gives one error.
   if (isCount(min) && isCount(max) && max > 0 && min > max) {
     errs.push({ field: 'spec.scale.max', message: `must be >= spec.scale.min (${min}), or 0 for no upper bound, got ${max}` });
