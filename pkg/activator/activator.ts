@@ -139,6 +139,8 @@ export function createActivator(deps: ActivatorDeps): Activator {
         log.warn({ fn: fn.id, err }, 'poke failed');
       }
     },
+    // Requests queue: the reporter pokes the autoscaler with the demand if it surged.
+    queued: (fn) => reporter.surge(fn.window),
     coldStartServed: (fn, ms) => {
       log.debug({ fn: fn.id, ms }, 'cold start served');
       metrics?.coldStart(fn.key, ms / 1000);

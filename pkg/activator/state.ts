@@ -14,6 +14,8 @@ import { Throttler, type ThrottlerHooks, type ThrottlerLimits } from './throttle
 export interface FunctionEvents {
   /** `fn` has a request waiting and no ready replica. */
   poke(fn: FunctionState): void;
+  /** `fn` has a request waiting for a free slot. */
+  queued?(fn: FunctionState): void;
   /** `fn`'s cold spell ended `ms` after its first request started waiting. */
   coldStartServed(fn: FunctionState, ms: number): void;
   now(): number;
@@ -72,6 +74,10 @@ export class FunctionState implements FunctionMetricsView, ThrottlerHooks {
 
   poke(): void {
     this.events.poke(this);
+  }
+
+  queued(): void {
+    this.events.queued?.(this);
   }
 
   coldStartServed(ms: number): void {

@@ -4,15 +4,32 @@
 // a request that lasts 250 ms of a second adds 0.25 to that second's average, however
 // the arrivals fall. One ConcurrencyStat per active function per period goes to the sink;
 // a function whose traffic stopped reports one zero and then goes quiet.
+//
+// Between reports, a function whose requests queue while its demand at least doubles
+// over what the autoscaler last heard is reported at once, with a poke (see surge()).
 import type { FunctionKey } from '../apis/meta.js';
-import type { ConcurrencyStat, StatSink } from '../autoscaler/stats.js';
+import type { ConcurrencyStat, DemandNow, StatSink } from '../autoscaler/stats.js';
 import type { Clock } from '../shared/clock.js';
+
+/**
+ * Fewest ms between two demand reports (pokes) for one function: at most 10 a second,
+ * and only while its queue grows. The report that a burst's later requests would have
+ * made is sent when the interval ends, with the demand then: a step from 0 to 50
+ * requests over 30 ms is told as 2 at once and as 50 a tenth of a second later.
+ */
+export const SURGE_INTERVAL_MS = 100;
 
 export class ConcurrencyWindow {
   inFlight = 0;
   requests = 0;
   /** Whether the reporter is reporting this function. */
   reporting = false;
+  /** The demand the autoscaler last heard: the last period's average, or a surge report since. */
+  told = 0;
+  /** When the last surge report went out; -Infinity before one. */
+  surgeAt = -Infinity;
+  /** The surge report waiting for the end of SURGE_INTERVAL_MS, if one is. */
+  surgeTimer: NodeJS.Timeout | undefined;
   private area = 0;
   private lastChange: number;
   private periodStart: number;
@@ -46,6 +63,11 @@ export class ConcurrencyWindow {
     this.requests = 0;
     this.periodStart = now;
     return { averageConcurrency, requestCount, periodMs: Math.max(0, span) };
+  }
+
+  /** Arrivals per second in the period so far, taken over at least `minSpanMs`. */
+  rateSoFar(now: number, minSpanMs: number): number {
+    return (this.requests * 1000) / Math.max(now - this.periodStart, minSpanMs);
   }
 
   private advance(now: number): void {
@@ -87,7 +109,34 @@ export class StatReporter {
   /** Stops reporting `w` at once (its function was removed). */
   forget(w: ConcurrencyWindow): void {
     w.reporting = false;
+    clearTimeout(w.surgeTimer);
+    w.surgeTimer = undefined;
     this.active.delete(w);
+  }
+
+  /**
+   * A request of `w`'s function is waiting for a free slot (the throttler's queue). If
+   * its demand (in flight, the queued included) is at least twice what the autoscaler
+   * last heard, poke it with the demand now rather than leave it to the next report
+   * and the tick after (2.9 s for a step from 0 to 50 clients, measured). Twice:
+   * below the default panic threshold (200% of capacity) a surge would not change the
+   * decision before the next report does, and a busy function whose queue comes and
+   * goes around a steady level never doubles, so it is never poked. At most one report
+   * per SURGE_INTERVAL_MS; a surge inside the interval is reported at its end.
+   */
+  surge(w: ConcurrencyWindow): void {
+    if (w.surgeTimer !== undefined || !w.reporting || w.inFlight < 2 * Math.max(1, w.told)) return;
+    const now = this.opts.clock.now();
+    const wait = w.surgeAt + SURGE_INTERVAL_MS - now;
+    if (wait <= 0) {
+      this.reportSurge(w, now);
+      return;
+    }
+    w.surgeTimer = setTimeout(() => {
+      w.surgeTimer = undefined;
+      this.reportSurge(w, this.opts.clock.now());
+    }, wait);
+    w.surgeTimer.unref();
   }
 
   /** Reports one period for every active function. */
@@ -95,6 +144,7 @@ export class StatReporter {
     const now = this.opts.clock.now();
     for (const w of this.active) {
       const { averageConcurrency, requestCount, periodMs } = w.sample(now);
+      w.told = averageConcurrency;
       // Over at least one interval: the first period starts at the first request, so it
       // may be a few ms long, and 1 request in 3 ms is not 333 requests a second.
       const requestsPerSecond = (requestCount * 1000) / Math.max(periodMs, this.intervalMs);
@@ -108,6 +158,19 @@ export class StatReporter {
     }
   }
 
+  private reportSurge(w: ConcurrencyWindow, now: number): void {
+    // Requests may have been served or given up on while the report waited.
+    if (!w.reporting || w.inFlight <= w.told) return;
+    w.told = w.inFlight;
+    w.surgeAt = now;
+    const demand: DemandNow = { source: this.opts.source, concurrency: w.inFlight, requestsPerSecond: w.rateSoFar(now, this.intervalMs), time: now };
+    try {
+      this.opts.sink.poke(w.key, demand);
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
+  }
+
   /** Ticks every interval until `signal` aborts. */
   run(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
@@ -117,6 +180,10 @@ export class StatReporter {
         'abort',
         () => {
           clearInterval(timer);
+          for (const w of this.active) {
+            clearTimeout(w.surgeTimer);
+            w.surgeTimer = undefined;
+          }
           resolve();
         },
         { once: true },

@@ -30,6 +30,8 @@ export interface ThrottlerLimits {
 export interface ThrottlerHooks {
   /** A request started waiting for a function with no ready replica: decide now. */
   poke(): void;
+  /** A request is left waiting for a free slot: demand may be outgrowing the replicas. */
+  queued?(): void;
   /** The request that started a cold spell was forwarded, `ms` after it started waiting. */
   coldStartServed(ms: number): void;
   now(): number;
@@ -110,6 +112,7 @@ export class Throttler {
     w.waitTimer = setTimeout(() => this.expire(w, limitMs), Math.max(1, timeoutMs));
     this.startColdSpellIfCold();
     this.dispatch();
+    if (this.queueDepth > 0) this.hooks.queued?.();
   }
 
   /** Counts `n` more buffered body bytes for a waiting request; false when past the bound. */

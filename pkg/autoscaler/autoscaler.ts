@@ -12,7 +12,7 @@ import { WorkloadNotFoundError } from '../platform/types.js';
 import { configProblems, scalingParams, type AutoscalerConfig, type ScaleMetric, type ScalingParams } from './config.js';
 import { decide, decideInto, initialScalerState, modeOf, type DecideInput, type ScaleMode, type ScalerStateBuffer } from './decide.js';
 import { registerAutoscalerMetrics, type AutoscalerMetrics, type FunctionScaleSample } from './metrics.js';
-import type { ConcurrencyStat, StatSink } from './stats.js';
+import type { ConcurrencyStat, DemandNow, StatSink } from './stats.js';
 import { ConcurrencyBuckets, type WindowAverages } from './window.js';
 
 /** Where the scale goes: the platform's setScale. Idempotent. */
@@ -27,6 +27,12 @@ export interface ScaleWriter {
  * controller is not making it (down, refused by the API server, RBAC): worth one line.
  */
 export const MISSING_WORKLOAD_WARN_MS = 60_000;
+
+/**
+ * How long a demand sent with a poke counts: until its activator's next report covers
+ * the same moment, or this long (that report's interval) if none does.
+ */
+export const DEMAND_FRESH_MS = 1000;
 
 export interface AutoscalerDeps {
   config: AutoscalerConfig;
@@ -82,6 +88,8 @@ interface FunctionScaler {
   current: number;
   decidedAt: number;
   poked: boolean;
+  /** Demands sent with pokes, one per activator, until their reports take over; undefined without any. */
+  demands: DemandNow[] | undefined;
   decided: boolean;
   /** Last value the writer accepted; undefined until the first write succeeds. */
   written: number | undefined;
@@ -174,6 +182,7 @@ export class Autoscaler implements StatSink {
       current: ready,
       decidedAt: now,
       poked: false,
+      demands: undefined,
       decided: false,
       // An adopted scale is already written: deciding the same again writes nothing.
       written: adopted,
@@ -201,19 +210,22 @@ export class Autoscaler implements StatSink {
     const now = this.deps.clock.now();
     const value = s.params.metric === 'rps' ? (stat.requestsPerSecond ?? stat.requestCount) : stat.averageConcurrency;
     s.window.record(stat.time > now ? now : stat.time, stat.source, value);
+    if (s.demands !== undefined) supersede(s, stat);
   }
 
   /**
-   * A request waits for a function with no ready replica. Decides on the next
-   * microtask, not the next tick; every poke that arrives before then (a burst of cold
-   * requests) shares that one decision.
+   * A request waits for a function with no ready replica, or requests queue with the
+   * activator's `demand` (see DemandNow). Decides on the next microtask, not the next
+   * tick; every poke that arrives before then (a burst of cold requests, several
+   * activators' demands) shares that one decision.
    */
-  poke(key: FunctionKey): void {
+  poke(key: FunctionKey, demand?: DemandNow): void {
     const s = this.scalers.get(key);
     if (!s) {
       this.log.debug({ fn: keyOf(key) }, 'poke for a function the autoscaler does not know');
       return;
     }
+    if (demand !== undefined) noteDemand(s, demand, this.deps.clock.now());
     this.pokes.add(s);
     if (this.pokeScheduled) return;
     this.pokeScheduled = true;
@@ -279,7 +291,10 @@ export class Autoscaler implements StatSink {
     const ready = this.readyOf(s.key);
     const input = this.input;
     input.stableAverage = avg.stable;
-    input.panicAverage = avg.panic;
+    // What activators see right now is demand the panic window has not been told yet:
+    // it can only raise the panic average (so surge, never shrink), and leaves the
+    // stable one to the reports.
+    input.panicAverage = s.demands === undefined ? avg.panic : Math.max(avg.panic, demandNow(s, now));
     input.readyReplicas = ready;
     input.currentScale = s.desired;
     input.now = now;
@@ -456,6 +471,47 @@ class ByKey<T extends { slot: number }> {
   values(): Iterable<T> {
     return this.list;
   }
+}
+
+/**
+ * Keeps `d` as its activator's latest demand, if it is sane and fresh (pokes come over
+ * the network too). A time ahead of ours (a skewed activator clock) counts as now.
+ */
+function noteDemand(s: FunctionScaler, d: DemandNow, now: number): void {
+  if (!(d.concurrency >= 0) || !(d.requestsPerSecond >= 0) || !Number.isFinite(d.concurrency + d.requestsPerSecond + d.time)) return;
+  if (now - d.time >= DEMAND_FRESH_MS) return;
+  const kept: DemandNow = { source: d.source, concurrency: d.concurrency, requestsPerSecond: d.requestsPerSecond, time: Math.min(d.time, now) };
+  const demands = (s.demands ??= []);
+  const i = demands.findIndex((x) => x.source === d.source);
+  if (i >= 0) {
+    if (demands[i]!.time <= kept.time) demands[i] = kept;
+    return;
+  }
+  // As many activators as a window remembers sources; one more replaces the first kept.
+  if (demands.length >= 16) demands.shift();
+  demands.push(kept);
+}
+
+/** A report from the same activator covering the demand's moment takes over from it. */
+function supersede(s: FunctionScaler, stat: ConcurrencyStat): void {
+  const demands = s.demands!;
+  const i = demands.findIndex((d) => d.source === stat.source && d.time <= stat.time);
+  if (i < 0) return;
+  demands.splice(i, 1);
+  if (demands.length === 0) s.demands = undefined;
+}
+
+/** The summed fresh demand of all activators, in the function's metric; forgets the stale. */
+function demandNow(s: FunctionScaler, now: number): number {
+  const demands = s.demands!;
+  let total = 0;
+  for (let i = demands.length - 1; i >= 0; i--) {
+    const d = demands[i]!;
+    if (now - d.time >= DEMAND_FRESH_MS) demands.splice(i, 1);
+    else total += s.params.metric === 'rps' ? d.requestsPerSecond : d.concurrency;
+  }
+  if (demands.length === 0) s.demands = undefined;
+  return total;
 }
 
 /**

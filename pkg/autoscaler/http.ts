@@ -7,7 +7,7 @@ import { backoffDelay, type BackoffPolicy } from '../shared/backoff.js';
 import { createHttpApp } from '../shared/http-app.js';
 import { envelope } from '../shared/http-error.js';
 import { newLogger, type Logger } from '../shared/log.js';
-import type { ConcurrencyStat, StatSink } from './stats.js';
+import type { ConcurrencyStat, DemandNow, StatSink } from './stats.js';
 
 export interface StatServerOptions {
   /** Largest batch accepted. One activator with 10,000 busy functions posts ~1.5 MB a second. */
@@ -17,9 +17,9 @@ export interface StatServerOptions {
 }
 
 /**
- * POST /stats with a JSON array of ConcurrencyStat; POST /poke/:namespace/:name.
- * A batch with any bad stat is refused whole (400 naming the first problems) and
- * records nothing.
+ * POST /stats with a JSON array of ConcurrencyStat; POST /poke/:namespace/:name, with
+ * no body (a cold start) or a DemandNow as JSON. A batch with any bad stat is refused
+ * whole (400 naming the first problems) and records nothing; so is a bad demand.
  */
 export function buildStatServer(sink: StatSink, opts: StatServerOptions = {}): FastifyInstance {
   const app = createHttpApp({
@@ -43,7 +43,15 @@ export function buildStatServer(sink: StatSink, opts: StatServerOptions = {}): F
     if (namespace === '' || name === '') {
       return reply.code(400).send(envelope('bad_request', 'want /poke/<namespace>/<name>'));
     }
-    sink.poke({ namespace, name });
+    const body: unknown = req.body;
+    if (body === undefined || body === null || body === '') {
+      sink.poke({ namespace, name });
+    } else {
+      const problem = demandProblem(body);
+      if (problem) return reply.code(400).send(envelope('invalid_stats', `demand${problem}`, [`demand${problem}`]));
+      const d = body as DemandNow;
+      sink.poke({ namespace, name }, { source: d.source, concurrency: d.concurrency, requestsPerSecond: d.requestsPerSecond, time: d.time });
+    }
     return reply.code(202).send({ poked: `${namespace}/${name}` });
   });
 
@@ -81,6 +89,16 @@ function statProblem(v: unknown): string | undefined {
   if (!statValue(v.requestCount)) return `.requestCount: must be a number from 0 to ${MAX_STAT_VALUE}`;
   // Optional: activators from before scale.metric rps do not send it.
   if (v.requestsPerSecond !== undefined && !statValue(v.requestsPerSecond)) return `.requestsPerSecond: must be a number from 0 to ${MAX_STAT_VALUE}`;
+  if (!nonNegative(v.time)) return '.time: must be epoch milliseconds';
+  return undefined;
+}
+
+/** What is wrong with a poke's demand (`.concurrency: …`); undefined when valid. */
+export function demandProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return ': must be an object with source, concurrency, requestsPerSecond and time';
+  if (!nonEmptyString(v.source)) return '.source: must be a non-empty string';
+  if (!statValue(v.concurrency)) return `.concurrency: must be a number from 0 to ${MAX_STAT_VALUE}`;
+  if (!statValue(v.requestsPerSecond)) return `.requestsPerSecond: must be a number from 0 to ${MAX_STAT_VALUE}`;
   if (!nonNegative(v.time)) return '.time: must be epoch milliseconds';
   return undefined;
 }
@@ -152,6 +170,8 @@ export class HttpStatSink implements StatSink {
   private posting: Promise<void> | undefined;
   /** Pokes in flight, by function. */
   private readonly pokes = new Map<string, Promise<void>>();
+  /** The latest demand that came while a poke for its function was in flight: sent after it. */
+  private readonly nextDemand = new Map<string, DemandNow>();
   private closed = false;
 
   constructor(url: string, opts: HttpStatSinkOptions = {}) {
@@ -176,22 +196,41 @@ export class HttpStatSink implements StatSink {
     this.schedule();
   }
 
-  /** A burst of cold requests for one function sends one poke, not one each. */
-  poke(key: FunctionKey): void {
+  /**
+   * A burst of cold requests for one function sends one poke, not one each; demands
+   * that come while a poke is in flight are sent after it, the latest only.
+   */
+  poke(key: FunctionKey, demand?: DemandNow): void {
     const fn = `${key.namespace}/${key.name}`;
-    if (this.closed || this.pokes.has(fn)) return;
+    if (this.closed) return;
+    if (this.pokes.has(fn)) {
+      if (demand) this.nextDemand.set(fn, demand);
+      return;
+    }
     const url = `${this.base}/poke/${encodeURIComponent(key.namespace)}/${encodeURIComponent(key.name)}`;
-    const p: Promise<void> = this.pokeUntilTaken(url, fn)
+    const p: Promise<void> = this.pokeAll(url, fn, demand)
       .catch((err: unknown) => this.log.warn({ err, fn }, 'poking the autoscaler failed; giving up'))
-      .finally(() => this.pokes.delete(fn));
+      .finally(() => {
+        this.pokes.delete(fn);
+        this.nextDemand.delete(fn);
+      });
     this.pokes.set(fn, p);
   }
 
-  private async pokeUntilTaken(url: string, fn: string): Promise<void> {
+  private async pokeAll(url: string, fn: string, demand: DemandNow | undefined): Promise<void> {
+    for (let body = demand; ; ) {
+      await this.pokeUntilTaken(url, fn, body);
+      body = this.nextDemand.get(fn);
+      if (body === undefined || this.closed) return;
+      this.nextDemand.delete(fn);
+    }
+  }
+
+  private async pokeUntilTaken(url: string, fn: string, demand: DemandNow | undefined): Promise<void> {
     const giveUpAt = Date.now() + this.pokeRetryMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.post(url, undefined, this.pokeTimeoutMs);
+        await this.post(url, demand, this.pokeTimeoutMs);
         if (attempt > 1) this.log.info({ fn, attempt }, 'poke taken after retrying');
         return;
       } catch (err) {

@@ -21,8 +21,27 @@ export interface ConcurrencyStat {
   time: number;
 }
 
+/**
+ * What one activator sees of a function at one moment, sent with a poke when requests
+ * queue faster than the 1 s reports would tell: a step from 0 to 50 clients is then
+ * decided within a poke's delay, not at the report after next and the tick after that.
+ */
+export interface DemandNow {
+  /** Which activator saw it; demands of several activators are summed. */
+  source: string;
+  /** Requests in flight at `time`, the queued ones included. */
+  concurrency: number;
+  /** Arrivals per second in the reporting period so far, over at least one interval. */
+  requestsPerSecond: number;
+  /** Epoch ms. */
+  time: number;
+}
+
 export interface StatSink {
   record(stat: ConcurrencyStat): void;
-  /** A request is waiting for a function with no ready replica: decide now. */
-  poke(key: FunctionKey): void;
+  /**
+   * Decide now: a request is waiting for a function with no ready replica (no demand
+   * given), or requests are queuing and `demand` is what the activator sees right now.
+   */
+  poke(key: FunctionKey, demand?: DemandNow): void;
 }

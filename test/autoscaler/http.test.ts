@@ -8,18 +8,20 @@ import { pino } from 'pino';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
 import fc from 'fast-check';
 import { buildStatServer, HttpStatSink, MAX_STAT_VALUE, statsProblems } from '../../pkg/autoscaler/http.js';
-import type { ConcurrencyStat, StatSink } from '../../pkg/autoscaler/stats.js';
+import type { ConcurrencyStat, DemandNow, StatSink } from '../../pkg/autoscaler/stats.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { waitFor } from '../util/wait.js';
 
 class RecordingSink implements StatSink {
   readonly stats: ConcurrencyStat[] = [];
   readonly pokes: FunctionKey[] = [];
+  readonly demands: (DemandNow | undefined)[] = [];
   record(stat: ConcurrencyStat): void {
     this.stats.push(stat);
   }
-  poke(key: FunctionKey): void {
+  poke(key: FunctionKey, demand?: DemandNow): void {
     this.pokes.push(key);
+    this.demands.push(demand);
   }
 }
 
@@ -199,6 +201,35 @@ describe('stat server and HttpStatSink', () => {
     });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /JSON array/);
+  });
+
+  test('a poke carries the demand; demands that come while one is in flight are sent after it, the latest only', async () => {
+    const client = new HttpStatSink(url, { log: quietLogger(), intervalMs: 60_000 });
+    const before = sink.pokes.length;
+    const demand = (concurrency: number): DemandNow => ({ source: 'activator-1', concurrency, requestsPerSecond: concurrency * 10, time: 1_700_000_000_000 + concurrency });
+    client.poke({ namespace: 'default', name: 'surging' }, demand(2));
+    client.poke({ namespace: 'default', name: 'surging' }, demand(4));
+    client.poke({ namespace: 'default', name: 'surging' }, demand(50));
+    await waitFor('two pokes at the server', () => sink.pokes.length >= before + 2);
+    await client.close();
+    assert.deepEqual(sink.demands.slice(before), [demand(2), demand(50)]);
+  });
+
+  test('a poke with a hostile demand is refused with 400 naming the field, and pokes nothing', async () => {
+    const before = sink.pokes.length;
+    const good = JSON.stringify({ source: 'a', concurrency: 3, requestsPerSecond: 1, time: 1 });
+    for (const [body, want] of [
+      [good.replace('"concurrency":3', '"concurrency":1e999'), /demand\.concurrency: must be a number from 0 to 10000000/],
+      [good.replace('"concurrency":3', '"concurrency":-3'), /demand\.concurrency/],
+      [good.replace('"requestsPerSecond":1', '"requestsPerSecond":1e300'), /demand\.requestsPerSecond/],
+      [good.replace('"source":"a"', '"source":""'), /demand\.source/],
+      ['[1,2]', /demand: must be an object/],
+    ] as const) {
+      const res = await fetch(`${url}/poke/default/hostile`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 400, body);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, want, body);
+    }
+    assert.equal(sink.pokes.length, before);
   });
 
   test('POST /poke/:namespace/:name pokes that function', async () => {
