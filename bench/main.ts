@@ -3,7 +3,8 @@
 // bench/results/latest.json. Bounded: each section has its own limits and the whole run
 // stops itself after BENCH_DEADLINE_S. Knobs (env):
 //   BENCH_QUICK=1            short runs, for trying the bench itself (figures not comparable)
-//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler, events
+//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler, scalestep, events
+//   BENCH_STEP_CLIENTS       clients switched on at once in the scale step (50), BENCH_STEP_RUNS (3)
 //   BENCH_DURATION_S         wrk seconds per path (10), in rounds of BENCH_ROUND_S (2); BENCH_WARMUP_S (2)
 //   BENCH_CONNECTIONS        connections per load run (32)    BENCH_WRK_THREADS (1)
 //   BENCH_RATE               fixed rate, req/s (1000)         BENCH_RATE_DURATION_S (10), BENCH_RATE_WARMUP_S (2),
@@ -35,6 +36,7 @@ import { benchColdStart } from './cold-start.js';
 import { benchDataPath, type NodeRuntime } from './data-path.js';
 import { benchEvents } from './events.js';
 import { benchMemory } from './memory.js';
+import { benchScaleStep } from './scale-step.js';
 import { repoRoot, resultsDir } from './lib/paths.js';
 import { LoadMeter, lostPercent, sampleLoad, type MachineLoad } from './lib/load.js';
 import { runToEnd } from './lib/proc.js';
@@ -50,7 +52,7 @@ function envNumber(name: string, full: number, short: number): number {
   return v;
 }
 
-const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler', 'events'] as const;
+const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler', 'scalestep', 'events'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -179,6 +181,14 @@ async function main(): Promise<number> {
     }),
   );
   r.autoscaler = await step('autoscaler', 'autoscaler', () => benchAutoscaler());
+  r.scaleStep = await step('scalestep', 'scaleStep', () =>
+    benchScaleStep({
+      clients: envNumber('BENCH_STEP_CLIENTS', 50, 10),
+      runs: envNumber('BENCH_STEP_RUNS', 3, 1),
+      runTimeoutMs: 60_000,
+      gate,
+    }),
+  );
   r.events = await step('events', 'events', () =>
     benchEvents({
       rounds: envNumber('BENCH_EVENTS_ROUNDS', 3, 1),

@@ -5,6 +5,7 @@ import type { ColdStartResult, ColdStartSeries, Phases } from './cold-start.js';
 import type { DataPathResult, TargetResult } from './data-path.js';
 import type { EventsResult } from './events.js';
 import type { MemoryResult } from './memory.js';
+import type { ScaleStepResult } from './scale-step.js';
 import { lostPercent, type MachineLoad } from './lib/load.js';
 import { round, type Summary } from './lib/stats.js';
 
@@ -37,6 +38,7 @@ export interface BenchResults {
   dataPath?: DataPathResult;
   coldStart?: ColdStartResult;
   autoscaler?: AutoscalerBench;
+  scaleStep?: ScaleStepResult;
   memory?: MemoryResult;
   events?: EventsResult;
   /** Sections that failed or were skipped, with why. */
@@ -54,6 +56,8 @@ const LIMITS = {
   relayRatio: 0.95,
   platformShareP50Ms: 5,
   autoscalerTickMs: 20,
+  /** A step in demand decided at the ideal replica count within this long (issue 12). */
+  scaleStepDecidedMs: 1000,
   memoryMB: 150,
   eventsThroughputRatio: 0.5,
   eventsP99Ms: 20,
@@ -222,6 +226,25 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
       });
     } else {
       rows.push(na(id, what, goal, why('autoscaler')));
+    }
+  }
+  {
+    const id = 'scale-step';
+    const s = r.scaleStep;
+    const what = `Scale-up: 0 → ${s?.options.clients ?? 50} clients (containerConcurrency 1, 100 ms requests) decided at the ideal count (worst run)`;
+    const goal = `≤ ${LIMITS.scaleStepDecidedMs} ms after the step`;
+    if (s && s.runs.length > 0) {
+      const ok = s.decidedMs.max <= LIMITS.scaleStepDecidedMs;
+      rows.push({
+        id,
+        what,
+        target: goal,
+        measured: `${s.decidedMs.max} ms to ask for ${s.ideal} (p50 ${s.decidedMs.p50} ms); all ${s.ideal} ready after ${s.readyMs.p50} ms (p50, worst ${s.readyMs.max} ms; n=${s.runs.length})`,
+        verdict: verdict(ok),
+        ...(ok ? {} : { note: `${round(s.decidedMs.max - LIMITS.scaleStepDecidedMs)} ms over` }),
+      });
+    } else {
+      rows.push(na(id, what, goal, why('scaleStep')));
     }
   }
   const m = r.memory;

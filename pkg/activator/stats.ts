@@ -13,9 +13,10 @@ import type { Clock } from '../shared/clock.js';
 
 /**
  * Fewest ms between two demand reports (pokes) for one function: at most 10 a second,
- * and only while its queue grows. The report that a burst's later requests would have
- * made is sent when the interval ends, with the demand then: a step from 0 to 50
- * requests over 30 ms is told as 2 at once and as 50 a tenth of a second later.
+ * and only while its demand grows. What a surge's later requests add is sent when the
+ * interval ends, with the demand then: a step from 0 to 50 requests over 30 ms is told
+ * as 2 at once and as 50 a tenth of a second later; clients that connect over 800 ms
+ * are told every tenth of a second until an interval passes without growth.
  */
 export const SURGE_INTERVAL_MS = 100;
 
@@ -121,21 +122,25 @@ export class StatReporter {
    * and the tick after (2.9 s for a step from 0 to 50 clients, measured). Twice:
    * below the default panic threshold (200% of capacity) a surge would not change the
    * decision before the next report does, and a busy function whose queue comes and
-   * goes around a steady level never doubles, so it is never poked. At most one report
-   * per SURGE_INTERVAL_MS; a surge inside the interval is reported at its end.
+   * goes around a steady level never doubles, so it is never poked. Once surging, any
+   * growth is reported, at most once per SURGE_INTERVAL_MS, until an interval passes
+   * without any: the rest of a ramp is below the doubling but is demand all the same.
    */
   surge(w: ConcurrencyWindow): void {
+    // A pending check reads the demand when it fires.
     if (w.surgeTimer !== undefined || !w.reporting || w.inFlight < 2 * Math.max(1, w.told)) return;
     const now = this.opts.clock.now();
     const wait = w.surgeAt + SURGE_INTERVAL_MS - now;
-    if (wait <= 0) {
-      this.reportSurge(w, now);
-      return;
-    }
+    if (wait <= 0) this.reportSurge(w, now);
+    else this.checkSurgeIn(w, wait);
+  }
+
+  /** Reports `w`'s demand in `ms` if it has grown over what the autoscaler heard by then. */
+  private checkSurgeIn(w: ConcurrencyWindow, ms: number): void {
     w.surgeTimer = setTimeout(() => {
       w.surgeTimer = undefined;
-      this.reportSurge(w, this.opts.clock.now());
-    }, wait);
+      if (w.reporting && w.inFlight > w.told) this.reportSurge(w, this.opts.clock.now());
+    }, ms);
     w.surgeTimer.unref();
   }
 
@@ -159,8 +164,6 @@ export class StatReporter {
   }
 
   private reportSurge(w: ConcurrencyWindow, now: number): void {
-    // Requests may have been served or given up on while the report waited.
-    if (!w.reporting || w.inFlight <= w.told) return;
     w.told = w.inFlight;
     w.surgeAt = now;
     const demand: DemandNow = { source: this.opts.source, concurrency: w.inFlight, requestsPerSecond: w.rateSoFar(now, this.intervalMs), time: now };
@@ -169,6 +172,7 @@ export class StatReporter {
     } catch (err) {
       this.opts.onError?.(err);
     }
+    this.checkSurgeIn(w, SURGE_INTERVAL_MS);
   }
 
   /** Ticks every interval until `signal` aborts. */
