@@ -1,6 +1,6 @@
 // The autoscaler component: takes activators' stats, runs the decision for every
-// function each tick (and at once on a cold-start poke) and writes the scale when it
-// changes. The arithmetic is in decide.ts; this file is state, timing and I/O.
+// function each tick (and at once on a poke: a cold start, or demand surging) and
+// writes the scale when it changes. The arithmetic is in decide.ts; this file is state, timing and I/O.
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { FunctionSpec } from '../apis/function/types.js';

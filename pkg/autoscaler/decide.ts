@@ -20,7 +20,7 @@ export type ScaleMode = 'stable' | 'panic';
 export interface ScalerState {
   /** When the function was registered: the initial-scale phase, and the idle clock until traffic is seen, start here. */
   readonly createdAt: number;
-  /** Last decision that saw traffic (a non-zero panic-window average, or a cold-start poke); -Infinity before that. */
+  /** Last decision that saw traffic (a non-zero panic-window average, or a poke); -Infinity before that. */
   readonly lastTrafficAt: number;
   /** Last time panic-window demand crossed the threshold; -Infinity in stable mode. */
   readonly panicAt: number;
@@ -57,7 +57,7 @@ export interface DecideInput {
   /** The scale asked for before this decision. */
   currentScale: number;
   now: number;
-  /** A request is waiting for this function and there may be nothing to serve it. */
+  /** A request is waiting for this function (a cold start, or requests queuing): there is traffic. */
   poked?: boolean;
 }
 
