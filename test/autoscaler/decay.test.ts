@@ -107,3 +107,40 @@ describe('scale-down decay: activator stats through the autoscaler window', () =
     );
   });
 });
+
+describe('scale.metric rps: activator request rates through the autoscaler window', () => {
+  test('700 short requests a second (concurrency near 0) hold 5 replicas at 200/s × 70%, and decay the same way when they stop', async () => {
+    const clock = new FakeClock(T0);
+    const replicas = new Replicas(clock);
+    const autoscaler = new Autoscaler({ config: autoscalerConfig(), scaleWriter: replicas, readyReplicas: () => replicas.ready, clock, log: quietLogger() });
+    autoscaler.upsert(hello, { image: 'hello', scale: { metric: 'rps' } });
+    const reporter = new StatReporter({ sink: autoscaler, source: 'activator/a', clock });
+    const window = new ConcurrencyWindow(hello, clock.now());
+    const seen = new Map<number, { stable: number; desired: number; reason: string }>();
+    for (let t = 1; t <= 80; t++) {
+      // 700 requests of 1 ms each in the second before t (for the first 60 s).
+      if (t <= 60) {
+        for (let i = 0; i < 700; i++) {
+          clock.set(T0 + (t - 1) * S + i);
+          reporter.track(window);
+          window.arrive(clock.now());
+          window.depart(clock.now() + 1);
+        }
+      }
+      clock.set(T0 + t * S);
+      reporter.tick();
+      autoscaler.tick();
+      await settle();
+      const st = autoscaler.status(hello);
+      assert.ok(st);
+      seen.set(t, { stable: st.stableAverage, desired: st.desiredReplicas, reason: st.reason });
+    }
+    assert.equal(seen.get(60)?.stable, 700);
+    assert.equal(seen.get(60)?.desired, 5); // ceil(700 / 140)
+    // Still the panic entered at the first second (1 ready, 700 / 140 = 5 ≥ 2 × 1), for a window.
+    assert.match(seen.get(60)?.reason ?? '', /^panic: panic-window requests\/s 700 wants 5 for 5 ready/);
+    // 15 s after the last: 700 × 45 / 60 = 525 → ceil(3.75) = 4.
+    close(seen.get(75)?.stable, (700 * 45) / 60, 'stable at +15 s');
+    assert.equal(seen.get(75)?.desired, 4);
+  });
+});
