@@ -193,7 +193,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     }
     // HTTP/1.0 clients may send no Host; the replica speaks HTTP/1.1 and needs one.
     if (head.host === undefined) head.headers.push('Host', `${route.key.name}.${route.key.namespace}.${domain}`);
-    const out: Outgoing = { method: req.method ?? 'GET', path: resolved.path, headers: head.headers, bodyLength: head.bodyLength, clientAddress: socket.remoteAddress };
+    const out: Outgoing = { method: req.method ?? 'GET', path: resolved.path, headers: head.headers, bodyLength: head.bodyLength };
 
     const now = clock.now();
     reporter.track(fn.window);

@@ -27,8 +27,6 @@ export interface Outgoing {
   headers: string[];
   /** Bytes for Content-Length, -1 for chunked, 0 for none. */
   bodyLength: number;
-  /** The client's IP address, when it came over a socket (consistentHash on clientAddress). */
-  clientAddress?: string | undefined;
 }
 
 export interface CallDeps {
@@ -107,7 +105,7 @@ export class ProxyCall implements Waiter, ForwardListener {
   start(): void {
     this.res.on('close', () => this.onClose());
     const hashOn = this.fn.throttler.hashOn;
-    if (hashOn !== undefined) this.hashKey = hashKeyOf(hashOn, this.out.headers, this.out.clientAddress);
+    if (hashOn !== undefined) this.hashKey = hashKeyOf(hashOn, this.out.headers, this.req.socket?.remoteAddress);
     const replica = this.fn.throttler.tryAcquire(undefined, this.hashKey);
     if (replica) {
       this.forward(replica);

@@ -113,6 +113,25 @@ describe('load-balancing policies through the activator', () => {
     }
   });
 
+  it('keeps each client address on one replica (clients on 127.0.0.1 to 127.0.0.12)', async () => {
+    h.act.upsertFunction(hello, { loadBalancing: { policy: 'consistentHash', consistentHash: { clientAddress: true } } });
+    await three();
+    const home = new Map<string, string>();
+    for (let i = 1; i <= 12; i++) {
+      const from = new http.Agent({ keepAlive: false, localAddress: `127.0.0.${i}` });
+      const seen = new Set<string>();
+      for (let k = 0; k < 4; k++) {
+        const r = await send(h.port, { path: '/default/hello/', agent: from });
+        assert.equal(r.status, 200, r.text);
+        seen.add(String(r.headers['x-replica']));
+      }
+      from.destroy();
+      assert.equal(seen.size, 1, `127.0.0.${i} went to ${[...seen].join(', ')}`);
+      home.set(`127.0.0.${i}`, [...seen][0] as string);
+    }
+    assert.ok(new Set(home.values()).size >= 2, 'the addresses spread over the replicas');
+  });
+
   it('takes a replica answering 500 out after 3 in a row, and back after baseEjectionTime', async () => {
     h.act.upsertFunction(hello, {
       containerConcurrency: 4, // round robin: every replica in turn
