@@ -50,15 +50,15 @@ export interface HashCandidate {
 }
 
 /**
- * The index of the best-scoring candidate for `key` that has a free slot, or -1. Ties (two
- * identities with the same hash) go to the first in the list.
+ * The index of the best-scoring candidate for `key` that has a free slot, other than
+ * `skip`, or -1. Ties (two identities with the same hash) go to the first in the list.
  */
-export function rendezvous(candidates: readonly HashCandidate[], key: number): number {
+export function rendezvous(candidates: readonly HashCandidate[], key: number, skip?: HashCandidate): number {
   let best = -1;
   let bestScore = -1;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i] as HashCandidate;
-    if (c.capacity > 0 && c.inFlight >= c.capacity) continue;
+    if (c === skip || (c.capacity > 0 && c.inFlight >= c.capacity)) continue;
     const s = score(key, c.hashId);
     if (s > bestScore) {
       best = i;

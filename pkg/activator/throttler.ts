@@ -162,8 +162,9 @@ export class Throttler {
   release(replica: Replica, status = 0): void {
     replica.inFlight--;
     const outlier = this.balancing.outlier;
-    if (outlier && status !== 0 && !replica.removed && countOutcome(replica, isFailure(status), outlier)) {
-      if (replica.ejectedUntil === 0 && mayEject(this.replicas.length, this.ejected, outlier.maxEjectionPercent)) {
+    // Answers from a replica already out (requests it had when ejected) do not count again.
+    if (outlier && status !== 0 && !replica.removed && replica.ejectedUntil === 0 && countOutcome(replica, isFailure(status), outlier)) {
+      if (mayEject(this.replicas.length, this.ejected, outlier.maxEjectionPercent)) {
         this.nextReturn = Math.min(this.nextReturn, eject(replica, this.hooks.now(), outlier));
         this.refreshEligible();
       }
@@ -259,7 +260,8 @@ export class Throttler {
     if (avoid !== undefined && replicas[i] === avoid) {
       // A preference, not a rule: with no other free replica, the same one is still
       // better than waiting (a reset on a stale keep-alive socket is not the replica's fault).
-      const other = replicas.findIndex((r) => r !== avoid && hasFreeSlot(r));
+      // A hashed request goes to its key's next choice, where its next retry would go too.
+      const other = policy === 'consistent-hash' ? rendezvous(replicas, hashKey as number, avoid) : replicas.findIndex((r) => r !== avoid && hasFreeSlot(r));
       if (other >= 0) i = other;
     }
     if (policy === 'round-robin') this.cursor = i + 1;

@@ -46,6 +46,14 @@ describe('rendezvous', () => {
     assert.equal(scores[second], ranked[1], 'the next best score');
   });
 
+  it('skips the replica a retry comes from, going to the next choice', () => {
+    const set = ids(5).map((id) => replica(id));
+    const key = hashString('user-42');
+    const first = rendezvous(set, key);
+    const full = set.map((r, i) => (i === first ? { ...r, inFlight: 1, capacity: 1 } : r));
+    assert.equal(rendezvous(set, key, set[first]), rendezvous(full, key));
+  });
+
   const replicaSet = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 2, maxLength: 40 });
   const keys = fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 50 });
 
