@@ -1,5 +1,5 @@
 // One request's way through the activator once routed: take a replica slot or wait for
-// one, forward, retry once on another replica when that is safe (see retryDecision), and
+// one, forward, retry once on another replica when that is safe (see mayRetry), and
 // account for it when the response closes.
 //
 // Request bodies: with a free slot the body streams straight to the replica. While the

@@ -165,7 +165,7 @@ export class Throttler {
     // Answers from a replica already out (requests it had when ejected) do not count again.
     if (outlier && status !== 0 && !replica.removed && replica.ejectedUntil === 0 && countOutcome(replica, isFailure(status), outlier)) {
       if (mayEject(this.replicas.length, this.ejected, outlier.maxEjectionPercent)) {
-        this.nextReturn = Math.min(this.nextReturn, eject(replica, this.hooks.now(), outlier));
+        eject(replica, this.hooks.now(), outlier);
         this.refreshEligible();
       }
     }
