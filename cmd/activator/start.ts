@@ -63,7 +63,12 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
     upsert: (fn) => {
       const key = functionKeyOf(fn);
       if (key) {
-        const serving = { containerConcurrency: fn.spec.containerConcurrency, timeoutSeconds: fn.spec.timeoutSeconds };
+        const serving = {
+          containerConcurrency: fn.spec.containerConcurrency,
+          timeoutSeconds: fn.spec.timeoutSeconds,
+          retryIdempotent: fn.spec.retries?.idempotent ?? false,
+          ...(fn.spec.loadBalancing ? { loadBalancing: fn.spec.loadBalancing } : {}),
+        };
         feed.upsertFunction(key, serving, activationFailureOf(fn));
       }
     },

@@ -10,6 +10,8 @@ import type { ActivationFailure, EndpointsUpdate } from '../platform/types.js';
 import { sleep } from '../shared/abort.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
+import type { LoadBalancingSpec } from '../apis/function/types.js';
+import { balancingOf } from './balancing.js';
 import { ProxyCall, type CallDeps, type Outgoing } from './call.js';
 import { ActivatorError, sendError } from './errors.js';
 import { inspectRequest } from './headers.js';
@@ -64,6 +66,10 @@ export interface FunctionServing {
   containerConcurrency?: number;
   /** Longest a request may wait plus run. Default 300. */
   timeoutSeconds?: number;
+  /** spec.retries.idempotent. Default false. */
+  retryIdempotent?: boolean;
+  /** spec.loadBalancing, validated. Default: the policy by containerConcurrency, no ejection. */
+  loadBalancing?: LoadBalancingSpec;
 }
 
 /** A request from a caller in the same process (see `call`). */
@@ -161,6 +167,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     // The route's own key and id when there is one, rather than copies per function.
     const fnKey = route?.key ?? { namespace: key.namespace, name: key.name };
     fn = new FunctionState(fnKey, route?.id ?? id, route?.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000, route?.containerConcurrency ?? 0, limits, events);
+    if (route) configureRequests(fn, route);
     states.set(fn.id, fn);
     return fn;
   }
@@ -239,12 +246,20 @@ export function createActivator(deps: ActivatorDeps): Activator {
   function upsertFunction(key: FunctionKey, serving: FunctionServing): void {
     const containerConcurrency = Math.max(0, serving.containerConcurrency ?? 0);
     const timeoutMs = (serving.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-    const route = routes.upsert(key, { containerConcurrency, timeoutMs });
+    const balancing = balancingOf(serving.loadBalancing);
+    const route = routes.upsert(key, { containerConcurrency, timeoutMs, retryIdempotent: serving.retryIdempotent ?? false, balancing });
     const fn = states.get(route.id);
     if (fn) {
       fn.timeoutMs = timeoutMs;
       fn.throttler.configure(containerConcurrency);
+      configureRequests(fn, route);
     }
+  }
+
+  /** A function's retry and balancing settings, from its route. */
+  function configureRequests(fn: FunctionState, route: Route): void {
+    fn.retryIdempotent = route.retryIdempotent;
+    fn.throttler.configureBalancing(route.balancing);
   }
 
   function removeFunction(key: FunctionKey): void {

@@ -2,7 +2,9 @@
 // against its containerConcurrency. Kept by the throttler, which only hands a replica out
 // when it has a free slot.
 import type { ReadyEndpoint } from '../platform/types.js';
+import { hashString, type HashCandidate } from './hash.js';
 import type { Candidate } from './lb.js';
+import type { OutlierState } from './outlier.js';
 
 /**
  * What the proxy needs to reach a replica. Its identity names the replica: connections
@@ -18,10 +20,15 @@ export interface ProxyTarget {
  * (address strings, a target object): an activator routing 10,000 functions holds a
  * Replica for every endpoint, and most of them are never called.
  */
-export class Replica implements Candidate, ProxyTarget {
+export class Replica implements Candidate, HashCandidate, OutlierState, ProxyTarget {
   inFlight = 0;
   /** Set when the replica left the endpoint set: it gets no new requests, in-flight ones finish. */
   removed = false;
+  consecutiveFailures = 0;
+  ejections = 0;
+  ejectedUntil = 0;
+  /** hashString(endpoint.id), computed by the first consistentHash pick; -1 before. */
+  private idHash = -1;
 
   constructor(
     readonly endpoint: ReadyEndpoint,
@@ -34,6 +41,11 @@ export class Replica implements Candidate, ProxyTarget {
 
   get port(): number {
     return this.endpoint.port;
+  }
+
+  get hashId(): number {
+    if (this.idHash < 0) this.idHash = hashString(this.endpoint.id);
+    return this.idHash;
   }
 
   get target(): ProxyTarget {

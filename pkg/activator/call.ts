@@ -1,6 +1,6 @@
 // One request's way through the activator once routed: take a replica slot or wait for
-// one, forward, retry once if the replica refused or reset the connection before
-// answering, and account for it when the response closes.
+// one, forward, retry once on another replica when that is safe (see mayRetry), and
+// account for it when the response closes.
 //
 // Request bodies: with a free slot the body streams straight to the replica. While the
 // request waits, its body is read into memory and counted against the queue's byte
@@ -13,6 +13,7 @@ import type { Logger } from '../shared/log.js';
 import type { Clock } from '../shared/clock.js';
 import type { Replica } from './breaker.js';
 import type { RequestBody, ResponseSink } from './sink.js';
+import { hashKeyOf } from './balancing.js';
 import { ActivatorError, errnoCode, sendError, transportError } from './errors.js';
 import type { ForwardListener, ReplicaProxy, Upstream } from './proxy.js';
 import type { QueueSlot } from './queue.js';
@@ -36,11 +37,38 @@ export interface CallDeps {
 }
 
 /**
- * Refused or reset before any response byte: the replica did not act on the request.
- * UND_ERR_SOCKET is undici's "the replica closed the connection" (a keep-alive connection
- * it closed as we reused it).
+ * Methods RFC 9110 §9.2.2 defines as idempotent: "the intended effect on the server of
+ * multiple identical requests with that method is the same as the effect for a single such
+ * request". Only the function can say whether its handlers keep that promise, hence
+ * spec.retries.idempotent.
  */
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** The connection broke after the request may have reached the replica, before any answer. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * Whether a failed attempt may be sent to another replica. "A request is replayed on
+ * another replica only if it provably never reached the first" (DESIGN.md), as Go's
+ * Transport does (shouldRetryRequest: a `nothingWrittenError` is retried whatever the
+ * method; otherwise only a replayable, idempotent request):
+ *
+ * - `written` false: undici never called onRequestStart for this attempt, which it does
+ *   just before writing the request head to a connected socket (client-h1 writeH1). So the
+ *   connection failed before a byte was written: refused, timed out or unreachable on
+ *   connect, or a kept-alive socket found closed before use (undici keeps such a request
+ *   pending and connects again, so only the new connection's failure reaches us).
+ * - `written` true: the replica may have read the request and acted on it (a POST killed
+ *   mid-request), and a reset cannot tell. Sent again only for an idempotent method of a
+ *   function that declared its handlers safe to repeat (`retryIdempotent`).
+ */
+export function mayRetry(written: boolean, method: string, code: string, retryIdempotent: boolean): boolean {
+  if (!written) return true;
+  return retryIdempotent && BROKEN.has(code) && IDEMPOTENT_METHODS.has(method);
+}
+
+/** How a failed connection counts for outlier detection: as a gateway error. */
+const FAILED_CONNECTION = 502;
 
 /** Status recorded for a request whose client went away before its response was complete. */
 export const CLIENT_CLOSED = 499;
@@ -49,6 +77,7 @@ export class ProxyCall implements Waiter, ForwardListener {
   bytes = 0;
   queueSlot: QueueSlot | undefined = undefined;
   avoid: Replica | undefined = undefined;
+  hashKey: number | undefined = undefined;
   waitTimer: NodeJS.Timeout | undefined = undefined;
 
   private replica: Replica | undefined;
@@ -75,7 +104,9 @@ export class ProxyCall implements Waiter, ForwardListener {
 
   start(): void {
     this.res.on('close', () => this.onClose());
-    const replica = this.fn.throttler.tryAcquire();
+    const hashOn = this.fn.throttler.hashOn;
+    if (hashOn !== undefined) this.hashKey = hashKeyOf(hashOn, this.out.headers, this.req.socket?.remoteAddress);
+    const replica = this.fn.throttler.tryAcquire(undefined, this.hashKey);
     if (replica) {
       this.forward(replica);
       return;
@@ -140,16 +171,22 @@ export class ProxyCall implements Waiter, ForwardListener {
     this.fail(new ActivatorError('upstream_timeout', `function ${this.fn.id}: replica ${replica} did not answer within the function's timeout of ${this.fn.timeoutMs / 1000}s`));
   }
 
-  onUpstreamError(err: Error, attempt: number): void {
+  onUpstreamError(err: Error, attempt: number, written: boolean): void {
     if (attempt !== this.attempt || this.done) return;
     const replica = this.replica;
     if (!replica) return;
-    if (attempt === 1 && !this.res.headersSent && !this.res.destroyed && RETRYABLE.has(errnoCode(err)) && this.bodyReplayable()) {
-      this.deps.log.debug({ fn: this.fn.id, replica: replica.address, code: errnoCode(err) }, 'retrying on another replica');
+    if (
+      attempt === 1 &&
+      !this.res.headersSent &&
+      !this.res.destroyed &&
+      mayRetry(written, this.out.method, errnoCode(err), this.fn.retryIdempotent) &&
+      this.bodyReplayable(written)
+    ) {
+      this.deps.log.debug({ fn: this.fn.id, replica: replica.address, code: errnoCode(err), written }, 'retrying on another replica');
       this.upstream = undefined;
-      this.releaseReplica();
+      this.releaseReplica(FAILED_CONNECTION);
       this.avoid = replica;
-      const next = this.fn.throttler.tryAcquire(replica);
+      const next = this.fn.throttler.tryAcquire(replica, this.hashKey);
       if (next) this.forward(next);
       else this.fn.throttler.enqueue(this, this.remainingMs(), this.fn.timeoutMs);
       return;
@@ -163,21 +200,28 @@ export class ProxyCall implements Waiter, ForwardListener {
     if (!finished) this.upstream?.destroy(); // the client went away: stop the replica's work too
     this.done = true;
     this.stopReadingBody();
-    this.releaseReplica();
+    // Not finished: the client went away, or the replica cut its answer short; neither is
+    // told apart here, so neither counts for outlier detection.
+    this.releaseReplica(finished ? this.res.statusCode : 0);
     this.fn.window.depart(this.deps.clock.now());
     this.fn.count(finished ? this.res.statusCode : CLIENT_CLOSED);
   }
 
-  private releaseReplica(): void {
+  private releaseReplica(status: number): void {
     const r = this.replica;
     if (!r) return;
     this.replica = undefined;
-    this.fn.throttler.release(r);
+    this.fn.throttler.release(r, status);
   }
 
-  /** No body, or a body read completely while queued. */
-  private bodyReplayable(): boolean {
-    return this.out.bodyLength === 0 || (this.chunks !== undefined && this.bodyEnded);
+  /**
+   * No body, a body read completely while queued, or a streamed body the transport never
+   * started on (`written` false: undici reads the body only after writing the head).
+   */
+  private bodyReplayable(written: boolean): boolean {
+    if (this.out.bodyLength === 0) return true;
+    if (this.chunks !== undefined) return this.bodyEnded;
+    return !written;
   }
 
   private startBuffering(): void {

@@ -5,6 +5,8 @@
 //   1..3          → first available: with so few slots, packing onto the first replicas
 //                   keeps the others idle enough to be scaled down;
 //   above 3       → round robin over replicas with a free slot.
+// A function may choose another (spec.loadBalancing): leastRequest below, consistentHash
+// in hash.ts. Outlier ejection (outlier.ts) narrows the candidates before any of them.
 
 export interface Candidate {
   readonly inFlight: number;
@@ -12,7 +14,7 @@ export interface Candidate {
   readonly capacity: number;
 }
 
-export type PolicyName = 'first-available' | 'round-robin' | 'power-of-two-choices';
+export type PolicyName = 'first-available' | 'round-robin' | 'power-of-two-choices' | 'least-request' | 'consistent-hash';
 
 export function policyFor(containerConcurrency: number): PolicyName {
   if (containerConcurrency <= 0) return 'power-of-two-choices';
@@ -66,4 +68,35 @@ export function powerOfTwoChoices(candidates: readonly Candidate[], random: () =
   const [win, lose, wi, li] = cb.inFlight < ca.inFlight ? [cb, ca, b, a] : [ca, cb, a, b];
   if (hasFreeSlot(win)) return wi;
   return hasFreeSlot(lose) ? li : -1;
+}
+
+/**
+ * Envoy's LEAST_REQUEST with equal weights (N_CHOICES): `choices` replicas drawn at random,
+ * with replacement as Envoy draws them, and the one with the fewest requests in flight
+ * wins (the first drawn on a tie). Drawn replicas without a free slot do not count; when
+ * none drawn has one, the least loaded replica with a free slot anywhere is used, since a
+ * request must never wait while a slot is free.
+ */
+export function leastRequest(candidates: readonly Candidate[], choices: number, random: () => number): number {
+  const n = candidates.length;
+  if (n === 0) return -1;
+  let best = -1;
+  let bestLoad = Infinity;
+  for (let k = 0; k < choices; k++) {
+    const i = Math.min(n - 1, Math.floor(random() * n));
+    const c = candidates[i] as Candidate;
+    if (c.inFlight < bestLoad && hasFreeSlot(c)) {
+      best = i;
+      bestLoad = c.inFlight;
+    }
+  }
+  if (best >= 0) return best;
+  for (let i = 0; i < n; i++) {
+    const c = candidates[i] as Candidate;
+    if (c.inFlight < bestLoad && hasFreeSlot(c)) {
+      best = i;
+      bestLoad = c.inFlight;
+    }
+  }
+  return best;
 }

@@ -63,8 +63,11 @@ export interface Forward {
  * itself) rather than callbacks per request: three closures fewer on every request.
  */
 export interface ForwardListener {
-  /** A transport error before or while talking to the replica. */
-  onUpstreamError(err: Error, attempt: number): void;
+  /**
+   * A transport error before or while talking to the replica. `written` is false when no
+   * byte of the request was written: undici never started it (see Exchange.started).
+   */
+  onUpstreamError(err: Error, attempt: number, written: boolean): void;
   onUpstreamTimeout(attempt: number): void;
   onBodySent(chunk: Buffer): void;
 }
@@ -266,6 +269,13 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   /** destroy() came before the request had a connection: cut it as soon as it gets one. */
   private cutWith: Error | undefined;
+  /**
+   * undici started the request: it calls onRequestStart on a connected socket right before
+   * writing the request head (client-h1 writeH1), and never before. A request failed before
+   * that had not a byte written: a refused or timed-out connect, or a kept-alive socket
+   * found closed (undici then keeps the request pending and connects again).
+   */
+  private started = false;
   /** The response head was relayed to the client. */
   private relaying = false;
   private finished = false;
@@ -286,6 +296,7 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.started = true;
     if (this.cutWith) controller.abort(this.cutWith);
     else this.controller = controller;
   }
@@ -331,7 +342,7 @@ class Exchange implements Upstream, Dispatcher.DispatchHandler {
     if (this.relaying) this.res.destroy();
     const f = this.f;
     if (TIMEOUT_CODES.has((err as { code?: string }).code ?? '')) f.listener.onUpstreamTimeout(f.attempt);
-    else f.listener.onUpstreamError(err, f.attempt);
+    else f.listener.onUpstreamError(err, f.attempt, this.started);
   }
 
   private releaseConnection(reusable: boolean): void {

@@ -4,15 +4,22 @@
 // but names no known function falls through to path routing, so requests to the
 // activator's own service name (`activator.kfn-system.svc`) can still use paths.
 import { keyOf, type FunctionKey } from '../apis/meta.js';
+import { DEFAULT_BALANCING, type Balancing } from './balancing.js';
 
 export interface RouteConfig {
   /** Hard limit per replica; 0 = unlimited. */
   containerConcurrency: number;
   /** Longest a request may wait plus run. */
   timeoutMs: number;
+  /** spec.retries.idempotent. Default false. */
+  retryIdempotent?: boolean;
+  /** spec.loadBalancing, compiled. Default DEFAULT_BALANCING. */
+  balancing?: Balancing;
 }
 
 export interface Route extends RouteConfig {
+  retryIdempotent: boolean;
+  balancing: Balancing;
   readonly key: FunctionKey;
   /** `namespace/name`, the map key and the label everywhere. */
   readonly id: string;
@@ -45,10 +52,19 @@ export class RouteTable {
     if (existing) {
       existing.containerConcurrency = config.containerConcurrency;
       existing.timeoutMs = config.timeoutMs;
+      existing.retryIdempotent = config.retryIdempotent ?? false;
+      existing.balancing = config.balancing ?? DEFAULT_BALANCING;
       return existing;
     }
     // Every field named, not spread: a spread leaves them outside the object, 40 B more per route.
-    const route: Route = { key: { namespace: key.namespace, name: key.name }, id, containerConcurrency: config.containerConcurrency, timeoutMs: config.timeoutMs };
+    const route: Route = {
+      key: { namespace: key.namespace, name: key.name },
+      id,
+      containerConcurrency: config.containerConcurrency,
+      timeoutMs: config.timeoutMs,
+      retryIdempotent: config.retryIdempotent ?? false,
+      balancing: config.balancing ?? DEFAULT_BALANCING,
+    };
     this.routes.set(id, route);
     return route;
   }

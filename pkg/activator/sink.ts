@@ -6,8 +6,11 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 
-/** The request body as a stream; `complete` once all of it arrived. */
-export type RequestBody = Readable & { readonly complete: boolean };
+/**
+ * The request body as a stream; `complete` once all of it arrived. `socket` is there for
+ * a request that came over one (consistentHash on the client address reads it).
+ */
+export type RequestBody = Readable & { readonly complete: boolean; readonly socket?: { readonly remoteAddress?: string | undefined } };
 
 /** The members of ServerResponse the activator uses. */
 export interface ResponseSink {

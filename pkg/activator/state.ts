@@ -27,6 +27,8 @@ const NO_RESPONSES: ReadonlyMap<number, number> = new Map();
 
 export class FunctionState implements FunctionMetricsView, ThrottlerHooks {
   readonly throttler: Throttler;
+  /** spec.retries.idempotent: a broken idempotent request may go to another replica. */
+  retryIdempotent = false;
   /** The activation failure last logged, so repeated endpoint updates log it once. */
   reportedFailure: string | undefined;
   private concurrency: ConcurrencyWindow | undefined;

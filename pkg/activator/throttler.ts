@@ -5,7 +5,10 @@
 import type { ActivationFailure, ReadyEndpoint } from '../platform/types.js';
 import { Replica } from './breaker.js';
 import { ActivatorError } from './errors.js';
-import { firstAvailable, hasFreeSlot, policyFor, powerOfTwoChoices, roundRobin, type PolicyName } from './lb.js';
+import { DEFAULT_BALANCING, type Balancing, type HashOn } from './balancing.js';
+import { rendezvous } from './hash.js';
+import { firstAvailable, hasFreeSlot, leastRequest, policyFor, powerOfTwoChoices, roundRobin, type PolicyName } from './lb.js';
+import { countOutcome, eject, isFailure, mayEject } from './outlier.js';
 import { WaitQueue, type QueueEntry } from './queue.js';
 
 export interface Waiter extends QueueEntry {
@@ -15,6 +18,8 @@ export interface Waiter extends QueueEntry {
   fail(err: ActivatorError): void;
   /** A replica to prefer not to get (the one a retry comes from). */
   avoid: Replica | undefined;
+  /** The request's consistentHash key, when its function hashes and it has one. */
+  readonly hashKey?: number | undefined;
   waitTimer: NodeJS.Timeout | undefined;
 }
 
@@ -47,6 +52,15 @@ export class Throttler {
   private containerConcurrency: number;
   private policy: PolicyName;
   private cursor = 0;
+  private balancing: Balancing = DEFAULT_BALANCING;
+  /**
+   * The replicas policies choose from: `replicas` itself (the same array) unless outlier
+   * detection ejected some, so the default path pays nothing for ejection.
+   */
+  private eligible: Replica[] = this.replicas;
+  private ejected = 0;
+  /** When the next ejected replica comes back; read only while one is ejected. */
+  private nextReturn = Infinity;
   /** When the current cold spell's first request started waiting; undefined outside one. */
   private coldSince: number | undefined;
 
@@ -77,18 +91,32 @@ export class Throttler {
     return this.replicas.length === 0 && this.queueDepth === 0 && this.failure === undefined;
   }
 
+  /** What consistentHash hashes for this function; undefined for the other policies. */
+  get hashOn(): HashOn | undefined {
+    return this.balancing.hashOn;
+  }
+
+  /** spec.loadBalancing changed. Ejections in force stay; with detection off they end now. */
+  configureBalancing(b: Balancing): void {
+    this.balancing = b;
+    this.policy = this.policyNow();
+    if (!b.outlier) for (const r of this.replicas) r.ejectedUntil = 0;
+    this.refreshEligible();
+    this.dispatch();
+  }
+
   configure(containerConcurrency: number): void {
     if (containerConcurrency === this.containerConcurrency) return;
     this.containerConcurrency = containerConcurrency;
-    this.policy = policyFor(containerConcurrency);
+    this.policy = this.policyNow();
     for (const r of this.replicas) r.capacity = containerConcurrency;
     this.dispatch();
   }
 
   /** A replica with its slot taken, if one is free and nobody is waiting ahead. */
-  tryAcquire(avoid?: Replica): Replica | undefined {
+  tryAcquire(avoid?: Replica, hashKey?: number): Replica | undefined {
     if (this.replicas.length === 0 || this.queueDepth > 0) return undefined;
-    const r = this.pick(avoid);
+    const r = this.pick(avoid, hashKey);
     if (r) r.inFlight++;
     return r;
   }
@@ -130,9 +158,20 @@ export class Throttler {
     this.endColdSpellIfEmpty();
   }
 
-  /** Frees the slot a request held on `replica`. */
-  release(replica: Replica): void {
+  /**
+   * Frees the slot a request held on `replica`. `status` is how it went, for outlier
+   * detection: the response status (ours for a failed connection), 0 when unknown.
+   */
+  release(replica: Replica, status = 0): void {
     replica.inFlight--;
+    const outlier = this.balancing.outlier;
+    // Answers from a replica already out (requests it had when ejected) do not count again.
+    if (outlier && status !== 0 && !replica.removed && replica.ejectedUntil === 0 && countOutcome(replica, isFailure(status), outlier)) {
+      if (mayEject(this.replicas.length, this.ejected, outlier.maxEjectionPercent)) {
+        eject(replica, this.hooks.now(), outlier);
+        this.refreshEligible();
+      }
+    }
     if (!replica.removed) this.dispatch();
   }
 
@@ -155,6 +194,7 @@ export class Throttler {
     });
     for (const gone of previous.values()) gone.removed = true;
     this.replicas = next;
+    this.refreshEligible();
     this.failure = failure;
     if (next.length > 0) {
       this.dispatch();
@@ -183,7 +223,7 @@ export class Throttler {
     while (queue.count > 0) {
       const w = queue.peek();
       if (!w) return;
-      const r = this.pick(w.avoid);
+      const r = this.pick(w.avoid, w.hashKey);
       if (!r) return;
       queue.remove(w);
       clearTimeout(w.waitTimer);
@@ -196,10 +236,13 @@ export class Throttler {
     }
   }
 
-  private pick(avoid: Replica | undefined): Replica | undefined {
-    const replicas = this.replicas;
+  private pick(avoid: Replica | undefined, hashKey: number | undefined): Replica | undefined {
+    if (this.ejected > 0 && this.hooks.now() >= this.nextReturn) this.returnEjected();
+    const replicas = this.eligible;
     let i: number;
-    switch (this.policy) {
+    // A consistentHash request without a key is balanced as by the default policy.
+    const policy = this.policy === 'consistent-hash' && hashKey === undefined ? policyFor(this.containerConcurrency) : this.policy;
+    switch (policy) {
       case 'first-available':
         i = firstAvailable(replicas);
         break;
@@ -209,16 +252,63 @@ export class Throttler {
       case 'power-of-two-choices':
         i = powerOfTwoChoices(replicas, this.limits.random);
         break;
+      case 'least-request':
+        i = leastRequest(replicas, this.balancing.choiceCount, this.limits.random);
+        break;
+      case 'consistent-hash':
+        i = rendezvous(replicas, hashKey as number);
+        break;
     }
     if (i < 0) return undefined;
     if (avoid !== undefined && replicas[i] === avoid) {
       // A preference, not a rule: with no other free replica, the same one is still
       // better than waiting (a reset on a stale keep-alive socket is not the replica's fault).
-      const other = replicas.findIndex((r) => r !== avoid && hasFreeSlot(r));
+      // A hashed request goes to its key's next choice, where its next retry would go too.
+      const other = policy === 'consistent-hash' ? rendezvous(replicas, hashKey as number, avoid) : replicas.findIndex((r) => r !== avoid && hasFreeSlot(r));
       if (other >= 0) i = other;
     }
-    if (this.policy === 'round-robin') this.cursor = i + 1;
+    if (policy === 'round-robin') this.cursor = i + 1;
     return replicas[i];
+  }
+
+  private policyNow(): PolicyName {
+    switch (this.balancing.policy) {
+      case 'leastRequest':
+        return 'least-request';
+      case 'consistentHash':
+        return this.balancing.hashOn ? 'consistent-hash' : policyFor(this.containerConcurrency);
+      case 'default':
+        return policyFor(this.containerConcurrency);
+    }
+  }
+
+  /** Ends the ejections that are due. */
+  private returnEjected(): void {
+    const now = this.hooks.now();
+    for (const r of this.replicas) if (r.ejectedUntil !== 0 && r.ejectedUntil <= now) r.ejectedUntil = 0;
+    this.refreshEligible();
+  }
+
+  /**
+   * Recounts the ejected replicas and the candidates after an ejection, a return or a new
+   * endpoint set. If only ejected replicas are left (the others went away), they all come
+   * back: never all out.
+   */
+  private refreshEligible(): void {
+    let ejected = 0;
+    let next = Infinity;
+    for (const r of this.replicas) {
+      if (r.ejectedUntil === 0) continue;
+      ejected++;
+      next = Math.min(next, r.ejectedUntil);
+    }
+    if (ejected > 0 && ejected === this.replicas.length) {
+      for (const r of this.replicas) r.ejectedUntil = 0;
+      ejected = 0;
+    }
+    this.ejected = ejected;
+    this.nextReturn = ejected > 0 ? next : Infinity;
+    this.eligible = ejected > 0 ? this.replicas.filter((r) => r.ejectedUntil === 0) : this.replicas;
   }
 
   private expire(w: Waiter, limitMs: number): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstAvailable, policyFor, powerOfTwoChoices, roundRobin, type Candidate } from '../../pkg/activator/lb.js';
+import { firstAvailable, leastRequest, policyFor, powerOfTwoChoices, roundRobin, type Candidate } from '../../pkg/activator/lb.js';
 
 const c = (inFlight: number, capacity: number): Candidate => ({ inFlight, capacity });
 
@@ -71,4 +71,28 @@ describe('powerOfTwoChoices', () => {
     { name: 'both full', given: [c(1, 1), c(2, 2)], random: [0, 0], want: -1 },
   ];
   for (const row of rows) it(row.name, () => assert.equal(powerOfTwoChoices(row.given, randoms(...row.random)), row.want));
+});
+
+describe('leastRequest', () => {
+  // Envoy's LEAST_REQUEST (N_CHOICES): choice_count hosts drawn at random, the one with
+  // the fewest active requests wins. Draws are with replacement: index = floor(random × n).
+  const rows: Array<{ name: string; given: Candidate[]; choices: number; random: number[]; want: number }> = [
+    { name: 'no replicas', given: [], choices: 2, random: [0], want: -1 },
+    { name: 'one replica', given: [c(9, 0)], choices: 2, random: [0.5], want: 0 },
+    // draws 0.1×3 → 0 and 0.9×3 → 2: replica 2 has fewer in flight
+    { name: 'two draws: the one with fewer in flight', given: [c(4, 0), c(0, 0), c(1, 0)], choices: 2, random: [0.1, 0.9], want: 2 },
+    // replica 1 holds the fewest but is never drawn: only the drawn compete
+    { name: 'only drawn replicas compete', given: [c(4, 0), c(0, 0), c(3, 0)], choices: 2, random: [0.1, 0.9], want: 2 },
+    { name: 'a tie goes to the first drawn', given: [c(2, 0), c(2, 0)], choices: 2, random: [0.9, 0.1], want: 1 },
+    { name: 'the same replica drawn twice', given: [c(2, 0), c(0, 0)], choices: 2, random: [0.1, 0.2], want: 0 },
+    // three draws: 0, 1, 2 → replica 2 (0 in flight)
+    { name: 'choiceCount 3 draws three', given: [c(5, 0), c(4, 0), c(0, 0), c(9, 0)], choices: 3, random: [0.1, 0.3, 0.6], want: 2 },
+    { name: 'a full drawn replica does not count', given: [c(1, 1), c(3, 5)], choices: 2, random: [0.1, 0.6], want: 1 },
+    // both draws hit full replica 0: a request never waits while a slot is free, so the
+    // least loaded replica with a free slot anywhere is used
+    { name: 'all drawn full: the least loaded free one anywhere', given: [c(1, 1), c(4, 5), c(2, 5)], choices: 2, random: [0.1, 0.2], want: 2 },
+    { name: 'all full', given: [c(1, 1), c(5, 5)], choices: 2, random: [0.1, 0.6], want: -1 },
+    { name: 'random of 0.999… stays in range', given: [c(1, 0), c(0, 0)], choices: 2, random: [0.9999999, 0.9999999], want: 1 },
+  ];
+  for (const row of rows) it(row.name, () => assert.equal(leastRequest(row.given, row.choices, randoms(...row.random)), row.want));
 });

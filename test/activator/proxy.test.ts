@@ -143,13 +143,14 @@ describe('proxying to ready replicas', () => {
     assert.match(messageOf(r), new RegExp(`default/hello: replica 127\\.0\\.0\\.1:${port} is not accepting connections \\(ECONNREFUSED\\)`));
   });
 
-  it('does not retry a streamed body, answering 503 instead', async () => {
+  it('retries a streamed body refused on connect: not a byte of it was read, let alone sent', async () => {
     h.act.upsertFunction(hello, { containerConcurrency: 1 });
     const good = await replica('good');
     h.act.updateEndpoints({ key: hello, endpoints: [{ id: 'dead', host: '127.0.0.1', port: await deadPort() }, good.endpoint()] });
-    const r = await send(h.port, { method: 'POST', path: '/default/hello/', body: 'payload' });
-    assert.equal(r.status, 503);
-    assert.equal(good.seen.length, 0);
+    const r = await send(h.port, { method: 'POST', path: '/default/hello/?echo', body: 'payload', chunkSize: 3 });
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'payload');
+    assert.equal(good.seen.length, 1);
   });
 
   it('retries a body that was fully buffered while queued', async () => {

@@ -179,7 +179,7 @@ describe('connections to replicas', () => {
     assert.equal(r.text, 'final');
   });
 
-  it('retries on a new connection when the replica closes a kept-alive one as it is reused', async () => {
+  it('answers 502 when the replica closes a kept-alive connection after reading the request on it, and retries only with spec.retries.idempotent', async () => {
     // Every connection answers its first request and closes without answering its second:
     // the race of a keep-alive timeout on the replica's side, made certain.
     const answered = new WeakSet<Socket>();
@@ -196,12 +196,19 @@ describe('connections to replicas', () => {
     });
     h.act.upsertFunction(hello, {});
     h.act.updateEndpoints({ key: hello, endpoints: [{ id: 's', host: '127.0.0.1', port: s.port }] });
+    assert.equal((await send(h.port, { path: '/default/hello/' })).status, 200);
+    // The replica read the second request: it may have acted on it, so it is not repeated.
+    const refused = await send(h.port, { path: '/default/hello/' });
+    assert.equal(refused.status, 502, refused.text);
+    assert.equal(cut, 1);
+    // A function whose GETs are idempotent has it sent again, on a new connection.
+    h.act.upsertFunction(hello, { retryIdempotent: true });
     for (let i = 0; i < 3; i++) {
       const r = await send(h.port, { path: '/default/hello/' });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.text, 'ok');
     }
-    assert.ok(cut > 0, 'a reused connection was cut at least once');
+    assert.ok(cut > 1, 'a reused connection was cut at least once more');
   });
 
   it('cuts the client connection when the replica goes silent in the middle of its response', async () => {

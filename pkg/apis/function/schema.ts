@@ -171,6 +171,81 @@ const scale = {
   },
 } as const;
 
+// ---- requests: retries and load balancing ------------------------------------------------
+
+/** An HTTP field name or cookie name: an RFC 9110 §5.6.2 token (RFC 6265 cookie-name is one too). */
+export const HTTP_TOKEN_PATTERN = "^[-!#$%&'*+.^_`|~0-9A-Za-z]+$";
+export const LOAD_BALANCING_POLICIES = ['default', 'leastRequest', 'consistentHash'] as const;
+
+const retries = {
+  type: 'object',
+  description:
+    'When the activator may send a failed request to another replica. A request whose connection failed before a byte of it was written (refused, connect timeout) always goes to another replica; any other failure answers 502 naming it, unless idempotent is true.',
+  properties: {
+    idempotent: {
+      type: 'boolean',
+      description:
+        "true: this function's GET, HEAD, OPTIONS, TRACE, PUT and DELETE handlers are idempotent (RFC 9110 §9.2.2: two identical requests have the effect of one), so such a request whose connection broke after it may have reached the replica (reset, closed) is sent once more to another replica. Default false: it gets 502.",
+    },
+  },
+} as const;
+
+const hashOn = <const D extends string>(description: D) => ({ type: 'string', minLength: 1, maxLength: 256, pattern: HTTP_TOKEN_PATTERN, description }) as const;
+
+const loadBalancing = {
+  type: 'object',
+  description: "How the activator spreads one function's requests over its ready replicas, and which replicas it stops using for a while (outlierDetection).",
+  'x-kubernetes-validations': [
+    { rule: "!has(self.consistentHash) || (has(self.policy) && self.policy == 'consistentHash')", message: 'spec.loadBalancing.consistentHash: set it only with policy consistentHash' },
+    { rule: "!has(self.policy) || self.policy != 'consistentHash' || has(self.consistentHash)", message: 'spec.loadBalancing.consistentHash: required with policy consistentHash (set header, cookie or clientAddress)' },
+    { rule: "!has(self.leastRequest) || (has(self.policy) && self.policy == 'leastRequest')", message: 'spec.loadBalancing.leastRequest: set it only with policy leastRequest' },
+  ],
+  properties: {
+    policy: {
+      type: 'string',
+      enum: LOAD_BALANCING_POLICIES,
+      description:
+        'default: by containerConcurrency (first available up to 3, round robin with free slots above, power of two choices when unlimited); leastRequest: the fewest requests in flight among choiceCount replicas drawn at random (Envoy LEAST_REQUEST); consistentHash: one key (header, cookie or client address) always goes to the same replica while it is ready and has a free slot (sticky sessions, rendezvous hashing). Default default.',
+    },
+    leastRequest: {
+      type: 'object',
+      description: 'Settings of policy leastRequest.',
+      properties: {
+        choiceCount: { type: 'integer', minimum: 2, maximum: 16, description: 'Replicas drawn at random per request, from 2 to 16; the one with the fewest requests in flight wins. Default 2 (power of two choices).' },
+      },
+    },
+    consistentHash: {
+      type: 'object',
+      description: 'What policy consistentHash hashes: exactly one of header, cookie or clientAddress. A request without it is balanced as by policy default.',
+      'x-kubernetes-validations': [
+        {
+          rule: '(has(self.header) ? 1 : 0) + (has(self.cookie) ? 1 : 0) + (has(self.clientAddress) && self.clientAddress ? 1 : 0) == 1',
+          message: 'spec.loadBalancing.consistentHash: set exactly one of header, cookie or clientAddress: true',
+        },
+      ],
+      properties: {
+        header: hashOn('Name of the request header whose value is the key, e.g. x-user-id; case does not matter. An HTTP token of at most 256 characters.'),
+        cookie: hashOn('Name of the cookie whose value is the key, e.g. session. A cookie name (an HTTP token) of at most 256 characters.'),
+        clientAddress: {
+          type: 'boolean',
+          description: "true: the key is the IP address of the client's connection to the activator (behind a proxy or ingress, that is the proxy: hash on a header it sets instead).",
+        },
+      },
+    },
+    outlierDetection: {
+      type: 'object',
+      description:
+        'Stop sending requests to a replica that failed consecutive5xx times in a row (a 5xx answer or a failed connection), for baseEjectionTime × the times it was ejected, up to maxEjectionTime; as Envoy outlier detection. At most maxEjectionPercent of the replicas are out at once, at least one may be, and never all of them. Off when unset.',
+      properties: {
+        consecutive5xx: { type: 'integer', minimum: 1, maximum: 1000, description: 'Failures in a row that eject a replica, from 1 to 1000. Default 5.' },
+        baseEjectionTime: durationSchema('spec.loadBalancing.outlierDetection.baseEjectionTime', '1s', '1h', 'How long the first ejection lasts, from 1s to 1h; each later one of the same replica lasts that much longer. Default 30s.'),
+        maxEjectionTime: durationSchema('spec.loadBalancing.outlierDetection.maxEjectionTime', '1s', '1h', 'Longest an ejection lasts, from 1s to 1h, and never below baseEjectionTime. Default 300s.'),
+        maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100, description: 'Most replicas out at once, in percent (rounded down, but one may always be; never all). Default 10.' },
+      },
+    },
+  },
+} as const;
+
 const valueFrom = {
   type: 'object',
   description:
@@ -543,6 +618,8 @@ export const functionSpecSchema = {
       type: 'integer', minimum: 1, maximum: 3600, description: `Longest a request may take, including waiting for a cold start. Default ${DEFAULT_TIMEOUT_SECONDS}.`,
     },
     scale,
+    retries,
+    loadBalancing,
     // The pod-level fields below only make sense on a cluster; local mode warns about the
     // ones that would change what the process sees (valueFrom, envFrom, volumeMounts).
     serviceAccountName: objectName("ServiceAccount the pods run as; the namespace's default when unset. Ignored in local mode. A DNS-1123 subdomain."),

@@ -44,3 +44,5 @@ export interface KfnFunction {
   spec: FunctionSpec;
   status?: FunctionStatus;
 }
+export type LoadBalancingSpec = NonNullable<Spec['loadBalancing']>;
+export type RetriesSpec = NonNullable<Spec['retries']>;

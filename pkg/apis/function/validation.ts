@@ -18,6 +18,7 @@ import {
 } from '../checks.js';
 import { bound, checkDurations, checkNumbers, fieldsOf, patternOf, rangeOf } from '../schema.js';
 import { validateEnvVarSource, validatePodFields } from './pod-validation.js';
+import { validateRequests } from './requests-validation.js';
 import { functionSpecSchema } from './schema.js';
 import { FUNCTION_KIND, type KfnFunction } from './types.js';
 
@@ -78,6 +79,7 @@ function validateSpec(errs: FieldError[], spec: unknown): void {
   }
   checkNumbers(errs, 'spec', spec, SPEC);
   validateScale(errs, spec.scale);
+  validateRequests(errs, spec);
   validatePodFields(errs, spec);
 }
 

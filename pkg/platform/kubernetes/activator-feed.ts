@@ -8,6 +8,7 @@
 // (ReadyEndpoint.capacity, given to the breaker of that replica) would let the replicas
 // left over by subsetting (R mod A of them) be shared at split capacity instead of going
 // whole to one activator.
+import type { LoadBalancingSpec } from '../../apis/function/types.js';
 import { keyOf, type FunctionKey } from '../../apis/meta.js';
 import type { ActivationFailure, EndpointsUpdate, ReadyEndpoint } from '../types.js';
 import { sameEndpoints } from './endpoints.js';
@@ -22,6 +23,8 @@ export interface FunctionServing {
   /** Hard limit per replica; 0 = unlimited. */
   containerConcurrency?: number;
   timeoutSeconds?: number;
+  retryIdempotent?: boolean;
+  loadBalancing?: LoadBalancingSpec;
 }
 
 /** The part of the activator this drives. */
@@ -40,6 +43,8 @@ interface FunctionFeed {
   /** What the activator was last told. */
   sentConcurrency: number | undefined;
   sentTimeout: number | undefined;
+  /** retryIdempotent and loadBalancing as last sent, as JSON. */
+  sentRequests: string | undefined;
   sentEndpoints: readonly ReadyEndpoint[];
   sentFailure: ActivationFailure | undefined;
   /** From the Function's status: why its replicas cannot start (see activation-failure.ts). */
@@ -69,6 +74,7 @@ export class ActivatorFeed {
     fn.serving = undefined;
     fn.sentConcurrency = undefined;
     fn.sentTimeout = undefined;
+    fn.sentRequests = undefined;
     fn.sentEndpoints = [];
     fn.sentFailure = undefined;
     if (fn.endpoints.length === 0 && !fn.failure) this.functions.delete(keyOf(key));
@@ -103,6 +109,7 @@ export class ActivatorFeed {
         failure: undefined,
         sentConcurrency: undefined,
         sentTimeout: undefined,
+        sentRequests: undefined,
         sentEndpoints: [],
         sentFailure: undefined,
       };
@@ -119,9 +126,11 @@ export class ActivatorFeed {
       activators: this.peers,
       self: this.self,
     });
-    if (share.containerConcurrency !== fn.sentConcurrency || fn.serving.timeoutSeconds !== fn.sentTimeout) {
+    const requests = JSON.stringify([fn.serving.retryIdempotent ?? false, fn.serving.loadBalancing ?? null]);
+    if (share.containerConcurrency !== fn.sentConcurrency || fn.serving.timeoutSeconds !== fn.sentTimeout || requests !== fn.sentRequests) {
       fn.sentConcurrency = share.containerConcurrency;
       fn.sentTimeout = fn.serving.timeoutSeconds;
+      fn.sentRequests = requests;
       this.activator.upsertFunction(fn.key, { ...fn.serving, containerConcurrency: share.containerConcurrency });
     }
     // A status failure only matters while nothing can serve: old replicas still running

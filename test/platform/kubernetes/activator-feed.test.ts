@@ -110,3 +110,24 @@ describe('ActivatorFeed: a function that cannot start, from its status', () => {
     assert.deepEqual(act.calls, ['upsert hello cc=1 timeout=30', 'endpoints hello [r0]', 'endpoints hello [] CrashLoop']);
   });
 });
+
+describe('ActivatorFeed: retries and load balancing', () => {
+  it('passes spec.retries and spec.loadBalancing on, and again when only they change', () => {
+    const told: FunctionServing[] = [];
+    const act: ActivatorRoutes = { upsertFunction: (_k, s) => void told.push(s), removeFunction: () => {}, updateEndpoints: () => {} };
+    const feed = new ActivatorFeed(act, 'a0');
+    const lb = { policy: 'consistentHash', consistentHash: { header: 'x-user' } } as const;
+    feed.upsertFunction(hello, { containerConcurrency: 4, timeoutSeconds: 30, retryIdempotent: true, loadBalancing: lb });
+    feed.upsertFunction(hello, { containerConcurrency: 4, timeoutSeconds: 30, retryIdempotent: true, loadBalancing: { ...lb } });
+    feed.upsertFunction(hello, { containerConcurrency: 4, timeoutSeconds: 30, retryIdempotent: true, loadBalancing: { policy: 'leastRequest' } });
+    feed.upsertFunction(hello, { containerConcurrency: 4, timeoutSeconds: 30, retryIdempotent: false, loadBalancing: { policy: 'leastRequest' } });
+    assert.deepEqual(
+      told.map((s) => [s.retryIdempotent, s.loadBalancing?.policy]),
+      [
+        [true, 'consistentHash'],
+        [true, 'leastRequest'],
+        [false, 'leastRequest'],
+      ],
+    );
+  });
+});
