@@ -18,6 +18,7 @@ import { activatorDeliverer } from './deliver-local.js';
 import { buildIngress, DEFAULT_MAX_EVENT_BYTES, kfnStreams } from '../events/ingress/ingress.js';
 import { DEFAULT_STREAM, DUPLICATE_WINDOW_MS } from '../events/jetstream/stream.js';
 import { buildAdminApp } from './admin.js';
+import { assertSafeListen } from './admin-access.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
 import { closeNats } from '../shared/nats-close.js';
@@ -35,6 +36,10 @@ export interface DevOptions {
   host: string;
   port: number;
   adminPort: number;
+  /** Bearer token the admin API requires; needed to listen beyond loopback. */
+  adminToken?: string;
+  /** Host names the admin API answers for besides the loopback ones. */
+  adminAllowHosts?: readonly string[];
   domain: string;
   autoscaler: Partial<AutoscalerConfig>;
   /** Requests the activator buffers per function while it has no free replica. */
@@ -74,6 +79,8 @@ export const runtimeBinDir = path.resolve(path.dirname(fileURLToPath(import.meta
 
 export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const { log, metrics, signal } = opts;
+  // Before anything listens: an admin API open to the network must not even start.
+  assertSafeListen(opts.host, opts.adminToken);
   const store = new FunctionStore();
   const triggers = new TriggerStore();
   const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir, options: { warmRuntimes: opts.warmRuntimes } });
@@ -121,6 +128,11 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
 
   const admin = buildAdminApp({
     log: log.child({ component: 'admin' }),
+    access: {
+      listenHost: opts.host,
+      ...(opts.adminToken === undefined ? {} : { token: opts.adminToken }),
+      ...(opts.adminAllowHosts === undefined ? {} : { extraHosts: opts.adminAllowHosts }),
+    },
     stores: { functions: store, triggers },
     metrics,
     info: () => ({
