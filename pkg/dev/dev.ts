@@ -46,6 +46,8 @@ export interface DevOptions {
   queueDepth?: number;
   /** kfn-node-runtime processes the local platform keeps warm for cold starts. */
   warmRuntimes: number;
+  /** Replicas of all functions together that may serve or start; undefined: no cap. */
+  maxReplicas?: number;
   scanIntervalMs: number;
   /** NATS with JetStream to use; undefined = start nats-server with its data under stateDir. */
   natsUrl?: string;
@@ -83,7 +85,7 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   assertSafeListen(opts.host, opts.adminToken);
   const store = new FunctionStore();
   const triggers = new TriggerStore();
-  const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir, options: { warmRuntimes: opts.warmRuntimes } });
+  const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir, options: { warmRuntimes: opts.warmRuntimes, ...(opts.maxReplicas === undefined ? {} : { maxReplicas: opts.maxReplicas }) } });
   const readyReplicas = (key: FunctionKey): number => platform.workloadStatus(key)?.readyReplicas ?? 0;
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(opts.autoscaler),

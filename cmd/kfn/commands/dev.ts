@@ -1,11 +1,13 @@
 // `kfn dev [dir]`: runs the whole platform on this machine.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseDuration } from '../../../pkg/shared/duration.js';
 import { runComponent, readFlags } from '../../../pkg/shared/startup.js';
 import { startDev } from '../../../pkg/dev/dev.js';
 import { HomeInUseError, lockHome, type HomeLock } from '../../../pkg/dev/lock.js';
 import { assertSafeListen } from '../../../pkg/dev/admin-access.js';
+import { defaultMaxReplicas } from '../../../pkg/platform/local/replica-cap.js';
 import type { AutoscalerConfig } from '../../../pkg/autoscaler/config.js';
 import { CliError, devStateFile, kfnHome, type DevState } from '../client.js';
 
@@ -29,6 +31,7 @@ const options = {
   'ack-wait': { type: 'string' },
   'max-event-bytes': { type: 'string' },
   'warm-runtimes': { type: 'string' },
+  'max-replicas': { type: 'string' },
 } as const;
 
 export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this machine (dir: manifests, default samples/)
@@ -48,6 +51,9 @@ export const devUsage = `kfn dev [dir] [flags]   run every kfn component on this
   --queue-depth N            requests buffered per function while it starts (default 10000)
   --warm-runtimes N          kfn-node-runtime processes kept started for cold starts to take
                              (default 1; 0: every replica starts a fresh process)
+  --max-replicas N           replicas of all functions together (default: half this machine's
+                             memory at 64 MiB per replica, ${defaultMaxReplicas(os.totalmem())} here); a function whose
+                             scale asks for more gets what is left, and says so (ReplicaCapReached)
   --nats-url URL             NATS with JetStream for Triggers (also NATS_URL); default: start
                              nats-server with its data in $KFN_HOME/nats
   --nats-server PATH         the nats-server binary to start (default: found on PATH)
@@ -71,6 +77,8 @@ export async function devCommand(argv: string[]): Promise<void> {
   const panic = numberFlag(values['panic-window-percentage'], 'panic-window-percentage');
   if (panic !== undefined) autoscaler.panicWindowPercentage = panic;
 
+  const maxReplicas = numberFlag(values['max-replicas'], 'max-replicas') ?? defaultMaxReplicas(os.totalmem());
+  if (maxReplicas < 1) throw new CliError('--max-replicas: at least 1 (each function at scale.min 0 still needs one replica to serve)');
   const host = str(values.host) ?? '127.0.0.1';
   try {
     assertSafeListen(host, nonEmpty(str(values['admin-token'])));
@@ -88,16 +96,17 @@ export async function devCommand(argv: string[]): Promise<void> {
     throw err;
   }
   try {
-    await run(dir, values, autoscaler, home);
+    await run(dir, values, autoscaler, home, maxReplicas);
   } finally {
     await lock.release();
   }
 }
 
-async function run(dir: string, values: Record<string, string | boolean | undefined>, autoscaler: Partial<AutoscalerConfig>, home: string): Promise<void> {
+async function run(dir: string, values: Record<string, string | boolean | undefined>, autoscaler: Partial<AutoscalerConfig>, home: string, maxReplicas: number): Promise<void> {
   await runComponent({
     name: 'kfn-dev',
     async start({ log, metrics, signal, setReady }) {
+      log.info({ maxReplicas }, `at most ${maxReplicas} replicas, all functions together (--max-replicas)`);
       const token = nonEmpty(str(values['admin-token']));
       const handle = await startDev({
         dir,
@@ -111,6 +120,7 @@ async function run(dir: string, values: Record<string, string | boolean | undefi
         scanIntervalMs: duration(values['scan-interval'], 'scan-interval') ?? 500,
         queueDepth: numberFlag(values['queue-depth'], 'queue-depth'),
         warmRuntimes: numberFlag(values['warm-runtimes'], 'warm-runtimes') ?? 1,
+        maxReplicas,
         stateDir: home,
         eventsPort: numberFlag(values['events-port'], 'events-port') ?? 8082,
         ...optional('natsUrl', str(values['nats-url']) ?? nonEmpty(process.env.NATS_URL)),
