@@ -19,6 +19,7 @@ import { buildIngress, DEFAULT_MAX_EVENT_BYTES, kfnStreams } from '../events/ing
 import { DEFAULT_STREAM, DUPLICATE_WINDOW_MS } from '../events/jetstream/stream.js';
 import { buildAdminApp } from './admin.js';
 import { assertSafeListen } from './admin-access.js';
+import { buildRuntimeMain } from './build-claim.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
 import { closeNats } from '../shared/nats-close.js';
@@ -85,7 +86,13 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
   assertSafeListen(opts.host, opts.adminToken);
   const store = new FunctionStore();
   const triggers = new TriggerStore();
-  const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir, options: { warmRuntimes: opts.warmRuntimes, ...(opts.maxReplicas === undefined ? {} : { maxReplicas: opts.maxReplicas }) } });
+  const platform = new LocalPlatform({
+    log: log.child({ component: 'platform' }),
+    runtimeBinDir,
+    // Replicas run the runtime of the build this kfn dev runs, even after `npm run build` swapped dist.
+    runtimeEnv: { KFN_RUNTIME_MAIN: buildRuntimeMain },
+    options: { warmRuntimes: opts.warmRuntimes, ...(opts.maxReplicas === undefined ? {} : { maxReplicas: opts.maxReplicas }) },
+  });
   const readyReplicas = (key: FunctionKey): number => platform.workloadStatus(key)?.readyReplicas ?? 0;
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(opts.autoscaler),

@@ -7,6 +7,7 @@ import { runComponent, readFlags } from '../../../pkg/shared/startup.js';
 import { startDev } from '../../../pkg/dev/dev.js';
 import { HomeInUseError, lockHome, type HomeLock } from '../../../pkg/dev/lock.js';
 import { assertSafeListen } from '../../../pkg/dev/admin-access.js';
+import { claimBuild } from '../../../pkg/dev/build-claim.js';
 import { defaultMaxReplicas } from '../../../pkg/platform/local/replica-cap.js';
 import type { AutoscalerConfig } from '../../../pkg/autoscaler/config.js';
 import { CliError, devStateFile, kfnHome, type DevState } from '../client.js';
@@ -95,9 +96,12 @@ export async function devCommand(argv: string[]): Promise<void> {
     if (err instanceof HomeInUseError) throw new CliError(err.message, { cause: err });
     throw err;
   }
+  // `npm run build` keeps this build while we run (scripts/build.sh).
+  const releaseBuild = await claimBuild();
   try {
     await run(dir, values, autoscaler, home, maxReplicas);
   } finally {
+    await releaseBuild();
     await lock.release();
   }
 }

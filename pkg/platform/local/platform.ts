@@ -19,6 +19,8 @@ export interface LocalPlatformDeps {
   /** Reserved for replica state that should survive the platform; unused today. */
   stateDir?: string;
   options?: LocalPlatformOptions;
+  /** Set for every replica and warm runtime, e.g. KFN_RUNTIME_MAIN: the build of kfn-node-runtime to run. */
+  runtimeEnv?: Record<string, string>;
 }
 
 /** Passed through from the platform's environment; everything else a replica sees comes from its spec. */
@@ -52,6 +54,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
       const v = process.env[name];
       if (v !== undefined) this.baseEnv[name] = v;
     }
+    Object.assign(this.baseEnv, deps.runtimeEnv);
     process.on('exit', this.killAll);
     if (this.options.warmRuntimes > 0) {
       this.warmPool = new WarmPool({
