@@ -2,7 +2,7 @@
 // replicas gets what the cap allows, and its status and `kfn get` say why, naming the flag.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { helloManifest, withDev } from '../util/dev.js';
 
@@ -10,12 +10,8 @@ const condition = (fn: { status?: { conditions?: Array<{ type: string; status: s
   fn.status?.conditions?.find((c) => c.type === type);
 
 test('kfn dev --max-replicas 2: scale.min 100000 gets 2 replicas and says ReplicaCapReached; a second function waits for room', async () => {
-  const manifests = {
-    'huge.yaml': helloManifest('huge', { scale: { min: 100_000, max: 100_000 } }),
-    'small.yaml': helloManifest('small', { scale: { min: 1 } }),
-  };
+  const manifests = { 'huge.yaml': helloManifest('huge', { scale: { min: 100_000, max: 100_000 } }) };
   await withDev(manifests, ['--max-replicas', '2'], async (dev) => {
-    // The folder is loaded in name order: huge takes the whole cap first.
     const huge = await dev.waitStatus('huge to run 2 replicas, held by the cap', 'huge', (fn) => fn.status?.readyReplicas === 2 && condition(fn, 'Ready')?.reason === 'ReplicaCapReached');
     assert.equal(huge.status?.desiredReplicas, 100_000);
     assert.equal(huge.status?.replicas, 2, 'no more processes than the cap');
@@ -23,6 +19,8 @@ test('kfn dev --max-replicas 2: scale.min 100000 gets 2 replicas and says Replic
     assert.equal(condition(huge, 'Active')?.status, 'True', 'it serves on what it has');
     assert.match(condition(huge, 'Ready')?.message ?? '', /asks for 100000 replica\(s\).*cap of 2 replicas for all functions together leaves 2.*--max-replicas/);
 
+    // A second function once huge holds the whole cap.
+    await writeFile(path.join(dev.dir, 'small.yaml'), helloManifest('small', { scale: { min: 1 } }));
     const small = await dev.waitStatus('small to be held at 0 by the cap', 'small', (fn) => condition(fn, 'Active')?.reason === 'ReplicaCapReached');
     assert.equal(small.status?.replicas, 0);
 
