@@ -23,6 +23,10 @@ test('kfn dev --max-replicas 2: scale.min 100000 gets 2 replicas and says Replic
     await writeFile(path.join(dev.dir, 'small.yaml'), helloManifest('small', { scale: { min: 1 } }));
     const small = await dev.waitStatus('small to be held at 0 by the cap', 'small', (fn) => condition(fn, 'Active')?.reason === 'ReplicaCapReached');
     assert.equal(small.status?.replicas, 0);
+    // Its requests are refused at once, saying why, rather than held for its whole timeout.
+    const refused = await fetch(`${dev.activator}/default/small/`);
+    assert.equal(refused.status, 503);
+    assert.match(await refused.text(), /ReplicaCapReached|cap of 2 replicas/);
 
     const listed = await dev.kfn('get');
     assert.equal(listed.code, 0, listed.stderr);

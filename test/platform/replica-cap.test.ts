@@ -9,8 +9,9 @@ import { parse } from 'yaml';
 import type { KfnFunction } from '../../pkg/apis/function/types.js';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
 import { LocalPlatform } from '../../pkg/platform/local/index.js';
+import type { EndpointsUpdate } from '../../pkg/platform/types.js';
 import { LOCAL_DIR_ANNOTATION } from '../../pkg/platform/local/launch.js';
-import { capStart, defaultMaxReplicas } from '../../pkg/platform/local/replica-cap.js';
+import { capActivationFailure, capStart, defaultMaxReplicas } from '../../pkg/platform/local/replica-cap.js';
 import { quietLogger } from '../../pkg/shared/log.js';
 import { waitFor } from '../util/wait.js';
 
@@ -33,6 +34,12 @@ describe('capStart', () => {
       assert.deepEqual(got.shortfall, row.shortfall ? { ...row.shortfall, cap: row.args[3] } : undefined);
     });
   }
+
+  it('fails requests at once only while the cap leaves the function nothing', () => {
+    assert.equal(capActivationFailure(undefined), undefined);
+    assert.equal(capActivationFailure({ wanted: 5, allowed: 2, cap: 2 }), undefined);
+    assert.match(capActivationFailure({ wanted: 1, allowed: 0, cap: 4 })?.message ?? '', /cap of 4 replicas .* in use by other functions \(kfn dev --max-replicas/);
+  });
 
   it('default: half the memory at 64 MiB a replica, at least one', () => {
     assert.equal(defaultMaxReplicas(8 * GiB), 64);
@@ -64,6 +71,8 @@ describe('LocalPlatform with --max-replicas 3', () => {
     open.add(platform);
     const a: FunctionKey = { namespace: 'default', name: 'a' };
     const b: FunctionKey = { namespace: 'default', name: 'b' };
+    const endpoints: EndpointsUpdate[] = [];
+    platform.watchEndpoints((u) => endpoints.push(u));
     await platform.applyFunction(hello('a'));
     await platform.applyFunction(hello('b'));
     let most = 0;
@@ -78,11 +87,15 @@ describe('LocalPlatform with --max-replicas 3', () => {
     await platform.setScale(b, 2);
     await waitFor('b to say the cap holds it', () => platform.workloadStatus(b)?.replicaCap?.allowed === 0);
     assert.equal(platform.workloadStatus(b)?.replicas, 0);
+    // The activator hears why b cannot start, so b's requests get 503 at once, not after its timeout.
+    assert.equal(endpoints.filter((u) => u.key.name === 'b').at(-1)?.failure?.reason, 'ReplicaCapReached');
+    assert.equal(endpoints.filter((u) => u.key.name === 'a').at(-1)?.failure, undefined, 'a serves: nothing to fail');
 
     // a lets go of two: b takes them without being told, and nobody is over the cap.
     await platform.setScale(a, 1);
     await waitFor('b to have 2 ready replicas', () => platform.workloadStatus(b)?.readyReplicas === 2);
     assert.equal(platform.workloadStatus(b)?.replicaCap, undefined);
+    assert.equal(endpoints.filter((u) => u.key.name === 'b').at(-1)?.failure, undefined);
     assert.equal(platform.workloadStatus(a)?.replicaCap, undefined);
     const live = (k: FunctionKey): number => (platform.describe(k)?.replicas ?? []).filter((r) => r.state !== 'draining' && r.state !== 'exited').length;
     assert.equal(live(a) + live(b), 3);

@@ -1,7 +1,7 @@
 // The machine-wide cap on local replicas: every replica is a process on this machine, and
 // nothing in a manifest may take it down (`scale.min: 100000` would fork until memory runs
 // out). Pure: the platform counts, this decides.
-import type { ReplicaCapShortfall } from '../types.js';
+import type { ActivationFailure, ReplicaCapShortfall } from '../types.js';
 
 /** Resident memory of one kfn-node-runtime replica of samples/hello on Node 24: ~63 MiB measured, rounded up. */
 export const REPLICA_MEMORY_BYTES = 64 * 1024 * 1024;
@@ -26,4 +26,17 @@ export function capStart(desired: number, toStart: number, left: number, cap: nu
   const start = Math.max(0, Math.min(toStart, left));
   if (start === toStart) return { start };
   return { start, shortfall: { wanted: desired, allowed: desired - toStart + start, cap } };
+}
+
+/**
+ * What requests to a function the cap keeps at zero replicas get (503 at once, as for a
+ * function that cannot start): waiting would hold them for the function's whole timeout
+ * while the room they need is taken by other functions. Undefined while it has any room.
+ */
+export function capActivationFailure(s: ReplicaCapShortfall | undefined): ActivationFailure | undefined {
+  if (!s || s.allowed > 0) return undefined;
+  return {
+    reason: 'ReplicaCapReached',
+    message: `no room for a replica: this machine's cap of ${s.cap} replicas for all functions together is in use by other functions (kfn dev --max-replicas raises it)`,
+  };
 }

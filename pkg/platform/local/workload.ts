@@ -7,7 +7,7 @@ import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import type { ActivationFailure, EndpointsUpdate, ReadyEndpoint, ReplicaCapShortfall, WorkloadStatus } from '../types.js';
-import { capStart } from './replica-cap.js';
+import { capActivationFailure, capStart } from './replica-cap.js';
 import { launchSpec, notAppliedLocally, type LaunchResult, type LaunchSpec } from './launch.js';
 import type { ResolvedOptions } from './options.js';
 import { planReplicas, type PlannedReplica } from './plan.js';
@@ -150,7 +150,8 @@ export class Workload {
       key: this.deps.key,
       endpoints: this.ready().map((r): ReadyEndpoint => ({ id: r.id, host: r.host, port: r.port })),
     };
-    if (this.failure) update.failure = { ...this.failure };
+    const failure = this.failure ?? capActivationFailure(this.capped);
+    if (failure) update.failure = { ...failure };
     return update;
   }
 
