@@ -96,7 +96,7 @@ function boundariesFor(root) {
 export const boundaries = boundariesFor(import.meta.dirname);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'samples/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'dist.*/**', 'node_modules/**', 'samples/**', 'bin/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -1,10 +1,9 @@
 // Which backend a command talks to. An explicit choice wins (--dev or --admin for kfn dev;
 // --cluster, --context or --kubeconfig for a cluster); otherwise kfn dev when one is
 // running for this KFN_HOME, else the cluster of the kubeconfig, as kn would use it.
-import { readFile } from 'node:fs/promises';
 import { isKfnDev } from '../../pkg/dev/lock.js';
 import type { Backend } from './backend.js';
-import { CliError, devStateFile, type DevState } from './client.js';
+import { adminToken, CliError, readDevState } from './client.js';
 import { ClusterBackend } from './cluster/backend.js';
 import { kubeconfigEnv, kubeconfigFiles, loadCluster } from './cluster/kubeconfig.js';
 import { DevBackend } from './dev-backend.js';
@@ -73,19 +72,14 @@ export async function connect(flags: BackendFlags): Promise<Backend> {
     kubeconfigs: kubeconfigFiles(kubeconfigEnv(flags.kubeconfig)),
   });
   if ('error' in choice) throw new CliError(choice.error);
-  if (choice.backend === 'dev') return new DevBackend(choice.admin);
+  if (choice.backend === 'dev') return new DevBackend(choice.admin, await adminToken(choice.admin));
   return new ClusterBackend(loadCluster(choice.files, choice.context));
 }
 
 /** The admin URL from $KFN_HOME/dev.json when the kfn dev that wrote it still runs. */
 async function runningDevAdmin(): Promise<string | undefined> {
-  let state: DevState;
-  try {
-    state = JSON.parse(await readFile(devStateFile(), 'utf8')) as DevState;
-  } catch {
-    return undefined;
-  }
-  if (typeof state.admin !== 'string' || !Number.isInteger(state.pid)) return undefined;
+  const state = await readDevState();
+  if (!state || typeof state.admin !== 'string' || !Number.isInteger(state.pid)) return undefined;
   // A kfn dev killed with SIGKILL leaves dev.json behind; its pid is gone or reused.
   return (await isKfnDev(state.pid)) ? state.admin : undefined;
 }

@@ -19,28 +19,46 @@ export interface DevState {
   nats?: string;
   /** Event ingress: POST a CloudEvent to `<ingress>/<subject>`. */
   ingress?: string;
+  /** The admin API's bearer token, when kfn dev was started with one (the file is then mode 0600). */
+  token?: string;
+}
+
+/** The running kfn dev's state file; undefined when there is none or it does not parse. */
+export async function readDevState(): Promise<DevState | undefined> {
+  try {
+    return JSON.parse(await readFile(devStateFile(), 'utf8')) as DevState;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The token to send to `admin`: KFN_ADMIN_TOKEN, else the one kfn dev wrote in its state
+ * file, but only to the admin URL written beside it (never to another server).
+ */
+export async function adminToken(admin: string): Promise<string | undefined> {
+  if (process.env.KFN_ADMIN_TOKEN) return process.env.KFN_ADMIN_TOKEN;
+  const state = await readDevState();
+  return state?.admin === admin && typeof state.token === 'string' ? state.token : undefined;
 }
 
 /** --admin, then KFN_ADMIN, then the state file `kfn dev` wrote, then the default port. */
 export async function adminUrl(flag: string | undefined): Promise<string> {
   if (flag) return flag;
   if (process.env.KFN_ADMIN) return process.env.KFN_ADMIN;
-  try {
-    const state = JSON.parse(await readFile(devStateFile(), 'utf8')) as DevState;
-    return state.admin;
-  } catch {
-    return 'http://127.0.0.1:8081';
-  }
+  return (await readDevState())?.admin ?? 'http://127.0.0.1:8081';
 }
 
 export class CliError extends Error {}
 
-export async function adminRequest<T>(base: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function adminRequest<T>(base: string, method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
   let res: Response;
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   try {
     res = await fetch(new URL(route, base), {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? null : JSON.stringify(body),
     });
   } catch (err) {

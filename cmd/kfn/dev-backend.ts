@@ -11,20 +11,24 @@ export class DevBackend implements Backend {
   readonly defaultNamespace = 'default';
   readonly listsAllNamespacesByDefault = true;
 
-  constructor(private readonly admin: string) {}
+  constructor(
+    private readonly admin: string,
+    /** Sent as Authorization: Bearer on every request, when kfn dev wants one. */
+    private readonly token?: string,
+  ) {}
 
   get where(): string {
     return `kfn dev at ${this.admin}`;
   }
 
   async list(plural: Plural, namespace: string | undefined): Promise<Resource[]> {
-    const res = await adminRequest<{ items: Resource[] }>(this.admin, 'GET', `/api/${plural}`);
+    const res = await adminRequest<{ items: Resource[] }>(this.admin, 'GET', `/api/${plural}`, undefined, this.token);
     if (res.status !== 200) throw new CliError(`${errorOf(res.body)?.message ?? `HTTP ${res.status}`} (from ${this.admin}/api/${plural})`);
     return res.body.items.filter((r) => namespace === undefined || (r.metadata.namespace ?? 'default') === namespace);
   }
 
   async get(plural: Plural, namespace: string, name: string): Promise<Resource> {
-    const res = await adminRequest<Resource>(this.admin, 'GET', `/api/${plural}/${enc(namespace)}/${enc(name)}`);
+    const res = await adminRequest<Resource>(this.admin, 'GET', `/api/${plural}/${enc(namespace)}/${enc(name)}`, undefined, this.token);
     if (res.status !== 200) throw new CliError(errorOf(res.body)?.message ?? `HTTP ${res.status}`);
     return res.body;
   }
@@ -34,7 +38,7 @@ export class DevBackend implements Backend {
     if (opts.namespace !== undefined) throw new CliError('kfn apply -n works against a cluster only; in kfn dev set metadata.namespace in the manifest');
     const out: ApplyOutcome = { applied: [], problems: [] };
     for (const { source, dir, text } of sources) {
-      const res = await adminRequest<ApplyResponse>(this.admin, 'POST', '/api/apply', { manifest: text, dir, source });
+      const res = await adminRequest<ApplyResponse>(this.admin, 'POST', '/api/apply', { manifest: text, dir, source }, this.token);
       if (res.status === 200 && res.body.results) {
         for (const r of res.body.results) out.applied.push({ kind: r.kind, namespace: r.key.namespace, name: r.key.name, action: r.action });
       } else {
@@ -46,12 +50,12 @@ export class DevBackend implements Backend {
   }
 
   async delete(plural: Plural, namespace: string, name: string): Promise<void> {
-    const res = await adminRequest<unknown>(this.admin, 'DELETE', `/api/${plural}/${enc(namespace)}/${enc(name)}`);
+    const res = await adminRequest<unknown>(this.admin, 'DELETE', `/api/${plural}/${enc(namespace)}/${enc(name)}`, undefined, this.token);
     if (res.status !== 200) throw new CliError(errorOf(res.body)?.message ?? `HTTP ${res.status} deleting ${SINGULAR[plural]} ${namespace}/${name}`);
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResponse> {
-    const info = await adminRequest<{ activator?: string }>(this.admin, 'GET', '/api/info');
+    const info = await adminRequest<{ activator?: string }>(this.admin, 'GET', '/api/info', undefined, this.token);
     const activator = info.body.activator;
     if (info.status !== 200 || !activator) throw new CliError(`kfn dev at ${this.admin} did not say where its activator listens (HTTP ${info.status})`);
     const url = `${activator}/${enc(req.namespace)}/${enc(req.name)}${req.path}`;

@@ -6,6 +6,7 @@ import { createHttpApp } from '../shared/http-app.js';
 import { envelope, type ErrorEnvelope } from '../shared/http-error.js';
 import type { Logger } from '../shared/log.js';
 import { applyManifests, ManifestError, readManifests, type Stores } from './apply.js';
+import { checkAdminRequest, type AdminAccess } from './admin-access.js';
 import type { ResourceStore, Resource } from './store.js';
 
 export interface AdminDeps {
@@ -18,6 +19,8 @@ export interface AdminDeps {
   bodyLimit?: number;
   /** Where handler failures are logged. */
   log?: Logger;
+  /** Who may call it (admin-access.ts); default: loopback names only, no token. */
+  access?: AdminAccess;
 }
 
 export interface HealthProblem {
@@ -39,6 +42,23 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     routesHint: 'the admin API has /healthz, /metrics, /api/info, /api/functions, /api/triggers and POST /api/apply',
   });
   const { stores } = deps;
+  const access = deps.access ?? {};
+
+  // Before routing and before any body is read: a refused request learns nothing else.
+  app.addHook('onRequest', async (req, reply) => {
+    const refused = checkAdminRequest(access, {
+      method: req.method,
+      host: req.headers.host,
+      origin: req.headers.origin,
+      authorization: req.headers.authorization,
+      contentType: req.headers['content-type'],
+      // inject() has no real socket; its requests say Host localhost:80.
+      localPort: req.socket.localPort ?? 80,
+    });
+    if (!refused) return;
+    if (refused.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="kfn dev"');
+    return reply.code(refused.status).type('application/json; charset=utf-8').send(refused.body);
+  });
 
   // Text "ok" when healthy, as before; the envelope naming each problem otherwise.
   app.get('/healthz', async (_req, reply) => {

@@ -18,6 +18,8 @@ import { activatorDeliverer } from './deliver-local.js';
 import { buildIngress, DEFAULT_MAX_EVENT_BYTES, kfnStreams } from '../events/ingress/ingress.js';
 import { DEFAULT_STREAM, DUPLICATE_WINDOW_MS } from '../events/jetstream/stream.js';
 import { buildAdminApp } from './admin.js';
+import { assertSafeListen } from './admin-access.js';
+import { buildRuntimeMain } from './build-claim.js';
 import { DevController } from './controller.js';
 import { ManifestDirLoader } from './loader.js';
 import { closeNats } from '../shared/nats-close.js';
@@ -35,12 +37,18 @@ export interface DevOptions {
   host: string;
   port: number;
   adminPort: number;
+  /** Bearer token the admin API requires; needed to listen beyond loopback. */
+  adminToken?: string;
+  /** Host names the admin API answers for besides the loopback ones. */
+  adminAllowHosts?: readonly string[];
   domain: string;
   autoscaler: Partial<AutoscalerConfig>;
   /** Requests the activator buffers per function while it has no free replica. */
   queueDepth?: number;
   /** kfn-node-runtime processes the local platform keeps warm for cold starts. */
   warmRuntimes: number;
+  /** Replicas of all functions together that may serve or start; undefined: no cap. */
+  maxReplicas?: number;
   scanIntervalMs: number;
   /** NATS with JetStream to use; undefined = start nats-server with its data under stateDir. */
   natsUrl?: string;
@@ -74,9 +82,17 @@ export const runtimeBinDir = path.resolve(path.dirname(fileURLToPath(import.meta
 
 export async function startDev(opts: DevOptions): Promise<DevHandle> {
   const { log, metrics, signal } = opts;
+  // Before anything listens: an admin API open to the network must not even start.
+  assertSafeListen(opts.host, opts.adminToken);
   const store = new FunctionStore();
   const triggers = new TriggerStore();
-  const platform = new LocalPlatform({ log: log.child({ component: 'platform' }), runtimeBinDir, options: { warmRuntimes: opts.warmRuntimes } });
+  const platform = new LocalPlatform({
+    log: log.child({ component: 'platform' }),
+    runtimeBinDir,
+    // Replicas run the runtime of the build this kfn dev runs, even after `npm run build` swapped dist.
+    runtimeEnv: { KFN_RUNTIME_MAIN: buildRuntimeMain },
+    options: { warmRuntimes: opts.warmRuntimes, ...(opts.maxReplicas === undefined ? {} : { maxReplicas: opts.maxReplicas }) },
+  });
   const readyReplicas = (key: FunctionKey): number => platform.workloadStatus(key)?.readyReplicas ?? 0;
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(opts.autoscaler),
@@ -121,6 +137,11 @@ export async function startDev(opts: DevOptions): Promise<DevHandle> {
 
   const admin = buildAdminApp({
     log: log.child({ component: 'admin' }),
+    access: {
+      listenHost: opts.host,
+      ...(opts.adminToken === undefined ? {} : { token: opts.adminToken }),
+      ...(opts.adminAllowHosts === undefined ? {} : { extraHosts: opts.adminAllowHosts }),
+    },
     stores: { functions: store, triggers },
     metrics,
     info: () => ({

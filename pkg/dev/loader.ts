@@ -1,6 +1,9 @@
 // Keeps the stores in step with a folder of manifests: a file added or changed is applied,
 // a resource removed from its file (or the file removed) is deleted. A file that does not
 // parse or validate is reported and changes nothing: its resources stay as they were.
+// A name belongs to one file: a file defining a name another file already holds is refused
+// (both files named) and retried on every scan, so it takes over only once the other file
+// lets go of the name, and removing either file never deletes what the other defines.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { keyOf } from '../apis/meta.js';
@@ -14,6 +17,8 @@ interface LoadedFile {
   stamp: string;
   /** `<kind>:<namespace>/<name>` of what the file holds. */
   keys: Set<string>;
+  /** Refused because another file holds one of its names: retried on every scan. */
+  conflict?: string;
 }
 
 export class ManifestDirLoader {
@@ -29,13 +34,19 @@ export class ManifestDirLoader {
   async scan(): Promise<string[]> {
     const problems: string[] = [];
     const present = new Set(await findManifests(this.dir));
+    // Removed files let go of their names first, so a file that was refused for one of
+    // them takes it over in this pass (reconfigured, not deleted and created again).
+    const removed: Array<[string, LoadedFile]> = [];
+    for (const [file, loaded] of this.files) {
+      if (present.has(file)) continue;
+      this.files.delete(file);
+      removed.push([file, loaded]);
+    }
     for (const file of present) {
       const problem = await this.load(file);
       if (problem) problems.push(problem);
     }
-    for (const [file, loaded] of this.files) {
-      if (present.has(file)) continue;
-      this.files.delete(file);
+    for (const [file, loaded] of removed) {
       for (const k of loaded.keys) this.deleteOwned(k, file);
       this.log.info({ file }, 'manifest removed');
     }
@@ -61,7 +72,8 @@ export class ManifestDirLoader {
     try {
       const st = await stat(file);
       stamp = `${st.mtimeMs}:${st.size}`;
-      if (this.files.get(file)?.stamp === stamp) return undefined;
+      const known = this.files.get(file);
+      if (known?.stamp === stamp && known.conflict === undefined) return undefined;
       text = await readFile(file, 'utf8');
     } catch (err) {
       return `${file}: ${(err as Error).message}`;
@@ -73,6 +85,12 @@ export class ManifestDirLoader {
         ...m.functions.map((fn) => `Function:${keyOf(keyOfResource(fn))}`),
         ...m.triggers.map((t) => `Trigger:${keyOf(keyOfResource(t))}`),
       ]);
+      const conflict = this.conflicts(file, keys);
+      if (conflict) {
+        if (previous?.conflict !== conflict || previous.stamp !== stamp) this.log.error({ file }, `manifest rejected, nothing changed: ${conflict}`);
+        this.files.set(file, { stamp, keys: previous?.keys ?? new Set(), conflict });
+        return conflict;
+      }
       for (const r of applyManifests(this.stores, m)) {
         if (r.action !== 'unchanged') this.log.info({ [r.kind === 'Function' ? 'fn' : 'trigger']: keyOf(r.key), file }, `${r.kind.toLowerCase()} ${r.action}`);
       }
@@ -86,6 +104,19 @@ export class ManifestDirLoader {
       for (const p of problems) this.log.error({ file }, `manifest rejected, nothing changed: ${p}`);
       return problems.join('\n');
     }
+  }
+
+  /** The names of `keys` another loaded file holds, both files named; undefined when none. */
+  private conflicts(file: string, keys: ReadonlySet<string>): string | undefined {
+    const clashes: string[] = [];
+    for (const [other, loaded] of this.files) {
+      if (other === file) continue;
+      for (const k of keys) {
+        if (loaded.keys.has(k)) clashes.push(`${k.replace(':', ' ')} is already defined in ${other}`);
+      }
+    }
+    if (clashes.length === 0) return undefined;
+    return `${file}: ${clashes.join('; ')}; a name can be defined in one file only (rename it in one of them, or remove one file)`;
   }
 
   private deleteOwned(owned: string, file: string): void {

@@ -11,6 +11,9 @@ export interface ScalerView {
   desiredReplicas: number;
 }
 
+/** Where a person raises the local replica cap. */
+export const REPLICA_CAP_SETTING = 'kfn dev --max-replicas, or KFN_MAX_REPLICAS';
+
 export interface LocalObservation {
   workload: WorkloadStatus | undefined;
   scaler: ScalerView | undefined;
@@ -28,6 +31,7 @@ export function localFacts(fn: KfnFunction, seen: LocalObservation): FunctionFac
     now: seen.now,
   };
   if (workload) facts.workload = { replicas: workload.replicas, readyReplicas: workload.readyReplicas, restarts: workload.restarts };
+  if (workload?.replicaCap) facts.replicaCap = { ...workload.replicaCap, setting: REPLICA_CAP_SETTING };
   return facts;
 }
 

@@ -54,6 +54,18 @@ export interface WorkloadStatus {
   restarts: number;
   /** Set while the workload is unhealthy, with what a person can act on. */
   failure?: ActivationFailure;
+  /** Set while a machine-wide replica cap holds the workload below its scale (local mode). */
+  replicaCap?: ReplicaCapShortfall;
+}
+
+/** A function held below what its scale asks for by a cap on replicas for all functions together. */
+export interface ReplicaCapShortfall {
+  /** Replicas its scale asks for. */
+  wanted: number;
+  /** Replicas it may have now: what it runs plus what the cap leaves. */
+  allowed: number;
+  /** The cap. */
+  cap: number;
 }
 
 /** Ready endpoints of every function. */

@@ -64,6 +64,12 @@ export const ERROR_STATUS = {
 
   // kfn dev's admin API.
   invalid_manifest: 422,
+  /** The token is missing or wrong (kfn dev started with --admin-token). */
+  unauthorized: 401,
+  /** A request from a web page of another origin. */
+  forbidden: 403,
+  /** Host names an authority the admin API does not answer for (DNS rebinding). */
+  misdirected_request: 421,
   /** Some component of kfn dev is down; `problems` names each. */
   unhealthy: 503,
 } as const;

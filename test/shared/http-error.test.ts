@@ -230,6 +230,8 @@ describe('one error envelope on every surface, raw clients', () => {
         },
         bodyLimit: SMALL,
         log: quietLogger(),
+        // The raw requests here say Host: kfn.test.
+        access: { extraHosts: ['kfn.test'] },
       }),
     );
     const broken = Object.assign(new Registry(), {

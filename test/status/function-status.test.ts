@@ -69,6 +69,22 @@ const rows: Array<{ name: string; facts: FunctionFacts; want: Want; message?: [s
     want: { Ready: ['False', 'Unschedulable'], Active: ['False', 'Unschedulable'] },
   },
   {
+    name: "the machine's replica cap holding a serving function below its scale: Ready False naming the setting, Active (it serves)",
+    facts: facts({ workload: { replicas: 2, readyReplicas: 2, restarts: 0 }, desiredReplicas: 200, replicaCap: { wanted: 200, allowed: 2, cap: 2, setting: 'kfn dev --max-replicas' } }),
+    want: { Ready: ['False', 'ReplicaCapReached'], DeploymentReady: ['False', 'ReplicaCapReached'], Active: ['True'] },
+    message: ['Ready', /asks for 200 replica\(s\), but this machine's cap of 2 replicas for all functions together leaves 2 for this one; raise the cap \(kfn dev --max-replicas\)/],
+  },
+  {
+    name: 'the cap leaving a function nothing: not Active, with the cap as the reason',
+    facts: facts({ workload: { replicas: 0, readyReplicas: 0, restarts: 0 }, desiredReplicas: 1, replicaCap: { wanted: 1, allowed: 0, cap: 4, setting: 'kfn dev --max-replicas' } }),
+    want: { Ready: ['False', 'ReplicaCapReached'], Active: ['False', 'ReplicaCapReached'] },
+  },
+  {
+    name: 'a failure of the replicas themselves is more specific than the cap',
+    facts: facts({ workload: starting, failures: [{ reason: 'ExitedAtStart', message: 'exit 1' }], replicaCap: { wanted: 9, allowed: 1, cap: 1, setting: 's' } }),
+    want: { Ready: ['False', 'ExitedAtStart'], Active: ['False', 'ExitedAtStart'] },
+  },
+  {
     name: 'an invalid spec wins over any observed failure, naming the field; old replicas still serve',
     facts: facts({ workload: serving, invalid: [{ field: 'spec.scale.max', message: 'must be >= spec.scale.min' }], failures: [{ reason: 'CrashLoop', message: 'm' }] }),
     want: { Ready: ['False', 'InvalidSpec'], DeploymentReady: ['False', 'InvalidSpec'], Active: ['True'] },

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { KfnTrigger } from '../../../pkg/apis/trigger/types.js';
 import { DeadLetterError, listDeadLetters, redriveDeadLetters, type DeadLetterEntry, type DeadLetterQuery } from '../../../pkg/events/dlq/dlq.js';
 import { errorOf } from '../../../pkg/shared/http-error.js';
-import { adminRequest, adminUrl, CliError } from '../client.js';
+import { adminRequest, adminToken, adminUrl, CliError } from '../client.js';
 import { table } from '../format.js';
 import { natsUrl, withNats } from '../nats.js';
 
@@ -86,7 +86,7 @@ async function deadLetterSubjectOf(admin: string, namespace: string, name: strin
   const route = `/api/triggers/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
   let res: { status: number; body: KfnTrigger };
   try {
-    res = await adminRequest<KfnTrigger>(admin, 'GET', route);
+    res = await adminRequest<KfnTrigger>(admin, 'GET', route, undefined, await adminToken(admin));
   } catch (err) {
     if (err instanceof CliError) throw new CliError(`${err.message} (or pass --subject with the trigger's dead-letter subject)`);
     throw err;

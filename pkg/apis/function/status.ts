@@ -21,6 +21,10 @@
 //   Unschedulable            no node fits a replica
 //   ProgressDeadlineExceeded the rollout made no progress for progressDeadlineSeconds
 //   (any other reason)       what the platform reports, e.g. local mode's ExitedAtStart
+//   ReplicaCapReached        a cap on replicas for the whole machine (kfn dev --max-replicas)
+//                            holds the function below its scale; after every other failure,
+//                            and it counts while replicas serve: the function has fewer than
+//                            its spec asks for (scale.min 200 with a cap of 64 serves on 64)
 // A child the controller could not write makes DeploymentReady False over all of these,
 // with a reason chosen in pkg/reconciler/function/apply.ts and a message naming the child
 // and quoting the API server:
@@ -55,6 +59,7 @@ export const REASON_CHILD_INVALID = 'ChildInvalid';
 export const REASON_CHILD_QUOTA_EXCEEDED = 'ChildQuotaExceeded';
 export const REASON_CHILD_FORBIDDEN = 'ChildForbidden';
 export const REASON_CHILD_WRITE_FAILED = 'ChildWriteFailed';
+export const REASON_REPLICA_CAP_REACHED = 'ReplicaCapReached';
 
 /** Something that keeps a function's replicas from serving, as a platform observed it. */
 export interface WorkloadFailure {
@@ -73,6 +78,16 @@ export interface ObservedWorkload {
   restarts: number;
 }
 
+export interface ReplicaCapFact {
+  /** Replicas the scale asks for. */
+  wanted: number;
+  /** Replicas the cap leaves it. */
+  allowed: number;
+  cap: number;
+  /** Where the cap is set, for the message: `kfn dev --max-replicas`. */
+  setting: string;
+}
+
 /** Everything the status is made from. */
 export interface FunctionFacts {
   url: string;
@@ -84,6 +99,8 @@ export interface FunctionFacts {
   invalid?: readonly FieldError[];
   /** What keeps replicas from serving, in any order: the most specific one that counts is reported. */
   failures?: readonly WorkloadFailure[];
+  /** A cap on replicas for all functions together holds this one below its scale. */
+  replicaCap?: ReplicaCapFact;
   /** Children the controller could not write; they make DeploymentReady False over any failure. */
   childFailures?: ReadonlyArray<{ reason: string; message: string }>;
   now: Date;
@@ -136,8 +153,18 @@ function firstFailure(facts: FunctionFacts, ready: number): WorkloadFailure | un
     return { reason: REASON_INVALID_SPEC, message: `the spec is invalid and was not deployed: ${formatFieldErrors(facts.invalid)}` };
   }
   const counted = (facts.failures ?? []).filter((f) => !f.capacity || ready === 0);
+  if (facts.replicaCap) counted.push(replicaCapFailure(facts.replicaCap));
   // Stable: of two failures with one reason, the one observed first is reported.
   return [...counted].sort((a, b) => rank(a) - rank(b))[0];
+}
+
+function replicaCapFailure(c: ReplicaCapFact): WorkloadFailure {
+  return {
+    reason: REASON_REPLICA_CAP_REACHED,
+    message:
+      `the scale asks for ${c.wanted} replica(s), but this machine's cap of ${c.cap} replicas for all functions together ` +
+      `leaves ${c.allowed} for this one; raise the cap (${c.setting}) or lower spec.scale (min, max)`,
+  };
 }
 
 const RANK = [
@@ -150,8 +177,9 @@ const RANK = [
   REASON_PROGRESS_DEADLINE_EXCEEDED,
 ];
 
-/** Reasons this file does not know (a platform's own) come after the known ones. */
+/** Reasons this file does not know (a platform's own) come after the known ones; the cap last. */
 function rank(f: WorkloadFailure): number {
+  if (f.reason === REASON_REPLICA_CAP_REACHED) return RANK.length + 1;
   const i = RANK.indexOf(f.reason);
   return i === -1 ? RANK.length : i;
 }

@@ -23,6 +23,13 @@ export interface LocalPlatformOptions {
   warmRuntimes?: number;
   /** A taken warm runtime is replaced this long after. Default 200 ms. */
   warmRefillDelayMs?: number;
+  /**
+   * Replicas that may serve or start at once, all functions together; a scale above what
+   * is left is held there and reported (ReplicaCapReached). Replicas draining, and those of
+   * an old revision being replaced, do not count: they are on their way out. Default: no cap
+   * (kfn dev sets one from the machine's memory, replica-cap.ts).
+   */
+  maxReplicas?: number;
 }
 
 export type ResolvedOptions = Required<Omit<LocalPlatformOptions, 'drainTimeoutMs'>> & { drainTimeoutMs?: number };
@@ -38,6 +45,7 @@ export function resolveOptions(o: LocalPlatformOptions = {}): ResolvedOptions {
     startFailureThreshold: o.startFailureThreshold ?? 3,
     warmRuntimes: o.warmRuntimes ?? 0,
     warmRefillDelayMs: o.warmRefillDelayMs ?? 200,
+    maxReplicas: o.maxReplicas ?? Number.POSITIVE_INFINITY,
   };
   if (o.drainTimeoutMs !== undefined) resolved.drainTimeoutMs = o.drainTimeoutMs;
   return resolved;

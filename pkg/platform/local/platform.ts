@@ -19,6 +19,8 @@ export interface LocalPlatformDeps {
   /** Reserved for replica state that should survive the platform; unused today. */
   stateDir?: string;
   options?: LocalPlatformOptions;
+  /** Set for every replica and warm runtime, e.g. KFN_RUNTIME_MAIN: the build of kfn-node-runtime to run. */
+  runtimeEnv?: Record<string, string>;
 }
 
 /** Passed through from the platform's environment; everything else a replica sees comes from its spec. */
@@ -37,6 +39,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
   private readonly baseEnv: Record<string, string>;
   private readonly warmPool: WarmPool | undefined;
   private closed = false;
+  private retryScheduled = false;
   // Nothing of ours may outlive us: if the process exits without close(), the children go too.
   private readonly killAll = (): void => {
     for (const w of [...this.workloads.values(), ...this.closing.keys()]) w.killNow();
@@ -51,6 +54,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
       const v = process.env[name];
       if (v !== undefined) this.baseEnv[name] = v;
     }
+    Object.assign(this.baseEnv, deps.runtimeEnv);
     process.on('exit', this.killAll);
     if (this.options.warmRuntimes > 0) {
       this.warmPool = new WarmPool({
@@ -82,8 +86,12 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
         options: this.options,
         baseEnv: this.baseEnv,
         ...(this.warmPool ? { warmPool: this.warmPool } : {}),
+        ...(Number.isFinite(this.options.maxReplicas) ? { replicasLeft: () => this.replicasLeft() } : {}),
         onEndpoints: (u) => this.emit(this.endpointListeners, u),
-        onStatus: () => this.emit(this.statusListeners, key),
+        onStatus: () => {
+          this.emit(this.statusListeners, key);
+          this.retryCapped();
+        },
         onTiming: (t) => this.emit(this.timingListeners, t),
       },
       fn,
@@ -98,8 +106,34 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
     if (!workload) return;
     // Forgotten at once, so the function can be applied again while the old replicas drain.
     this.workloads.delete(keyOf(key));
+    this.retryCapped();
     await this.closeWorkload(workload);
     this.emit(this.statusListeners, key);
+  }
+
+  private replicasLeft(): number {
+    let used = 0;
+    for (const w of this.workloads.values()) used += w.cappedReplicas;
+    return this.options.maxReplicas - used;
+  }
+
+  /**
+   * Gives room that may have freed (a replica gone, a function scaled down or deleted) to
+   * the functions the cap held back, in the order they were created. On the next turn, not
+   * inside the status callback that noticed it: that runs in the middle of a reconcile.
+   */
+  private retryCapped(): void {
+    if (this.retryScheduled || this.closed) return;
+    if (![...this.workloads.values()].some((w) => w.heldByCap)) return;
+    this.retryScheduled = true;
+    setImmediate(() => {
+      this.retryScheduled = false;
+      if (this.closed) return;
+      for (const w of this.workloads.values()) {
+        if (this.replicasLeft() <= 0) break;
+        w.retryCapped();
+      }
+    });
   }
 
   setScale(key: FunctionKey, replicas: number): Promise<void> {

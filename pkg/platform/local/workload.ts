@@ -6,7 +6,8 @@ import type { KfnFunction } from '../../apis/function/types.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
-import type { ActivationFailure, EndpointsUpdate, ReadyEndpoint, WorkloadStatus } from '../types.js';
+import type { ActivationFailure, EndpointsUpdate, ReadyEndpoint, ReplicaCapShortfall, WorkloadStatus } from '../types.js';
+import { capActivationFailure, capStart } from './replica-cap.js';
 import { launchSpec, notAppliedLocally, type LaunchResult, type LaunchSpec } from './launch.js';
 import type { ResolvedOptions } from './options.js';
 import { planReplicas, type PlannedReplica } from './plan.js';
@@ -25,6 +26,8 @@ export interface WorkloadDeps {
   baseEnv: Record<string, string>;
   /** Warm runtimes to take for replicas that run kfn-node-runtime, if the platform keeps some. */
   warmPool?: WarmPool;
+  /** How many more replicas the machine's cap leaves (all functions together); default: no cap. */
+  replicasLeft?: () => number;
   onEndpoints(update: EndpointsUpdate): void;
   onStatus(): void;
   onTiming(t: ReplicaTiming): void;
@@ -57,6 +60,7 @@ export class Workload {
   private nextStartAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private failure: ActivationFailure | undefined;
+  private capped: ReplicaCapShortfall | undefined;
   private lastTermination: TerminationInfo | undefined;
   private closed = false;
   private publishedEndpoints = '';
@@ -125,7 +129,20 @@ export class Workload {
       restarts: this.restarts,
     };
     if (this.failure) status.failure = { ...this.failure };
+    if (this.capped) status.replicaCap = { ...this.capped };
     return status;
+  }
+
+  /** Replicas that count against the machine's cap: starting or serving, of the current revision. */
+  get cappedReplicas(): number {
+    let n = this.pending.size;
+    for (const r of this.replicas.values()) if (r.live && r.revision === this.revision) n++;
+    return n;
+  }
+
+  /** Whether the cap holds it below its scale: the platform calls reconcile() when room frees. */
+  get heldByCap(): boolean {
+    return this.capped !== undefined;
   }
 
   endpoints(): EndpointsUpdate {
@@ -133,7 +150,8 @@ export class Workload {
       key: this.deps.key,
       endpoints: this.ready().map((r): ReadyEndpoint => ({ id: r.id, host: r.host, port: r.port })),
     };
-    if (this.failure) update.failure = { ...this.failure };
+    const failure = this.failure ?? capActivationFailure(this.capped);
+    if (failure) update.failure = { ...failure };
     return update;
   }
 
@@ -189,8 +207,16 @@ export class Workload {
       this.deps.log.info({ replica: r.id }, 'draining replica');
       this.track(r.stop(this.graceMs()));
     }
-    if (plan.start > 0) this.start(plan.start);
+    const { start, shortfall } = capStart(this.desired, plan.start, this.deps.replicasLeft?.() ?? plan.start, this.deps.options.maxReplicas);
+    if (shortfall && this.capped?.allowed !== shortfall.allowed) this.deps.log.warn(shortfall, 'replica cap reached: starting fewer replicas than the scale asks for');
+    this.capped = shortfall;
+    if (start > 0) this.start(start);
     this.publish();
+  }
+
+  /** Tries again for the replicas the cap held back, when another function freed room. */
+  retryCapped(): void {
+    if (this.capped) this.reconcile();
   }
 
   private start(n: number): void {
