@@ -2,6 +2,7 @@
 // metrics behind one request listener. `listenActivator` (listen.ts) puts it on a port.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { keyOf, type FunctionKey } from '../apis/meta.js';
@@ -9,6 +10,7 @@ import type { StatSink } from '../autoscaler/stats.js';
 import type { ActivationFailure, EndpointsUpdate } from '../platform/types.js';
 import { sleep } from '../shared/abort.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { rawErrorResponse, type ErrorCode } from '../shared/http-error.js';
 import type { Logger } from '../shared/log.js';
 import { ProxyCall, type CallDeps, type Outgoing } from './call.js';
 import { ActivatorError, sendError } from './errors.js';
@@ -20,6 +22,8 @@ import { BufferBody, BufferedResponse, type CallResult, type ResponseSink } from
 import { FunctionState, type FunctionEvents } from './state.js';
 import { StatReporter } from './stats.js';
 import type { ThrottlerLimits } from './throttler.js';
+import { UpgradeProxy } from './upgrade.js';
+import { CONNECT_REFUSAL, upgradeHeaders, upgradeRefusal } from './upgrade-rules.js';
 
 export { listenActivator, type ListenOptions, type ListeningActivator } from './listen.js';
 export type { CallResult, CollectedResponse } from './sink.js';
@@ -82,6 +86,10 @@ export interface LocalRequest {
 export interface Activator {
   /** The request listener; needs no `this`. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The 'upgrade' listener (WebSockets and other protocol switches, see upgrade.ts). */
+  readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** The 'connect' listener: CONNECT is refused with an explicit error. */
+  readonly handleConnect: (req: IncomingMessage, socket: Duplex) => void;
   /**
    * The same way through the activator as `handle` (route, queue while cold, throttle,
    * balance, proxy, stats) for a caller in this process, without an HTTP hop: kfn dev's
@@ -128,6 +136,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     onError: (err) => log.warn({ err }, 'stat sink failed'),
   });
   const callDeps: CallDeps = { proxy, clock, maxBodyBytes, log };
+  const upgrades = new UpgradeProxy(clock, log);
   let closing = false;
 
   const events: FunctionEvents = {
@@ -194,6 +203,38 @@ export function createActivator(deps: ActivatorDeps): Activator {
     new ProxyCall(fn, req, res, out, callDeps, now).start();
   }
 
+  /** Answers an upgrade request on its raw socket: node's HTTP machinery has let go of it. */
+  function refuseRaw(socket: Duplex, code: ErrorCode, message: string, fn?: FunctionState): void {
+    const err = new ActivatorError(code, message);
+    if (fn) fn.count(err.status);
+    else metrics?.countUnrouted(err.status);
+    socket.on('error', () => {});
+    socket.end(rawErrorResponse(code, message));
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (closing) return refuseRaw(socket, 'shutting_down', 'the activator is shutting down; retry');
+    const sock = req.socket;
+    const inspected = inspectRequest(req.rawHeaders, { remoteAddress: sock.remoteAddress, encrypted: (sock as TLSSocket).encrypted === true });
+    if (inspected.problem) return refuseRaw(socket, inspected.problem.code, inspected.problem.message);
+    const url = req.url ?? '/';
+    const resolved = routes.resolve(inspected.host, url);
+    if (!resolved) return refuseRaw(socket, 'function_not_found', routes.describeMiss(inspected.host, url));
+    const { route } = resolved;
+    const fn = stateFor(route.key, route.id, route);
+    const upgrade = req.headers.upgrade ?? '';
+    const refusal = upgradeRefusal(upgrade, inspected.bodyLength);
+    if (refusal) return refuseRaw(socket, refusal.code, `function ${route.id}: ${refusal.message}`, fn);
+    if (inspected.host === undefined) inspected.headers.push('Host', `${route.key.name}.${route.key.namespace}.${domain}`);
+    reporter.track(fn.window);
+    fn.window.arrive(clock.now());
+    upgrades.start(fn, req, socket, head, resolved.path, upgradeHeaders(inspected.headers, upgrade));
+  }
+
+  function handleConnect(_req: IncomingMessage, socket: Duplex): void {
+    refuseRaw(socket, CONNECT_REFUSAL.code, CONNECT_REFUSAL.message);
+  }
+
   function call(key: FunctionKey, req: LocalRequest): Promise<CallResult> {
     const res = new BufferedResponse();
     if (closing) {
@@ -255,8 +296,12 @@ export function createActivator(deps: ActivatorDeps): Activator {
     if (window) reporter.forget(window);
     metrics?.forget(fn.key);
     fn.throttler.failAll(new ActivatorError('function_removed', `function ${id} was removed`));
-    // Requests in flight to its replicas finish; the connections close behind them.
-    for (const r of fn.throttler.readyReplicas) proxy.forget(r.target);
+    // Requests in flight to its replicas finish; the connections close behind them. Its
+    // tunnels get its timeout, as when a replica leaves.
+    for (const r of fn.throttler.readyReplicas) {
+      proxy.forget(r.target);
+      upgrades.drain(r, fn.timeoutMs);
+    }
   }
 
   function updateEndpoints(update: EndpointsUpdate): void {
@@ -269,7 +314,11 @@ export function createActivator(deps: ActivatorDeps): Activator {
     }
     const before = fn.throttler.readyReplicas;
     fn.throttler.setEndpoints(update.endpoints, update.failure);
-    for (const r of before) if (r.removed) proxy.forget(r.target);
+    for (const r of before) {
+      if (!r.removed) continue;
+      proxy.forget(r.target);
+      upgrades.drain(r, fn.timeoutMs);
+    }
     const failing = update.endpoints.length === 0 ? update.failure?.reason : undefined;
     if (failing !== fn.reportedFailure) {
       fn.reportedFailure = failing;
@@ -302,6 +351,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
       // Proxied requests finish on their own (each is bounded by its function's timeout);
       // only what still runs after a second drain period is cut.
       await settle(drainMs);
+      upgrades.closeAll();
       await proxy.close();
     })();
     return closed;
@@ -309,6 +359,8 @@ export function createActivator(deps: ActivatorDeps): Activator {
 
   return {
     handle,
+    handleUpgrade,
+    handleConnect,
     call,
     upsertFunction,
     removeFunction,

@@ -3,6 +3,7 @@
 // function's timeoutSeconds bounds its requests, and a whole-request limit here would cut
 // slow uploads and long responses that the function allows.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { sleep } from '../shared/abort.js';
 import { onClientError } from '../shared/http-error.js';
 
@@ -23,14 +24,41 @@ export interface ListeningActivator {
   close(): Promise<void>;
 }
 
+export interface ActivatorListeners {
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly handleUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly handleConnect?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
 export async function listenActivator(
-  act: { readonly handle: (req: IncomingMessage, res: ServerResponse) => void },
+  act: ActivatorListeners,
   opts: ListenOptions,
   signal?: AbortSignal,
 ): Promise<ListeningActivator> {
   const server = http.createServer({ requestTimeout: 0, headersTimeout: opts.headersTimeoutMs ?? 30_000, noDelay: true }, act.handle);
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
   server.on('clientError', onClientError);
+  // Sockets node's HTTP server let go of (upgrades): close() cuts them past the grace, as
+  // closeAllConnections() does the others.
+  const detached = new Set<Duplex>();
+  const detach = (socket: Duplex): void => {
+    detached.add(socket);
+    socket.once('close', () => detached.delete(socket));
+  };
+  const onUpgrade = act.handleUpgrade;
+  if (onUpgrade) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      detach(socket);
+      onUpgrade(req, socket, head);
+    });
+  }
+  const onConnect = act.handleConnect;
+  if (onConnect) {
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      detach(socket);
+      onConnect(req, socket, head);
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -55,6 +83,7 @@ export async function listenActivator(
       stop.abort();
       clearInterval(sweep);
       server.closeAllConnections();
+      for (const socket of detached) socket.destroy();
       await done;
     })();
     return closed;
