@@ -63,7 +63,7 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
     upsert: (fn) => {
       const key = functionKeyOf(fn);
       if (key) {
-        const serving = { containerConcurrency: fn.spec.containerConcurrency, timeoutSeconds: fn.spec.timeoutSeconds };
+        const serving = { containerConcurrency: fn.spec.containerConcurrency, timeoutSeconds: fn.spec.timeoutSeconds, portName: fn.spec.portName };
         feed.upsertFunction(key, serving, activationFailureOf(fn));
       }
     },

@@ -1,6 +1,7 @@
 // The activator: wiring of routes, per-function throttlers, the proxy, stat reporting and
 // metrics behind one request listener. `listenActivator` (listen.ts) puts it on a port.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +15,8 @@ import { rawErrorResponse, type ErrorCode } from '../shared/http-error.js';
 import type { Logger } from '../shared/log.js';
 import { ProxyCall, type CallDeps, type Outgoing } from './call.js';
 import { ActivatorError, sendError } from './errors.js';
-import { inspectRequest } from './headers.js';
+import { H2Call, H2Sessions, h2RequestHeaders, sendH2Error } from './h2c.js';
+import { inspectRequest, VALID_HOST } from './headers.js';
 import { ActivatorMetrics } from './metrics.js';
 import { ReplicaProxy } from './proxy.js';
 import { RouteTable, type Route } from './routes.js';
@@ -68,6 +70,8 @@ export interface FunctionServing {
   containerConcurrency?: number;
   /** Longest a request may wait plus run. Default 300. */
   timeoutSeconds?: number;
+  /** What the replicas speak: http1 (default) or h2c (HTTP/2 cleartext, prior knowledge). */
+  portName?: 'http1' | 'h2c';
 }
 
 /** A request from a caller in the same process (see `call`). */
@@ -90,6 +94,8 @@ export interface Activator {
   readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** The 'connect' listener: CONNECT is refused with an explicit error. */
   readonly handleConnect: (req: IncomingMessage, socket: Duplex) => void;
+  /** The HTTP/2 'stream' listener (h2c with prior knowledge, see h2c.ts). */
+  readonly handleStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   /**
    * The same way through the activator as `handle` (route, queue while cold, throttle,
    * balance, proxy, stats) for a caller in this process, without an HTTP hop: kfn dev's
@@ -137,6 +143,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
   });
   const callDeps: CallDeps = { proxy, clock, maxBodyBytes, log };
   const upgrades = new UpgradeProxy(clock, log);
+  const h2Sessions = new H2Sessions(log);
   let closing = false;
 
   const events: FunctionEvents = {
@@ -189,6 +196,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     if (!resolved) return reject(res, new ActivatorError('function_not_found', routes.describeMiss(head.host, url)));
     const { route } = resolved;
     const fn = stateFor(route.key, route.id, route);
+    if (route.h2c) return reject(res, servesH2c(route.id), fn, !req.complete);
     if (head.bodyLength > maxBodyBytes) {
       const err = new ActivatorError('body_too_large', `function ${route.id}: request body of ${head.bodyLength} bytes is larger than the limit of ${maxBodyBytes} bytes`);
       return reject(res, err, fn, true);
@@ -222,6 +230,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     if (!resolved) return refuseRaw(socket, 'function_not_found', routes.describeMiss(inspected.host, url));
     const { route } = resolved;
     const fn = stateFor(route.key, route.id, route);
+    if (route.h2c) return refuseRaw(socket, 'unsupported_protocol', servesH2c(route.id).message, fn);
     const upgrade = req.headers.upgrade ?? '';
     const refusal = upgradeRefusal(upgrade, inspected.bodyLength);
     if (refusal) return refuseRaw(socket, refusal.code, `function ${route.id}: ${refusal.message}`, fn);
@@ -233,6 +242,43 @@ export function createActivator(deps: ActivatorDeps): Activator {
 
   function handleConnect(_req: IncomingMessage, socket: Duplex): void {
     refuseRaw(socket, CONNECT_REFUSAL.code, CONNECT_REFUSAL.message);
+  }
+
+  function servesH2c(id: string): ActivatorError {
+    return new ActivatorError('unsupported_protocol', `function ${id} serves HTTP/2 (spec.portName h2c): call it over HTTP/2 with prior knowledge (as gRPC clients do), not HTTP/1.1`);
+  }
+
+  function refuseStream(stream: ServerHttp2Stream, err: ActivatorError, fn?: FunctionState): void {
+    if (fn) fn.count(err.status);
+    else metrics?.countUnrouted(err.status);
+    stream.on('error', () => {});
+    sendH2Error(stream, err);
+  }
+
+  function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    if (closing) return refuseStream(stream, new ActivatorError('shutting_down', 'the activator is shutting down; retry'));
+    const method = headers[':method'] ?? 'GET';
+    if (method === 'CONNECT') return refuseStream(stream, new ActivatorError(CONNECT_REFUSAL.code, CONNECT_REFUSAL.message));
+    const authority = headers[':authority'] ?? headers.host;
+    if (authority !== undefined && !VALID_HOST.test(authority)) return refuseStream(stream, new ActivatorError('bad_request', `invalid :authority ${JSON.stringify(authority)}`));
+    const url = headers[':path'] ?? '/';
+    const resolved = routes.resolve(authority, url);
+    if (!resolved) return refuseStream(stream, new ActivatorError('function_not_found', routes.describeMiss(authority, url)));
+    const { route } = resolved;
+    const fn = stateFor(route.key, route.id, route);
+    if (!route.h2c) {
+      const err = new ActivatorError('unsupported_protocol', `function ${route.id} serves HTTP/1.1 (spec.portName http1): call it over HTTP/1.1, or set spec.portName h2c if it speaks HTTP/2`);
+      return refuseStream(stream, err, fn);
+    }
+    const declared = Number(headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) {
+      return refuseStream(stream, new ActivatorError('body_too_large', `function ${route.id}: request body of ${declared} bytes is larger than the limit of ${maxBodyBytes} bytes`), fn);
+    }
+    const out = h2RequestHeaders(headers, resolved.path, authority ?? `${route.key.name}.${route.key.namespace}.${domain}`, stream.session?.socket?.remoteAddress);
+    const now = clock.now();
+    reporter.track(fn.window);
+    fn.window.arrive(now);
+    new H2Call(fn, stream, out, h2Sessions, clock, log, now).start();
   }
 
   function call(key: FunctionKey, req: LocalRequest): Promise<CallResult> {
@@ -248,6 +294,10 @@ export function createActivator(deps: ActivatorDeps): Activator {
       return res.result;
     }
     const fn = stateFor(route.key, route.id, route);
+    if (route.h2c) {
+      reject(res, servesH2c(route.id), fn);
+      return res.result;
+    }
     if (req.body.length > maxBodyBytes) {
       reject(res, new ActivatorError('body_too_large', `function ${route.id}: request body of ${req.body.length} bytes is larger than the limit of ${maxBodyBytes} bytes`), fn);
       return res.result;
@@ -278,7 +328,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
   function upsertFunction(key: FunctionKey, serving: FunctionServing): void {
     const containerConcurrency = Math.max(0, serving.containerConcurrency ?? 0);
     const timeoutMs = (serving.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-    const route = routes.upsert(key, { containerConcurrency, timeoutMs });
+    const route = routes.upsert(key, { containerConcurrency, timeoutMs, h2c: serving.portName === 'h2c' });
     const fn = states.get(route.id);
     if (fn) {
       fn.timeoutMs = timeoutMs;
@@ -300,6 +350,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     // tunnels get its timeout, as when a replica leaves.
     for (const r of fn.throttler.readyReplicas) {
       proxy.forget(r.target);
+      h2Sessions.forget(r.target);
       upgrades.drain(r, fn.timeoutMs);
     }
   }
@@ -317,6 +368,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     for (const r of before) {
       if (!r.removed) continue;
       proxy.forget(r.target);
+      h2Sessions.forget(r.target);
       upgrades.drain(r, fn.timeoutMs);
     }
     const failing = update.endpoints.length === 0 ? update.failure?.reason : undefined;
@@ -352,6 +404,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
       // only what still runs after a second drain period is cut.
       await settle(drainMs);
       upgrades.closeAll();
+      h2Sessions.close();
       await proxy.close();
     })();
     return closed;
@@ -361,6 +414,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     handle,
     handleUpgrade,
     handleConnect,
+    handleStream,
     call,
     upsertFunction,
     removeFunction,

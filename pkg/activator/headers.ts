@@ -40,7 +40,7 @@ export interface InspectedRequest {
 }
 
 /** Host is `host[:port]` with DNS, IPv4 or bracketed IPv6 characters only. */
-const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+export const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 /**
  * One pass over a request's raw headers: what routing needs, whether it is hostile, and

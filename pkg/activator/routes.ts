@@ -10,9 +10,12 @@ export interface RouteConfig {
   containerConcurrency: number;
   /** Longest a request may wait plus run. */
   timeoutMs: number;
+  /** The replicas speak HTTP/2 cleartext (spec.portName h2c), not HTTP/1.1. Default false. */
+  h2c?: boolean;
 }
 
 export interface Route extends RouteConfig {
+  h2c: boolean;
   readonly key: FunctionKey;
   /** `namespace/name`, the map key and the label everywhere. */
   readonly id: string;
@@ -45,10 +48,11 @@ export class RouteTable {
     if (existing) {
       existing.containerConcurrency = config.containerConcurrency;
       existing.timeoutMs = config.timeoutMs;
+      existing.h2c = config.h2c === true;
       return existing;
     }
     // Every field named, not spread: a spread leaves them outside the object, 40 B more per route.
-    const route: Route = { key: { namespace: key.namespace, name: key.name }, id, containerConcurrency: config.containerConcurrency, timeoutMs: config.timeoutMs };
+    const route: Route = { key: { namespace: key.namespace, name: key.name }, id, containerConcurrency: config.containerConcurrency, timeoutMs: config.timeoutMs, h2c: config.h2c === true };
     this.routes.set(id, route);
     return route;
   }

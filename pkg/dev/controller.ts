@@ -10,7 +10,7 @@ import { keyOfResource, type FunctionStore, type StoreEvent } from './store.js';
 
 /** The activator as the controller sees it. */
 export interface RouteRegistry {
-  upsertFunction(key: FunctionKey, cfg: { containerConcurrency: number; timeoutSeconds: number }): void;
+  upsertFunction(key: FunctionKey, cfg: { containerConcurrency: number; timeoutSeconds: number; portName?: 'http1' | 'h2c' }): void;
   removeFunction(key: FunctionKey): void;
   updateEndpoints(update: EndpointsUpdate): void;
 }
@@ -90,6 +90,7 @@ export class DevController {
     routes.upsertFunction(key, {
       containerConcurrency: fn.spec.containerConcurrency ?? 0,
       timeoutSeconds: fn.spec.timeoutSeconds ?? 300,
+      portName: fn.spec.portName,
     });
     await platform.applyFunction(fn);
     // After the workload exists, so the autoscaler's first write (initial scale) lands.

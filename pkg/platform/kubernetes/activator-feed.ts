@@ -22,6 +22,7 @@ export interface FunctionServing {
   /** Hard limit per replica; 0 = unlimited. */
   containerConcurrency?: number;
   timeoutSeconds?: number;
+  portName?: 'http1' | 'h2c';
 }
 
 /** The part of the activator this drives. */
@@ -40,6 +41,7 @@ interface FunctionFeed {
   /** What the activator was last told. */
   sentConcurrency: number | undefined;
   sentTimeout: number | undefined;
+  sentPortName: 'http1' | 'h2c' | undefined;
   sentEndpoints: readonly ReadyEndpoint[];
   sentFailure: ActivationFailure | undefined;
   /** From the Function's status: why its replicas cannot start (see activation-failure.ts). */
@@ -69,6 +71,7 @@ export class ActivatorFeed {
     fn.serving = undefined;
     fn.sentConcurrency = undefined;
     fn.sentTimeout = undefined;
+    fn.sentPortName = undefined;
     fn.sentEndpoints = [];
     fn.sentFailure = undefined;
     if (fn.endpoints.length === 0 && !fn.failure) this.functions.delete(keyOf(key));
@@ -103,6 +106,7 @@ export class ActivatorFeed {
         failure: undefined,
         sentConcurrency: undefined,
         sentTimeout: undefined,
+        sentPortName: undefined,
         sentEndpoints: [],
         sentFailure: undefined,
       };
@@ -119,9 +123,10 @@ export class ActivatorFeed {
       activators: this.peers,
       self: this.self,
     });
-    if (share.containerConcurrency !== fn.sentConcurrency || fn.serving.timeoutSeconds !== fn.sentTimeout) {
+    if (share.containerConcurrency !== fn.sentConcurrency || fn.serving.timeoutSeconds !== fn.sentTimeout || fn.serving.portName !== fn.sentPortName) {
       fn.sentConcurrency = share.containerConcurrency;
       fn.sentTimeout = fn.serving.timeoutSeconds;
+      fn.sentPortName = fn.serving.portName;
       this.activator.upsertFunction(fn.key, { ...fn.serving, containerConcurrency: share.containerConcurrency });
     }
     // A status failure only matters while nothing can serve: old replicas still running
