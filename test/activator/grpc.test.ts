@@ -210,6 +210,55 @@ describe('gRPC through the activator (h2c)', () => {
   });
 });
 
+describe('HTTP/2 requests the activator answers itself', () => {
+  let h: Harness;
+  let session: http2.ClientHttp2Session;
+  beforeEach(async () => {
+    h = await startActivator();
+    session = http2.connect(`http://127.0.0.1:${h.port}`);
+  });
+  afterEach(async () => {
+    session.close();
+    await h.close();
+  });
+
+  function request(headers: http2.OutgoingHttpHeaders): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = session.request(headers);
+      let status = 0;
+      let body = '';
+      req.on('response', (head) => (status = Number(head[':status'])));
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => resolve({ status, body }));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('answers 503 replica_unavailable with the envelope when the replica refuses the connection', async () => {
+    const { deadPort } = await import('./helpers.js');
+    h.act.upsertFunction(fnKey, { portName: 'h2c' });
+    h.act.updateEndpoints({ key: fnKey, endpoints: [{ id: 'dead', host: '127.0.0.1', port: await deadPort() }] });
+    const r = await request({ ':path': '/kfn.echo.Echo/Say', ':method': 'POST', ':authority': AUTHORITY });
+    assert.equal(r.status, 503);
+    assert.match(r.body, /"code":"replica_unavailable".*ECONNREFUSED/);
+  });
+
+  const rows: Array<{ name: string; headers: http2.OutgoingHttpHeaders; status: number; code: string }> = [
+    // nghttp2 already resets streams whose :authority has a space, a slash or userinfo; a
+    // sub-delimiter it lets through is no DNS name either.
+    { name: "an :authority nghttp2 lets through but no host has ('a!b')", headers: { ':path': '/', ':authority': 'a!b' }, status: 400, code: 'bad_request' },
+    { name: 'an unknown function', headers: { ':path': '/default/ghost/', ':authority': 'x' }, status: 404, code: 'function_not_found' },
+  ];
+  for (const row of rows) {
+    it(`answers ${row.status} ${row.code} for ${row.name}`, async () => {
+      const r = await request(row.headers);
+      assert.equal(r.status, row.status);
+      assert.match(r.body, new RegExp(`"error":\\{"code":"${row.code}"`));
+    });
+  }
+});
+
 async function queueDepth(h: Harness, name: string): Promise<number> {
   const metric = await h.registry.getSingleMetric('kfn_activator_queue_depth')?.get();
   return metric?.values.find((v) => v.labels.name === name)?.value ?? 0;
