@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
 import type { ReadyEndpoint } from '../../pkg/platform/types.js';
+import { h2RequestHeaders, h2ResponseHeaders } from '../../pkg/activator/h2c.js';
 import { isH2Preface } from '../../pkg/activator/h2c-listen.js';
 import { waitFor } from '../util/wait.js';
 import { hello, send, startActivator, startReplica, type Harness } from './helpers.js';
@@ -263,3 +264,33 @@ async function queueDepth(h: Harness, name: string): Promise<number> {
   const metric = await h.registry.getSingleMetric('kfn_activator_queue_depth')?.get();
   return metric?.values.find((v) => v.labels.name === name)?.value ?? 0;
 }
+
+describe('h2RequestHeaders / h2ResponseHeaders', () => {
+  it('sets the pseudo-headers for the replica, drops connection fields, keeps te: trailers, appends X-Forwarded-For', () => {
+    const got = h2RequestHeaders(
+      { ':method': 'POST', ':path': '/default/grpc/kfn.echo.Echo/Say', ':authority': 'x', ':scheme': 'https', te: 'trailers', 'content-type': 'application/grpc', host: 'x', 'proxy-authorization': 'p', 'x-forwarded-for': '1.1.1.1' },
+      '/kfn.echo.Echo/Say',
+      'x',
+      '10.0.0.7',
+    );
+    assert.deepEqual(got, {
+      ':method': 'POST',
+      ':scheme': 'http',
+      ':authority': 'x',
+      ':path': '/kfn.echo.Echo/Say',
+      te: 'trailers',
+      'content-type': 'application/grpc',
+      'x-forwarded-for': '1.1.1.1, 10.0.0.7',
+      'x-forwarded-host': 'x',
+      'x-forwarded-proto': 'http',
+    });
+  });
+
+  it('keeps :status and the fields of a response or trailers, nothing connection-specific', () => {
+    assert.deepEqual(h2ResponseHeaders({ ':status': '200', 'content-type': 'application/grpc', 'grpc-status': '0', connection: 'x' }), {
+      ':status': '200',
+      'content-type': 'application/grpc',
+      'grpc-status': '0',
+    });
+  });
+});
