@@ -3,8 +3,10 @@
 // bench/results/latest.json. Bounded: each section has its own limits and the whole run
 // stops itself after BENCH_DEADLINE_S. Knobs (env):
 //   BENCH_QUICK=1            short runs, for trying the bench itself (figures not comparable)
-//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler, scalestep, events
+//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler, scalestep, events, protocols
 //   BENCH_STEP_CLIENTS       clients switched on at once in the scale step (50), BENCH_STEP_RUNS (3)
+//   BENCH_PROTOCOL_ROUNDS    rounds per target of WebSocket and gRPC load (3), BENCH_PROTOCOL_ROUND_S (2) s each;
+//                            BENCH_WS_CONNECTIONS (32), BENCH_GRPC_CONCURRENCY (32)
 //   BENCH_DURATION_S         wrk seconds per path (10), in rounds of BENCH_ROUND_S (2); BENCH_WARMUP_S (2)
 //   BENCH_CONNECTIONS        connections per load run (32)    BENCH_WRK_THREADS (1)
 //   BENCH_RATE               fixed rate, req/s (1000)         BENCH_RATE_DURATION_S (10), BENCH_RATE_WARMUP_S (2),
@@ -37,6 +39,7 @@ import { benchDataPath, type NodeRuntime } from './data-path.js';
 import { benchEvents } from './events.js';
 import { benchMemory } from './memory.js';
 import { benchScaleStep } from './scale-step.js';
+import { benchProtocols } from './protocols.js';
 import { repoRoot, resultsDir } from './lib/paths.js';
 import { LoadMeter, lostPercent, sampleLoad, type MachineLoad } from './lib/load.js';
 import { runToEnd } from './lib/proc.js';
@@ -52,7 +55,7 @@ function envNumber(name: string, full: number, short: number): number {
   return v;
 }
 
-const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler', 'scalestep', 'events'] as const;
+const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler', 'scalestep', 'events', 'protocols'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -199,6 +202,16 @@ async function main(): Promise<number> {
       rate: envNumber('BENCH_EVENTS_RATE', 1000, 1000),
       rateDurationS: envNumber('BENCH_EVENTS_RATE_S', 10, 2),
       rateWarmupS: envNumber('BENCH_EVENTS_RATE_WARMUP_S', 2, 1),
+      gate,
+    }),
+  );
+  r.protocols = await step('protocols', 'protocols', () =>
+    benchProtocols({
+      rounds: envNumber('BENCH_PROTOCOL_ROUNDS', 3, 1),
+      roundS: envNumber('BENCH_PROTOCOL_ROUND_S', 2, 1),
+      warmupS: envNumber('BENCH_WARMUP_S', 2, 1),
+      connections: envNumber('BENCH_WS_CONNECTIONS', 32, 32),
+      concurrency: envNumber('BENCH_GRPC_CONCURRENCY', 32, 32),
       gate,
     }),
   );

@@ -6,6 +6,7 @@ import type { DataPathResult, TargetResult } from './data-path.js';
 import type { EventsResult } from './events.js';
 import type { MemoryResult } from './memory.js';
 import type { ScaleStepResult } from './scale-step.js';
+import type { ProtocolsResult } from './protocols.js';
 import { lostPercent, type MachineLoad } from './lib/load.js';
 import { round, type Summary } from './lib/stats.js';
 
@@ -41,6 +42,7 @@ export interface BenchResults {
   scaleStep?: ScaleStepResult;
   memory?: MemoryResult;
   events?: EventsResult;
+  protocols?: ProtocolsResult;
   /** Sections that failed or were skipped, with why. */
   problems: Record<string, string>;
   /** CPU used by other processes while each section measured. */
@@ -451,6 +453,18 @@ export function detailsMarkdown(r: BenchResults): string {
     );
   }
   const problems = Object.entries(r.problems);
+  const pr = r.protocols;
+  if (pr) {
+    const o = pr.options;
+    const row = (what: string, f: ProtocolsResult['grpcCallsPerSecond']): string =>
+      `| ${what} | ${num(f.direct)} | ${num(f.activator)} | ${f.ratio} | ${f.errors.join('; ') || 'ok'} |`;
+    parts.push(
+      `Protocols: closed loop, ${o.connections} WebSockets each echoing 64-byte messages one at a time; ${o.concurrency} unary gRPC calls in flight on one channel (h2c). ` +
+        `${o.rounds} rounds of ${o.roundS} s per target taking turns, after ${o.warmupS} s of warm-up.\n\n` +
+        `| per second | direct to the replica | through the activator | ratio | errors |\n|---|---|---|---|---|\n` +
+        `${row('WebSocket messages', pr.websocketMessagesPerSecond)}\n${row('gRPC unary calls', pr.grpcCallsPerSecond)}`,
+    );
+  }
   if (problems.length > 0) parts.push(`Problems:\n\n${problems.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);
   return parts.join('\n\n');
 }

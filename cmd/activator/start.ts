@@ -66,6 +66,7 @@ export async function startClusterActivator(deps: ClusterActivatorDeps): Promise
         const serving = {
           containerConcurrency: fn.spec.containerConcurrency,
           timeoutSeconds: fn.spec.timeoutSeconds,
+          portName: fn.spec.portName,
           retryIdempotent: fn.spec.retries?.idempotent ?? false,
           ...(fn.spec.loadBalancing ? { loadBalancing: fn.spec.loadBalancing } : {}),
         };

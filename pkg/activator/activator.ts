@@ -1,7 +1,9 @@
 // The activator: wiring of routes, per-function throttlers, the proxy, stat reporting and
 // metrics behind one request listener. `listenActivator` (listen.ts) puts it on a port.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { keyOf, type FunctionKey } from '../apis/meta.js';
@@ -9,12 +11,14 @@ import type { StatSink } from '../autoscaler/stats.js';
 import type { ActivationFailure, EndpointsUpdate } from '../platform/types.js';
 import { sleep } from '../shared/abort.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { rawErrorResponse, type ErrorCode } from '../shared/http-error.js';
 import type { Logger } from '../shared/log.js';
 import type { LoadBalancingSpec } from '../apis/function/types.js';
 import { balancingOf } from './balancing.js';
 import { ProxyCall, type CallDeps, type Outgoing } from './call.js';
 import { ActivatorError, sendError } from './errors.js';
-import { inspectRequest } from './headers.js';
+import { H2Call, H2Sessions, h2RequestHeaders, sendH2Error } from './h2c.js';
+import { inspectRequest, VALID_HOST } from './headers.js';
 import { ActivatorMetrics } from './metrics.js';
 import { ReplicaProxy } from './proxy.js';
 import { RouteTable, type Route } from './routes.js';
@@ -22,6 +26,8 @@ import { BufferBody, BufferedResponse, type CallResult, type ResponseSink } from
 import { FunctionState, type FunctionEvents } from './state.js';
 import { StatReporter } from './stats.js';
 import type { ThrottlerLimits } from './throttler.js';
+import { UpgradeProxy } from './upgrade.js';
+import { CONNECT_REFUSAL, upgradeHeaders, upgradeRefusal } from './upgrade-rules.js';
 
 export { listenActivator, type ListenOptions, type ListeningActivator } from './listen.js';
 export type { CallResult, CollectedResponse } from './sink.js';
@@ -70,6 +76,8 @@ export interface FunctionServing {
   retryIdempotent?: boolean;
   /** spec.loadBalancing, validated. Default: the policy by containerConcurrency, no ejection. */
   loadBalancing?: LoadBalancingSpec;
+  /** What the replicas speak: http1 (default) or h2c (HTTP/2 cleartext, prior knowledge). */
+  portName?: 'http1' | 'h2c';
 }
 
 /** A request from a caller in the same process (see `call`). */
@@ -88,6 +96,12 @@ export interface LocalRequest {
 export interface Activator {
   /** The request listener; needs no `this`. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The 'upgrade' listener (WebSockets and other protocol switches, see upgrade.ts). */
+  readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** The 'connect' listener: CONNECT is refused with an explicit error. */
+  readonly handleConnect: (req: IncomingMessage, socket: Duplex) => void;
+  /** The HTTP/2 'stream' listener (h2c with prior knowledge, see h2c.ts). */
+  readonly handleStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   /**
    * The same way through the activator as `handle` (route, queue while cold, throttle,
    * balance, proxy, stats) for a caller in this process, without an HTTP hop: kfn dev's
@@ -134,6 +148,8 @@ export function createActivator(deps: ActivatorDeps): Activator {
     onError: (err) => log.warn({ err }, 'stat sink failed'),
   });
   const callDeps: CallDeps = { proxy, clock, maxBodyBytes, log };
+  const upgrades = new UpgradeProxy(clock, log);
+  const h2Sessions = new H2Sessions(log);
   let closing = false;
 
   const events: FunctionEvents = {
@@ -189,6 +205,7 @@ export function createActivator(deps: ActivatorDeps): Activator {
     if (!resolved) return reject(res, new ActivatorError('function_not_found', routes.describeMiss(head.host, url)));
     const { route } = resolved;
     const fn = stateFor(route.key, route.id, route);
+    if (route.h2c) return reject(res, servesH2c(route.id), fn, !req.complete);
     if (head.bodyLength > maxBodyBytes) {
       const err = new ActivatorError('body_too_large', `function ${route.id}: request body of ${head.bodyLength} bytes is larger than the limit of ${maxBodyBytes} bytes`);
       return reject(res, err, fn, true);
@@ -201,6 +218,76 @@ export function createActivator(deps: ActivatorDeps): Activator {
     reporter.track(fn.window);
     fn.window.arrive(now);
     new ProxyCall(fn, req, res, out, callDeps, now).start();
+  }
+
+  /** Answers an upgrade request on its raw socket: node's HTTP machinery has let go of it. */
+  function refuseRaw(socket: Duplex, code: ErrorCode, message: string, fn?: FunctionState): void {
+    const err = new ActivatorError(code, message);
+    if (fn) fn.count(err.status);
+    else metrics?.countUnrouted(err.status);
+    socket.on('error', () => {});
+    socket.end(rawErrorResponse(code, message));
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (closing) return refuseRaw(socket, 'shutting_down', 'the activator is shutting down; retry');
+    const sock = req.socket;
+    const inspected = inspectRequest(req.rawHeaders, { remoteAddress: sock.remoteAddress, encrypted: (sock as TLSSocket).encrypted === true });
+    if (inspected.problem) return refuseRaw(socket, inspected.problem.code, inspected.problem.message);
+    const url = req.url ?? '/';
+    const resolved = routes.resolve(inspected.host, url);
+    if (!resolved) return refuseRaw(socket, 'function_not_found', routes.describeMiss(inspected.host, url));
+    const { route } = resolved;
+    const fn = stateFor(route.key, route.id, route);
+    if (route.h2c) return refuseRaw(socket, 'unsupported_protocol', servesH2c(route.id).message, fn);
+    const upgrade = req.headers.upgrade ?? '';
+    const refusal = upgradeRefusal(upgrade, inspected.bodyLength);
+    if (refusal) return refuseRaw(socket, refusal.code, `function ${route.id}: ${refusal.message}`, fn);
+    if (inspected.host === undefined) inspected.headers.push('Host', `${route.key.name}.${route.key.namespace}.${domain}`);
+    reporter.track(fn.window);
+    fn.window.arrive(clock.now());
+    upgrades.start(fn, req, socket, head, resolved.path, upgradeHeaders(inspected.headers, upgrade));
+  }
+
+  function handleConnect(_req: IncomingMessage, socket: Duplex): void {
+    refuseRaw(socket, CONNECT_REFUSAL.code, CONNECT_REFUSAL.message);
+  }
+
+  function servesH2c(id: string): ActivatorError {
+    return new ActivatorError('unsupported_protocol', `function ${id} serves HTTP/2 (spec.portName h2c): call it over HTTP/2 with prior knowledge (as gRPC clients do), not HTTP/1.1`);
+  }
+
+  function refuseStream(stream: ServerHttp2Stream, err: ActivatorError, fn?: FunctionState): void {
+    if (fn) fn.count(err.status);
+    else metrics?.countUnrouted(err.status);
+    stream.on('error', () => {});
+    sendH2Error(stream, err);
+  }
+
+  function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    if (closing) return refuseStream(stream, new ActivatorError('shutting_down', 'the activator is shutting down; retry'));
+    const method = headers[':method'] ?? 'GET';
+    if (method === 'CONNECT') return refuseStream(stream, new ActivatorError(CONNECT_REFUSAL.code, CONNECT_REFUSAL.message));
+    const authority = headers[':authority'] ?? headers.host;
+    if (authority !== undefined && !VALID_HOST.test(authority)) return refuseStream(stream, new ActivatorError('bad_request', `invalid :authority ${JSON.stringify(authority)}`));
+    const url = headers[':path'] ?? '/';
+    const resolved = routes.resolve(authority, url);
+    if (!resolved) return refuseStream(stream, new ActivatorError('function_not_found', routes.describeMiss(authority, url)));
+    const { route } = resolved;
+    const fn = stateFor(route.key, route.id, route);
+    if (!route.h2c) {
+      const err = new ActivatorError('unsupported_protocol', `function ${route.id} serves HTTP/1.1 (spec.portName http1): call it over HTTP/1.1, or set spec.portName h2c if it speaks HTTP/2`);
+      return refuseStream(stream, err, fn);
+    }
+    const declared = Number(headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) {
+      return refuseStream(stream, new ActivatorError('body_too_large', `function ${route.id}: request body of ${declared} bytes is larger than the limit of ${maxBodyBytes} bytes`), fn);
+    }
+    const out = h2RequestHeaders(headers, resolved.path, authority ?? `${route.key.name}.${route.key.namespace}.${domain}`, stream.session?.socket?.remoteAddress);
+    const now = clock.now();
+    reporter.track(fn.window);
+    fn.window.arrive(now);
+    new H2Call(fn, stream, out, h2Sessions, clock, log, now).start();
   }
 
   function call(key: FunctionKey, req: LocalRequest): Promise<CallResult> {
@@ -216,6 +303,10 @@ export function createActivator(deps: ActivatorDeps): Activator {
       return res.result;
     }
     const fn = stateFor(route.key, route.id, route);
+    if (route.h2c) {
+      reject(res, servesH2c(route.id), fn);
+      return res.result;
+    }
     if (req.body.length > maxBodyBytes) {
       reject(res, new ActivatorError('body_too_large', `function ${route.id}: request body of ${req.body.length} bytes is larger than the limit of ${maxBodyBytes} bytes`), fn);
       return res.result;
@@ -247,7 +338,13 @@ export function createActivator(deps: ActivatorDeps): Activator {
     const containerConcurrency = Math.max(0, serving.containerConcurrency ?? 0);
     const timeoutMs = (serving.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
     const balancing = balancingOf(serving.loadBalancing);
-    const route = routes.upsert(key, { containerConcurrency, timeoutMs, retryIdempotent: serving.retryIdempotent ?? false, balancing });
+    const route = routes.upsert(key, {
+      containerConcurrency,
+      timeoutMs,
+      retryIdempotent: serving.retryIdempotent ?? false,
+      balancing,
+      h2c: serving.portName === 'h2c',
+    });
     const fn = states.get(route.id);
     if (fn) {
       fn.timeoutMs = timeoutMs;
@@ -272,8 +369,13 @@ export function createActivator(deps: ActivatorDeps): Activator {
     if (window) reporter.forget(window);
     metrics?.forget(fn.key);
     fn.throttler.failAll(new ActivatorError('function_removed', `function ${id} was removed`));
-    // Requests in flight to its replicas finish; the connections close behind them.
-    for (const r of fn.throttler.readyReplicas) proxy.forget(r.target);
+    // Requests in flight to its replicas finish; the connections close behind them. Its
+    // tunnels get its timeout, as when a replica leaves.
+    for (const r of fn.throttler.readyReplicas) {
+      proxy.forget(r.target);
+      h2Sessions.forget(r.target);
+      upgrades.drain(r, fn.timeoutMs);
+    }
   }
 
   function updateEndpoints(update: EndpointsUpdate): void {
@@ -286,7 +388,12 @@ export function createActivator(deps: ActivatorDeps): Activator {
     }
     const before = fn.throttler.readyReplicas;
     fn.throttler.setEndpoints(update.endpoints, update.failure);
-    for (const r of before) if (r.removed) proxy.forget(r.target);
+    for (const r of before) {
+      if (!r.removed) continue;
+      proxy.forget(r.target);
+      h2Sessions.forget(r.target);
+      upgrades.drain(r, fn.timeoutMs);
+    }
     const failing = update.endpoints.length === 0 ? update.failure?.reason : undefined;
     if (failing !== fn.reportedFailure) {
       fn.reportedFailure = failing;
@@ -319,6 +426,8 @@ export function createActivator(deps: ActivatorDeps): Activator {
       // Proxied requests finish on their own (each is bounded by its function's timeout);
       // only what still runs after a second drain period is cut.
       await settle(drainMs);
+      upgrades.closeAll();
+      h2Sessions.close();
       await proxy.close();
     })();
     return closed;
@@ -326,6 +435,9 @@ export function createActivator(deps: ActivatorDeps): Activator {
 
   return {
     handle,
+    handleUpgrade,
+    handleConnect,
+    handleStream,
     call,
     upsertFunction,
     removeFunction,

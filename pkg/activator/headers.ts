@@ -30,7 +30,7 @@ export interface InspectedRequest {
   problem: HostileHeader | undefined;
   /**
    * The headers for the replica: hop-by-hop ones removed (the fixed set, those that
-   * Connection names, Proxy-*, and Expect, which node already answered), X-Forwarded-For
+   * Connection names except the few it may not remove, Proxy-*, and Expect, which node already answered), X-Forwarded-For
    * appended to, X-Forwarded-Host and -Proto kept when a proxy in front set them and
    * otherwise set from this hop (on a cluster the ingress terminates TLS, so only it
    * knows the original scheme). Transfer-Encoding is dropped too: it is per hop, and the
@@ -40,7 +40,7 @@ export interface InspectedRequest {
 }
 
 /** Host is `host[:port]` with DNS, IPv4 or bracketed IPv6 characters only. */
-const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+export const VALID_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 /**
  * One pass over a request's raw headers: what routing needs, whether it is hostile, and
@@ -159,16 +159,39 @@ function isProxyHeader(name: string): boolean {
   return name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x70 /* p */ && name.slice(0, 6).toLowerCase() === 'proxy-';
 }
 
-/** Tokens of Connection that the fixed rules already drop; anything else names a header to drop. */
-const ALREADY_DROPPED = new Set(['close', 'keep-alive', 'upgrade', 'te', 'trailer', 'transfer-encoding', '']);
+/**
+ * Tokens of Connection that name no header to drop here: those the fixed rules already
+ * drop, and those Connection may never remove. RFC 9110 §7.6.1 has a proxy drop every field
+ * a Connection option names, but also says "a sender MUST NOT send a connection option
+ * corresponding to a field that is intended for all recipients of the content". A client
+ * that does anyway must not make the replica see another request than the one the
+ * activator acted on: Host is what it routed by (and HTTP/1.1 requires it, §7.2),
+ * Content-Length is how it framed the body, and X-Forwarded-* are the proxy's own record of
+ * the hop (`Connection: x-forwarded-proto` would otherwise hide that the client came over TLS).
+ * Anything else a client lists is its own hop-by-hop field, and goes.
+ */
+const NOT_REMOVABLE = new Set([
+  'close',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  '',
+  'host',
+  'content-length',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]);
 
 function withoutListed(headers: string[], connection: string): string[] {
-  if (connection.length === 10 && ALREADY_DROPPED.has(connection.toLowerCase())) return headers; // keep-alive
+  if (connection.length === 10 && NOT_REMOVABLE.has(connection.toLowerCase())) return headers; // keep-alive
   if (connection.length === 5 && connection.toLowerCase() === 'close') return headers;
   let listed: Set<string> | undefined;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (!ALREADY_DROPPED.has(name)) (listed ??= new Set()).add(name);
+    if (!NOT_REMOVABLE.has(name)) (listed ??= new Set()).add(name);
   }
   if (!listed) return headers;
   const kept: string[] = [];

@@ -1,10 +1,14 @@
 // The activator on a real node http server. Keep-alive is long (clients and ingresses
 // hold connections to the activator) and there is no overall request timeout: each
 // function's timeoutSeconds bounds its requests, and a whole-request limit here would cut
-// slow uploads and long responses that the function allows.
+// slow uploads and long responses that the function allows. HTTP/2 with prior knowledge
+// (h2c, gRPC) is taken on the same port when the activator handles streams (h2c-listen.ts).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import { sleep } from '../shared/abort.js';
 import { onClientError } from '../shared/http-error.js';
+import { acceptH2c } from './h2c-listen.js';
 
 export interface ListenOptions {
   port: number;
@@ -23,14 +27,56 @@ export interface ListeningActivator {
   close(): Promise<void>;
 }
 
+export interface ActivatorListeners {
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly handleUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly handleConnect?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly handleStream?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+}
+
 export async function listenActivator(
-  act: { readonly handle: (req: IncomingMessage, res: ServerResponse) => void },
+  act: ActivatorListeners,
   opts: ListenOptions,
   signal?: AbortSignal,
 ): Promise<ListeningActivator> {
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: opts.headersTimeoutMs ?? 30_000, noDelay: true }, act.handle);
+  const headersTimeout = opts.headersTimeoutMs ?? 30_000;
+  const server = http.createServer({ requestTimeout: 0, headersTimeout, noDelay: true }, act.handle);
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
   server.on('clientError', onClientError);
+  // Sockets node's HTTP server let go of (upgrades): close() cuts them past the grace, as
+  // closeAllConnections() does the others.
+  const detached = new Set<Duplex>();
+  const detach = (socket: Duplex): void => {
+    detached.add(socket);
+    socket.once('close', () => detached.delete(socket));
+  };
+  const onUpgrade = act.handleUpgrade;
+  if (onUpgrade) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      detach(socket);
+      onUpgrade(req, socket, head);
+    });
+  }
+  const onConnect = act.handleConnect;
+  if (onConnect) {
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      detach(socket);
+      onConnect(req, socket, head);
+    });
+  }
+
+  const sessions = new Set<ServerHttp2Session>();
+  const onStream = act.handleStream;
+  if (onStream) {
+    const h2 = http2.createServer();
+    h2.on('stream', onStream);
+    h2.on('session', (session: ServerHttp2Session) => {
+      sessions.add(session);
+      session.on('error', () => {}); // a client's protocol error; 'close' follows
+      session.once('close', () => sessions.delete(session));
+    });
+    acceptH2c(server, h2, headersTimeout);
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -46,6 +92,8 @@ export async function listenActivator(
   function close(): Promise<void> {
     closed ??= (async () => {
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // GOAWAY: HTTP/2 clients open no new streams, the ones in flight finish.
+      for (const s of sessions) s.close();
       // Node leaves a keep-alive connection open after its in-flight response even while
       // closing; sweep connections as they fall idle instead of waiting out the grace.
       server.closeIdleConnections();
@@ -55,6 +103,8 @@ export async function listenActivator(
       stop.abort();
       clearInterval(sweep);
       server.closeAllConnections();
+      for (const socket of detached) socket.destroy();
+      for (const s of sessions) s.destroy();
       await done;
     })();
     return closed;

@@ -15,11 +15,14 @@ export interface RouteConfig {
   retryIdempotent?: boolean;
   /** spec.loadBalancing, compiled. Default DEFAULT_BALANCING. */
   balancing?: Balancing;
+  /** The replicas speak HTTP/2 cleartext (spec.portName h2c), not HTTP/1.1. Default false. */
+  h2c?: boolean;
 }
 
 export interface Route extends RouteConfig {
   retryIdempotent: boolean;
   balancing: Balancing;
+  h2c: boolean;
   readonly key: FunctionKey;
   /** `namespace/name`, the map key and the label everywhere. */
   readonly id: string;
@@ -54,6 +57,7 @@ export class RouteTable {
       existing.timeoutMs = config.timeoutMs;
       existing.retryIdempotent = config.retryIdempotent ?? false;
       existing.balancing = config.balancing ?? DEFAULT_BALANCING;
+      existing.h2c = config.h2c === true;
       return existing;
     }
     // Every field named, not spread: a spread leaves them outside the object, 40 B more per route.
@@ -64,6 +68,7 @@ export class RouteTable {
       timeoutMs: config.timeoutMs,
       retryIdempotent: config.retryIdempotent ?? false,
       balancing: config.balancing ?? DEFAULT_BALANCING,
+      h2c: config.h2c === true,
     };
     this.routes.set(id, route);
     return route;

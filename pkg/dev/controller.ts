@@ -10,7 +10,10 @@ import { keyOfResource, type FunctionStore, type StoreEvent } from './store.js';
 
 /** The activator as the controller sees it. */
 export interface RouteRegistry {
-  upsertFunction(key: FunctionKey, cfg: { containerConcurrency: number; timeoutSeconds: number; retryIdempotent?: boolean; loadBalancing?: FunctionSpec['loadBalancing'] }): void;
+  upsertFunction(
+    key: FunctionKey,
+    cfg: { containerConcurrency: number; timeoutSeconds: number; portName?: 'http1' | 'h2c'; retryIdempotent?: boolean; loadBalancing?: FunctionSpec['loadBalancing'] },
+  ): void;
   removeFunction(key: FunctionKey): void;
   updateEndpoints(update: EndpointsUpdate): void;
 }
@@ -92,6 +95,7 @@ export class DevController {
       timeoutSeconds: fn.spec.timeoutSeconds ?? 300,
       retryIdempotent: fn.spec.retries?.idempotent ?? false,
       ...(fn.spec.loadBalancing ? { loadBalancing: fn.spec.loadBalancing } : {}),
+      portName: fn.spec.portName,
     });
     await platform.applyFunction(fn);
     // After the workload exists, so the autoscaler's first write (initial scale) lands.

@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   // Activator.
   function_not_found: 404,
   unsupported_transfer_encoding: 501,
+  /** A protocol switch the activator does not proxy: CONNECT, `Upgrade: h2c`, an Upgrade with a body. */
+  unsupported_protocol: 501,
   /** The function's wait queue is full (by count or by buffered bytes). */
   queue_full: 503,
   /** The platform reported that replicas keep failing to start. */

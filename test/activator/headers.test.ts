@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { inspectRequest, responseHeaders, type ForwardedFrom } from '../../pkg/activator/headers.js';
 import { hello, raw, send, startActivator, startReplica, type Harness, type TestReplica } from './helpers.js';
 
@@ -20,6 +21,14 @@ describe('inspectRequest: headers for the replica', () => {
       given: ['X-Secret', 's', 'Host', 'a', 'Connection', 'close, x-secret ,X-Other', 'x-other', 'o', 'X-Kept', 'k'],
       want: ['Host', 'a', 'X-Kept', 'k', ...xf('a')],
     },
+    // RFC 9110 §7.6.1: "A sender MUST NOT send a connection option corresponding to a field
+    // that is intended for all recipients of the content." A client that does anyway must not
+    // make the replica see another request than the one the activator routed and framed.
+    {
+      name: 'Connection never drops Host, Content-Length or X-Forwarded-*',
+      given: ['Host', 'a', 'Content-Length', '3', 'X-Forwarded-Proto', 'https', 'Connection', 'host, Content-Length,x-forwarded-proto, x-forwarded-host, x-forwarded-for, x-drop', 'X-Drop', '1'],
+      want: ['Host', 'a', 'Content-Length', '3', 'X-Forwarded-Proto', 'https', 'X-Forwarded-For', '10.0.0.7', 'X-Forwarded-Host', 'a'],
+    },
     { name: 'drops Proxy-*', given: ['Host', 'a', 'Proxy-Authorization', 'Basic x', 'proxy-connection', 'keep-alive', 'X-Proxy-Id', 'kept'], want: ['Host', 'a', 'X-Proxy-Id', 'kept', ...xf('a')] },
     { name: 'drops Expect, which node already answered', given: ['Host', 'a', 'Expect', '100-continue', 'Content-Length', '3'], want: ['Host', 'a', 'Content-Length', '3', ...xf('a')] },
     // The transport frames the unsized body as chunked again (proxy.test.ts: chunked DELETE).
@@ -38,6 +47,21 @@ describe('inspectRequest: headers for the replica', () => {
       assert.deepEqual(got.headers, row.want);
     });
   }
+});
+
+describe('inspectRequest: what Connection may not remove', () => {
+  it('keeps Host and Content-Length as sent whatever Connection lists', () => {
+    const token = fc.oneof(fc.constantFrom('host', 'HOST', 'Host', 'content-length', 'close', 'keep-alive', 'upgrade', 'x-a', ''), fc.stringMatching(/^[a-z-]{1,12}$/));
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 8 }), fc.constantFrom(', ', ',', ' , '), (tokens, sep) => {
+        const got = inspectRequest(['Host', 'h.d.kfn.local', 'Content-Length', '7', 'Connection', tokens.join(sep)], plain);
+        assert.equal(got.problem, undefined);
+        const at = got.headers.indexOf('Host');
+        assert.equal(got.headers[at + 1], 'h.d.kfn.local');
+        assert.equal(got.headers[got.headers.indexOf('Content-Length') + 1], '7');
+      }),
+    );
+  });
 });
 
 describe('inspectRequest: routing facts and hostile headers', () => {
@@ -130,6 +154,24 @@ describe('headers through the activator', () => {
     assert.equal(r.headers['x-hop'], undefined, 'named by the replica in Connection');
     assert.equal(r.headers['x-replica'], 'r1');
     assert.notEqual(r.headers['keep-alive'], 'timeout=5');
+  });
+
+  it('keeps Host at the replica when a raw client lists it in Connection', async () => {
+    const before = replica.seen.length;
+    const out = await raw(h.port, 'GET /by-host HTTP/1.1\r\nHost: hello.default.kfn.local\r\nConnection: host, close\r\n\r\n', false);
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    const seen = replica.seen[before];
+    assert.ok(seen);
+    assert.equal(seen.headers.host, 'hello.default.kfn.local');
+    assert.equal(seen.url, '/by-host');
+  });
+
+  it('keeps Content-Length at the replica when a raw client lists it in Connection', async () => {
+    const before = replica.seen.length;
+    const out = await raw(h.port, 'POST /default/hello/?echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: content-length, close\r\n\r\nhello', false);
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    assert.match(out, /\r\n\r\n5\r\nhello\r\n0\r\n/);
+    assert.equal(replica.seen[before]?.headers['content-length'], '5');
   });
 
   it('rejects two Host headers with 400 before routing', async () => {

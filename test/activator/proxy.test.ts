@@ -189,7 +189,9 @@ describe('proxying to ready replicas', () => {
     const [first, second] = out.split(/(?=HTTP\/1\.1 )/);
     assert.match(first ?? '', /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n(4\r\n)?abcd/);
     assert.match(second ?? '', /^HTTP\/1\.1 200 [\s\S]*"url":"\/second"/);
-    assert.deepEqual(replicas[0]?.seen.map((s) => [s.method, s.url]), [
+    // Two requests, on two connections to the replica: which arrives there first is a race
+    // (pipelined requests are forwarded as they are parsed), so the set is what is checked.
+    assert.deepEqual(replicas[0]?.seen.map((s) => [s.method, s.url]).sort(), [
       ['DELETE', '//a//b?x=//y&echo'],
       ['GET', '/second'],
     ]);

@@ -608,6 +608,13 @@ export const functionSpecSchema = {
       },
     },
     port: { ...port, description: `Port the function listens on, passed to it as $PORT. Default ${DEFAULT_PORT}.` },
+    // Knative's way: a container port named h2c gets HTTP/2 cleartext from the data path.
+    portName: {
+      type: 'string',
+      enum: ['http1', 'h2c'],
+      description:
+        'The protocol the function speaks on spec.port, named as Knative names the container port: http1 (HTTP/1.1, the default) or h2c (HTTP/2 cleartext with prior knowledge, e.g. gRPC). An h2c function is called over HTTP/2 (prior knowledge), an http1 one over HTTP/1.1; the activator refuses the other with 501 unsupported_protocol rather than translate.',
+    },
     containerConcurrency: {
       type: 'integer',
       minimum: 0,

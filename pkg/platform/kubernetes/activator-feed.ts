@@ -25,6 +25,7 @@ export interface FunctionServing {
   timeoutSeconds?: number;
   retryIdempotent?: boolean;
   loadBalancing?: LoadBalancingSpec;
+  portName?: 'http1' | 'h2c';
 }
 
 /** The part of the activator this drives. */
@@ -45,6 +46,7 @@ interface FunctionFeed {
   sentTimeout: number | undefined;
   /** retryIdempotent and loadBalancing as last sent, as JSON. */
   sentRequests: string | undefined;
+  sentPortName: 'http1' | 'h2c' | undefined;
   sentEndpoints: readonly ReadyEndpoint[];
   sentFailure: ActivationFailure | undefined;
   /** From the Function's status: why its replicas cannot start (see activation-failure.ts). */
@@ -75,6 +77,7 @@ export class ActivatorFeed {
     fn.sentConcurrency = undefined;
     fn.sentTimeout = undefined;
     fn.sentRequests = undefined;
+    fn.sentPortName = undefined;
     fn.sentEndpoints = [];
     fn.sentFailure = undefined;
     if (fn.endpoints.length === 0 && !fn.failure) this.functions.delete(keyOf(key));
@@ -110,6 +113,7 @@ export class ActivatorFeed {
         sentConcurrency: undefined,
         sentTimeout: undefined,
         sentRequests: undefined,
+        sentPortName: undefined,
         sentEndpoints: [],
         sentFailure: undefined,
       };
@@ -127,9 +131,15 @@ export class ActivatorFeed {
       self: this.self,
     });
     const requests = JSON.stringify([fn.serving.retryIdempotent ?? false, fn.serving.loadBalancing ?? null]);
-    if (share.containerConcurrency !== fn.sentConcurrency || fn.serving.timeoutSeconds !== fn.sentTimeout || requests !== fn.sentRequests) {
+    if (
+      share.containerConcurrency !== fn.sentConcurrency ||
+      fn.serving.timeoutSeconds !== fn.sentTimeout ||
+      fn.serving.portName !== fn.sentPortName ||
+      requests !== fn.sentRequests
+    ) {
       fn.sentConcurrency = share.containerConcurrency;
       fn.sentTimeout = fn.serving.timeoutSeconds;
+      fn.sentPortName = fn.serving.portName;
       fn.sentRequests = requests;
       this.activator.upsertFunction(fn.key, { ...fn.serving, containerConcurrency: share.containerConcurrency });
     }

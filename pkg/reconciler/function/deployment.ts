@@ -104,7 +104,8 @@ function makeContainer(fn: KfnFunction, cfg: ReconcilerConfig, timeoutSeconds: n
   const c: V1Container = {
     name: CONTAINER_NAME,
     image: spec.image,
-    ports: [{ name: PORT_NAME, containerPort: port, protocol: 'TCP' }],
+    // Named as Knative names it, so tooling written for Knative sees an HTTP/2 container.
+    ports: [{ name: spec.portName === 'h2c' ? 'h2c' : PORT_NAME, containerPort: port, protocol: 'TCP' }],
     env: makeEnv(fn, port, timeoutSeconds),
     readinessProbe: makeReadinessProbe(fn, port),
     securityContext: makeSecurityContext(fn),

@@ -27,7 +27,9 @@ export function makeReplicasService(fn: KfnFunction, _cfg: ReconcilerConfig): V1
       type: 'ClusterIP',
       clusterIP: 'None',
       selector: selectorLabels(fn),
-      ports: [{ name: PORT_NAME, port, targetPort: port, protocol: 'TCP' }],
+      // An h2c function's port keeps the name the activators find endpoints by (a slice's
+      // ports carry the Service's names) and says HTTP/2 cleartext the standard way.
+      ports: [{ name: PORT_NAME, port, targetPort: port, protocol: 'TCP', ...(fn.spec.portName === 'h2c' ? { appProtocol: 'kubernetes.io/h2c' } : {}) }],
       // Only replicas that passed the readiness probe may get traffic.
       publishNotReadyAddresses: false,
     },

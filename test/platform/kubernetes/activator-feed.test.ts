@@ -12,7 +12,7 @@ const replicas = (n: number): ReadyEndpoint[] => Array.from({ length: n }, (_, i
 class RecordingActivator implements ActivatorRoutes {
   readonly calls: string[] = [];
   upsertFunction(key: FunctionKey, serving: FunctionServing): void {
-    this.calls.push(`upsert ${key.name} cc=${serving.containerConcurrency ?? 0} timeout=${serving.timeoutSeconds ?? '-'}`);
+    this.calls.push(`upsert ${key.name} cc=${serving.containerConcurrency ?? 0} timeout=${serving.timeoutSeconds ?? '-'}${serving.portName ? ` ${serving.portName}` : ''}`);
   }
   removeFunction(key: FunctionKey): void {
     this.calls.push(`remove ${key.name}`);
@@ -77,6 +77,15 @@ describe('ActivatorFeed: one activator of several, told only its share', () => {
     feed.upsertFunction(hello, { containerConcurrency: 2, timeoutSeconds: 30 });
     feed.setPeers(['a0', 'a1']);
     assert.deepEqual(act.calls, []);
+  });
+
+  it('tells the activator again when only portName changes (http1 → h2c)', () => {
+    const act = new RecordingActivator();
+    const feed = new ActivatorFeed(act, 'a0');
+    feed.upsertFunction(hello, { containerConcurrency: 2, timeoutSeconds: 30 });
+    feed.upsertFunction(hello, { containerConcurrency: 2, timeoutSeconds: 30, portName: 'h2c' });
+    feed.upsertFunction(hello, { containerConcurrency: 2, timeoutSeconds: 30, portName: 'h2c' });
+    assert.deepEqual(act.calls, ['upsert hello cc=2 timeout=30', 'upsert hello cc=2 timeout=30 h2c']);
   });
 
   it('passes a failure on, and removes a function with its routes', () => {

@@ -85,6 +85,11 @@ const builds: Array<{
     want: { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } }, revisionHistoryLimit: 3, progressDeadlineSeconds: 600 } },
   },
   {
+    name: 'container: an h2c function names its port h2c, as Knative does',
+    given: { fn: fn('default', 'hello', (f) => void (f.spec.portName = 'h2c')) },
+    wantAt: { [`${CONTAINER}.ports`]: [{ name: 'h2c', containerPort: 8080, protocol: 'TCP' }] },
+  },
+  {
     name: 'container: image, port and the env kfn sets, PORT first',
     given: { fn: fn('default', 'hello', withImage('registry.example/hello:2'), withPort(9090), withConcurrency(2)) },
     wantAt: {

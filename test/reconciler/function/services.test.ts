@@ -34,6 +34,12 @@ const builds: Array<{
     want: { spec: { ports: [{ name: 'http', port: 9090, targetPort: 9090, protocol: 'TCP' }] } },
   },
   {
+    // Knative's h2c port name; the name stays the one activators find endpoints by.
+    name: 'replicas Service: an h2c function says so with appProtocol kubernetes.io/h2c',
+    given: { build: makeReplicasService, fn: fn('default', 'hello', (f) => void (f.spec.portName = 'h2c')) },
+    want: { spec: { ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }] } },
+  },
+  {
     name: 'public Service: ExternalName to the activator on port 80',
     given: { build: makePublicService, fn: fn('shop', 'hello') },
     want: {
