@@ -4,7 +4,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import net, { type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import type { FunctionKey } from '../../pkg/apis/meta.js';
-import type { ConcurrencyStat, StatSink } from '../../pkg/autoscaler/stats.js';
+import type { ConcurrencyStat, DemandNow, StatSink } from '../../pkg/autoscaler/stats.js';
 import type { ReadyEndpoint } from '../../pkg/platform/types.js';
 import { createActivator, listenActivator, type Activator, type ActivatorOptions } from '../../pkg/activator/activator.js';
 import type { Clock } from '../../pkg/shared/clock.js';
@@ -105,12 +105,16 @@ export async function deadPort(): Promise<number> {
 
 export class RecordingSink implements StatSink {
   readonly stats: ConcurrencyStat[] = [];
+  /** Cold-start pokes: one per cold spell. */
   readonly pokes: FunctionKey[] = [];
+  /** Demand pokes: requests queued at twice what the autoscaler last heard (see StatReporter.surge). */
+  readonly surges: { key: FunctionKey; demand: DemandNow }[] = [];
   record(stat: ConcurrencyStat): void {
     this.stats.push(stat);
   }
-  poke(key: FunctionKey): void {
-    this.pokes.push(key);
+  poke(key: FunctionKey, demand?: DemandNow): void {
+    if (demand) this.surges.push({ key, demand });
+    else this.pokes.push(key);
   }
 }
 
