@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { sleep } from '../shared/abort.js';
 import { onClientError } from '../shared/http-error.js';
 import { acceptH2c } from './h2c-listen.js';
+import { offersOnlyH2c } from './upgrade-rules.js';
 
 export interface ListenOptions {
   port: number;
@@ -40,7 +41,16 @@ export async function listenActivator(
   signal?: AbortSignal,
 ): Promise<ListeningActivator> {
   const headersTimeout = opts.headersTimeoutMs ?? 30_000;
-  const server = http.createServer({ requestTimeout: 0, headersTimeout, noDelay: true }, act.handle);
+  const server: http.Server = http.createServer(
+    {
+      requestTimeout: 0,
+      headersTimeout,
+      noDelay: true,
+      // An offer of h2c alone is declined by answering it as HTTP/1.1 (offersOnlyH2c).
+      shouldUpgradeCallback: (req: IncomingMessage): boolean => server.listenerCount('upgrade') > 0 && !offersOnlyH2c(req.headers.upgrade),
+    },
+    act.handle,
+  );
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
   server.on('clientError', onClientError);
   // Sockets node's HTTP server let go of (upgrades): close() cuts them past the grace, as

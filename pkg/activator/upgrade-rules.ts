@@ -8,15 +8,37 @@ export interface UpgradeRefusal {
 }
 
 /**
+ * Whether an Upgrade field offers only h2c: node's server then serves the request as the
+ * plain HTTP/1.1 request it also is (listen.ts, shouldUpgradeCallback). RFC 9110 §7.8: "A
+ * server MAY ignore a received Upgrade header field if it wishes to continue using the
+ * current protocol on that connection." The client reads the HTTP/1.1 answer as its offer
+ * declined, which is no silent downgrade: it asked for that answer too. `curl --http2`
+ * sends exactly this offer, so it works as it does against nginx. Connection and
+ * HTTP2-Settings (named in Connection) are hop-by-hop and do not reach the replica.
+ */
+export function offersOnlyH2c(upgrade: string | undefined): boolean {
+  if (upgrade === undefined) return false;
+  let any = false;
+  for (const token of upgrade.split(',')) {
+    const protocol = token.trim().split('/', 1)[0]?.toLowerCase() ?? '';
+    if (protocol === '') continue;
+    if (protocol !== 'h2c') return false;
+    any = true;
+  }
+  return any;
+}
+
+/**
  * Why an Upgrade request (node's 'upgrade' event: `Connection: upgrade` plus an `Upgrade`
  * field) is refused, or undefined when it is tunnelled to the replica, which then decides:
  * its 101 opens the tunnel, any other answer is relayed as it is.
  *
- * - `h2c`: RFC 9113 §3.1 deprecated the Upgrade to HTTP/2 ("This usage was never widely
- *   deployed and is deprecated by this document"). Tunnelling it would hand the client the
- *   replica's HTTP/2 on a connection the activator then only copies bytes on; answering
- *   HTTP/1.1 instead would be the silent downgrade the issue is about. HTTP/2 comes with
- *   prior knowledge (as gRPC clients send it) or not at all.
+ * - `h2c` offered beside another protocol: RFC 9113 §3.1 deprecated the Upgrade to HTTP/2
+ *   ("This usage was never widely deployed and is deprecated by this document"), and
+ *   tunnelling the other protocol to a replica that might pick h2c would hand the client
+ *   the replica's HTTP/2 on a connection the activator only copies bytes on. (An offer of
+ *   h2c alone never gets here: see offersOnlyH2c.) HTTP/2 comes with prior knowledge, as
+ *   gRPC clients send it.
  * - A body: node hands an upgrade request's body bytes over with the socket, after the
  *   head; the replica would wait for a body the tunnel only sends after its 101.
  */

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ReadyEndpoint } from '../../pkg/platform/types.js';
-import { upgradeHeaders, upgradeRefusal } from '../../pkg/activator/upgrade-rules.js';
+import { offersOnlyH2c, upgradeHeaders, upgradeRefusal } from '../../pkg/activator/upgrade-rules.js';
 import { waitFor } from '../util/wait.js';
 import { hello, raw, startActivator, startReplica, type Harness } from './helpers.js';
 
@@ -255,8 +255,8 @@ describe('Upgrade requests the activator refuses, over raw sockets', () => {
 
   const rows: Array<{ name: string; request: string; status: number; code: string; message?: RegExp }> = [
     {
-      name: 'Upgrade: h2c (RFC 9113 §3.1 deprecated it)',
-      request: 'GET /default/hello/ HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
+      name: 'h2c offered beside websocket (RFC 9113 §3.1 deprecated the h2c upgrade)',
+      request: 'GET /default/hello/ HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: websocket, h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
       status: 501,
       code: 'unsupported_protocol',
       message: /h2c.*prior knowledge/,
@@ -275,6 +275,69 @@ describe('Upgrade requests the activator refuses, over raw sockets', () => {
       assert.match(out, new RegExp(`"error":\\{"code":"${row.code}"`));
       if (row.message) assert.match(out, row.message);
       assert.equal(plainSeen(), before);
+    });
+  }
+});
+
+describe('an offer of h2c alone (what curl --http2 sends over plain http)', () => {
+  // RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field if it wishes to
+  // continue using the current protocol on that connection."
+  let h: Harness;
+  let stop: () => Promise<void>;
+  let seen: () => IncomingHttpHeaders[];
+  beforeEach(async () => {
+    h = await startActivator();
+    const plain = await startReplica('plain');
+    seen = () => plain.seen.map((r) => r.headers);
+    stop = () => plain.close();
+    h.act.upsertFunction(hello, {});
+    h.act.updateEndpoints({ key: hello, endpoints: [plain.endpoint()] });
+  });
+  afterEach(async () => {
+    await h.close();
+    await stop();
+  });
+
+  it('is answered as the HTTP/1.1 request it also is, with the offer not passed on', async () => {
+    // The head curl 8 sends for `curl --http2 http://…`.
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get({
+        port: h.port,
+        host: '127.0.0.1',
+        path: '/default/hello/',
+        agent: false,
+        headers: { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAAQAAP__' },
+      });
+      req.on('response', resolve);
+      req.on('upgrade', () => reject(new Error('the activator switched protocols')));
+      req.on('error', reject);
+    });
+    res.resume();
+    await new Promise((resolve) => res.on('end', resolve));
+    assert.equal(res.httpVersion, '1.1');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers.upgrade, undefined, 'no switch is announced');
+    const got = seen();
+    assert.equal(got.length, 1);
+    assert.equal(got[0]?.upgrade, undefined);
+    assert.equal(got[0]?.['http2-settings'], undefined);
+    assert.doesNotMatch(String(got[0]?.connection ?? ''), /upgrade/i);
+  });
+
+  const rows: Array<{ upgrade: string | undefined; only: boolean }> = [
+    { upgrade: 'h2c', only: true },
+    { upgrade: 'H2C', only: true },
+    { upgrade: ' h2c , h2c ', only: true },
+    { upgrade: 'h2c/2', only: true },
+    { upgrade: 'websocket, h2c', only: false },
+    { upgrade: 'websocket', only: false },
+    { upgrade: '', only: false },
+    { upgrade: ' , ', only: false },
+    { upgrade: undefined, only: false },
+  ];
+  for (const row of rows) {
+    it(`offersOnlyH2c(${JSON.stringify(row.upgrade)}) is ${row.only}`, () => {
+      assert.equal(offersOnlyH2c(row.upgrade), row.only);
     });
   }
 });
