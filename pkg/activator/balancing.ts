@@ -1,6 +1,7 @@
 // A function's spec.loadBalancing, compiled once per spec change into what the throttler
 // reads per request; and the hash key of a request, read only for consistentHash
 // functions, so the default path neither looks at headers nor allocates for it.
+import { parseCookie } from 'cookie';
 import type { LoadBalancingSpec } from '../apis/function/types.js';
 import { parseDuration } from '../shared/duration.js';
 import { hashString } from './hash.js';
@@ -72,18 +73,12 @@ export function hashKeyOf(on: HashOn, headers: readonly string[], clientAddress:
 }
 
 /**
- * The value of cookie `name` in a Cookie header (RFC 6265 §4.2.1: `a=1; b=2`), quotes
- * around it kept as sent; undefined when absent. Scanned in place: a full parse into an
- * object per request is more than one lookup needs, and kfn has no cookie library.
+ * The value of cookie `name` in a Cookie header (RFC 6265 §4.2.1: `a=1; b=2`), as sent
+ * (not URI-decoded: any stable key will do); undefined when absent. The first of two
+ * same-named cookies wins, as the `cookie` library reads them.
  */
 export function cookieValue(header: string, name: string): string | undefined {
-  let at = 0;
-  while (at < header.length) {
-    let end = header.indexOf(';', at);
-    if (end < 0) end = header.length;
-    const eq = header.indexOf('=', at);
-    if (eq > at && eq < end && header.slice(at, eq).trim() === name) return header.slice(eq + 1, end).trim();
-    at = end + 1;
-  }
-  return undefined;
+  return parseCookie(header, AS_SENT)[name];
 }
+
+const AS_SENT = { decode: (value: string): string => value };
