@@ -109,6 +109,14 @@ export class Workload {
     const desired = Math.max(0, Math.floor(n));
     if (desired === this.desired) return;
     this.deps.log.debug({ from: this.desired, to: desired }, 'scale');
+    if (this.desired === 0 && this.failure?.reason === 'ExitedAtStart') {
+      // Demand for a function that failed and went back to zero: its code may have been
+      // fixed since, and only an attempt can tell. The request that asked waits for it
+      // rather than for what is left of the old backoff; the crash loop this allows is
+      // one attempt per scale-to-zero cycle of the autoscaler.
+      this.nextStartAt = 0;
+      this.clearRetry();
+    }
     this.desired = desired;
     this.reconcile();
   }
@@ -133,8 +141,28 @@ export class Workload {
       key: this.deps.key,
       endpoints: this.ready().map((r): ReadyEndpoint => ({ id: r.id, host: r.host, port: r.port })),
     };
-    if (this.failure) update.failure = { ...this.failure };
+    const failure = this.failFast();
+    if (failure) update.failure = { ...failure };
     return update;
+  }
+
+  /**
+   * The failure the activator answers 503 with instead of queueing. A start failure
+   * holds only while nothing is being tried: during an attempt a request waits for its
+   * outcome (it may be the fix), and at zero the next request must be able to ask for
+   * one. Status keeps the reason either way, until a replica is ready or the spec changes.
+   */
+  private failFast(): ActivationFailure | undefined {
+    const failure = this.failure;
+    if (failure?.reason !== 'ExitedAtStart') return failure;
+    if (this.desired === 0 || this.attemptUnderWay()) return undefined;
+    return failure;
+  }
+
+  private attemptUnderWay(): boolean {
+    for (const p of this.pending.values()) if (p.revision === this.revision) return true;
+    for (const r of this.replicas.values()) if (r.revision === this.revision && r.state === 'starting') return true;
+    return false;
   }
 
   info(): LocalWorkloadInfo {
@@ -183,14 +211,15 @@ export class Workload {
         retiring.push(r);
       }
     }
+    // Started before publishing, so the update that goes out already counts the attempt
+    // (a start failure does not fail fast while one is under way).
+    if (plan.start > 0) this.start(plan.start);
     // Out of the endpoints first, then SIGTERM: nobody sends it new work while it drains.
     this.publish();
     for (const r of retiring) {
       this.deps.log.info({ replica: r.id }, 'draining replica');
       this.track(r.stop(this.graceMs()));
     }
-    if (plan.start > 0) this.start(plan.start);
-    this.publish();
   }
 
   private start(n: number): void {
