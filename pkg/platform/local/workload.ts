@@ -12,6 +12,7 @@ import type { ResolvedOptions } from './options.js';
 import { planReplicas, type PlannedReplica } from './plan.js';
 import { freePort } from './ports.js';
 import type { LocalWorkloadInfo, ReplicaTiming, TerminationInfo } from './info.js';
+import type { Launcher } from './launcher.js';
 import { preciseNow, ReplicaProcess, type ReplicaExit } from './replica.js';
 import { fitsWarmRuntime, type WarmPool, type WarmRuntime } from './warm-pool.js';
 
@@ -25,6 +26,8 @@ export interface WorkloadDeps {
   baseEnv: Record<string, string>;
   /** Warm runtimes to take for replicas that run kfn-node-runtime, if the platform keeps some. */
   warmPool?: WarmPool;
+  /** Starts replica processes, outside this process's event loop. */
+  launcher: Launcher;
   onEndpoints(update: EndpointsUpdate): void;
   onStatus(): void;
   onTiming(t: ReplicaTiming): void;
@@ -310,12 +313,15 @@ export class Workload {
         K_SERVICE: this.deps.key.name,
         K_REVISION: `${this.deps.key.name}-${String(p.revision).padStart(5, '0')}`,
         KFN_HOST: options.host,
-        // kfn-node-runtime leaves Ctrl-C to us and exits if we die without cleaning up.
-        KFN_PARENT_PID: String(process.pid),
+        // kfn-node-runtime leaves Ctrl-C to us and exits if its parent, the launcher, dies
+        // without cleaning up (the launcher sets its own pid on a process it starts; a warm
+        // runtime's assignment needs it here).
+        KFN_PARENT_PID: String(this.deps.launcher.pid ?? process.pid),
         KFN_DRAIN_TIMEOUT_MS: String(this.graceMs()),
         PORT: String(port),
       },
       log: log.child({ replica: p.id }),
+      spawn: (o) => this.deps.launcher.spawn(o),
       probe: {
         startIntervalMs: options.startProbeIntervalMs,
         startFastMs: options.startProbeFastMs,
