@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createActivator, listenActivator } from '../pkg/activator/activator.js';
 import type { KfnFunction } from '../pkg/apis/function/types.js';
@@ -130,7 +131,7 @@ async function startDirectly(n: number): Promise<number[]> {
 }
 
 async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> {
-  const log = quietLogger();
+  const log = process.env.BENCH_BURST_LOG ? pino({ level: 'debug' }, pino.destination(process.env.BENCH_BURST_LOG)) : quietLogger();
   const metrics = new Registry();
   // kfn dev's default: one warm runtime.
   const platform = new LocalPlatform({ log, runtimeBinDir: `${repoRoot}/bin`, options: { drainTimeoutMs: 5000, warmRuntimes: 1 } });

@@ -381,8 +381,8 @@ export function detailsMarkdown(r: BenchResults): string {
     const label: Record<keyof Phases, string> = {
       requestToScheduled: 'request → activator → autoscaler decision → replica scheduled',
       portPick: 'free port picked (a warm runtime: taken, with the port it holds)',
-      spawnCall: 'spawn() call, or the assignment written to a warm runtime',
-      execToNodeStart: 'spawn() returned → node started (env, node binary), or the warm runtime read its assignment',
+      spawnCall: 'the launcher asked to start it (one IPC message), or the assignment sent to a warm runtime',
+      execToNodeStart: 'asked → node started (the launcher forks and execs; env, node binary), or the warm runtime read its assignment',
       replicaOwn: "replica's own start (node's start, or the assignment → listening)",
       listeningToReady: "listening → readiness probe passed (below 0: the probe connected before the runtime's listen callback ran)",
       readyToResponse: 'ready → endpoints → proxied → first answer → client',

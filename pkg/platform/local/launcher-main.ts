@@ -27,7 +27,7 @@ function start(m: Extract<ToLauncher, { t: 'spawn' }>): void {
   if (PARENT_PID_ENV in env) env[PARENT_PID_ENV] = String(process.pid);
   let child: ChildProcess;
   try {
-    // Not detached: in the platform's process group, like the launcher.
+    // Not detached: in the launcher's process group and session (and so its CPU share).
     child = spawn(m.command, m.args, { cwd: m.cwd, env, stdio: [m.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   } catch (err) {
     send({ t: 'error', id: m.id, code: (err as NodeJS.ErrnoException).code, message: (err as Error).message });
@@ -98,6 +98,6 @@ function leave(): void {
 process.on('message', (m) => onMessage(m as ToLauncher));
 process.on('disconnect', leave);
 process.on('SIGTERM', leave);
-// Ctrl-C reaches the whole process group; stopping replicas is the platform's decision.
+// Ctrl-C is not ours to act on (the platform stops replicas, draining them), should it reach us.
 process.on('SIGINT', () => {});
 if (!process.connected) leave();

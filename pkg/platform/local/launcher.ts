@@ -143,7 +143,13 @@ export class Launcher {
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null && this.proc.connected) return this.proc;
     const entry = this.opts.entry ?? fileURLToPath(new URL('./launcher-main.js', import.meta.url));
     // No execArgv of ours (a test runner's, an inspector's): it is a plain node process.
-    const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    // Detached: a session of its own, which Linux's autogroup scheduling (on by default)
+    // treats as one CPU share. A burst of 100 starting replicas in our session left this
+    // process one share in a hundred: its requests of the burst reached the activator
+    // over 20 s (bench, 2 busy cores); in their own group they came within 70 ms. Ctrl-C
+    // in our terminal no longer reaches the replicas, which is as wanted: stopping them
+    // is the platform's job (drain), and the launcher's when the platform is gone.
+    const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json', detached: true });
     this.proc = proc;
     proc.on('message', (m) => this.onMessage(m as FromLauncher));
     proc.on('error', (err) => this.opts.log.error({ err }, 'launcher process error'));

@@ -8,7 +8,7 @@ import type { LaunchSpec } from './launch.js';
 import type { ProcessHandle, SpawnOptions } from './launcher.js';
 import { lineSummary, logLine, parseLine, type OutputStream } from './output.js';
 import { probeOnce } from './probe.js';
-import type { WarmRuntime } from './warm-pool.js';
+import { NODE_RUNTIME, type WarmRuntime } from './warm-pool.js';
 
 export type ReplicaState = 'starting' | 'ready' | 'unready' | 'draining' | 'exited';
 
@@ -133,7 +133,11 @@ export class ReplicaProcess {
     this.revision = opts.revision;
     this.host = opts.host;
     this.port = opts.port;
-    this.probeInterval = opts.probe.startIntervalMs;
+    // kfn-node-runtime says when it listens, and that line triggers a check at once (or,
+    // for a TCP check, is one): polling it every 2 ms as well only costs this process,
+    // and 100 replicas starting together would make that 50,000 connects a second. It
+    // gets the slow interval, as a fallback should the line be lost.
+    this.probeInterval = opts.launch.command === NODE_RUNTIME ? opts.probe.startMaxIntervalMs : opts.probe.startIntervalMs;
     this.preBound = opts.warm !== undefined;
 
     const spawnedAt = preciseNow();
@@ -144,8 +148,8 @@ export class ReplicaProcess {
       warm.attach((l, stream) => this.onOutput(l, stream));
       warm.assign(launch.args, launch.cwd, opts.env);
     } else {
-      // The launcher keeps it in our process group, and `close()`, the exit hook of the
-      // platform, or the launcher when we are gone kills what is left.
+      // Started by the launcher; `close()`, the exit hook of the platform, or the launcher
+      // when we are gone kills what is left.
       this.child = opts.spawn({ command: launch.command, args: launch.args, cwd: launch.cwd, env: opts.env });
       this.child.on('line', (l, stream) => this.onOutput(l, stream));
     }
