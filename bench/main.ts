@@ -9,7 +9,8 @@
 //   BENCH_RATE               fixed rate, req/s (1000)         BENCH_RATE_DURATION_S (10), BENCH_RATE_WARMUP_S (2),
 //                            per path, in slices of BENCH_RATE_SLICE_MS (1000)
 //   BENCH_COLD_STARTS        measured cold starts (25)        BENCH_COLD_WARMUP (2)
-//   BENCH_BURST_SIZES        functions called from zero at once, per burst (25,100)   BENCH_BURST_ROUNDS (3; quick 1)
+//   BENCH_BURST_SIZES        functions called from zero at once, per burst (25,100)   BENCH_BURST_ROUNDS (3; quick 1);
+//                            BENCH_BURST_LOG=FILE: the bursts' platform, autoscaler and activator log (debug) there
 //   BENCH_FUNCTIONS          functions routed (10000)         BENCH_MEMORY_SAMPLE (1000)
 //   BENCH_EVENTS             events per throughput round (20000), in BENCH_EVENTS_ROUNDS (3) rounds
 //                            taking turns with BENCH_EVENTS_WRK_S (3) s of wrk; BENCH_EVENTS_WARMUP (2000);

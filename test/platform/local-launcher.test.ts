@@ -65,6 +65,31 @@ describe('the local platform launcher', { skip: process.platform !== 'linux' && 
     assert.equal(new Set([...pids, warm].map((p) => stat(p ?? 0).ppid)).size, 1, 'one launcher started them all');
   });
 
+  it('if the launcher dies, its replicas go with it and are started again through a new one', async () => {
+    const platform = new LocalPlatform({
+      log: quietLogger(),
+      runtimeBinDir: path.join(root, 'bin'),
+      options: { drainTimeoutMs: 5000, restartBackoff: { kind: 'linear', baseMs: 50, maxMs: 50 } },
+    });
+    open.add(platform);
+    await platform.applyFunction(plain());
+    await platform.setScale(key, 1);
+    const ready = (): number | undefined => {
+      const [r] = platform.describe(key)?.replicas ?? [];
+      return r?.state === 'ready' ? r.pid : undefined;
+    };
+    const before = await waitFor('a ready replica', ready);
+    const launcher = stat(before).ppid;
+    process.kill(launcher, 'SIGKILL');
+    const after = await waitFor('a ready replacement', () => {
+      const pid = ready();
+      return pid !== undefined && pid !== before ? pid : undefined;
+    });
+    assert.notEqual(stat(after).ppid, launcher, 'started by a new launcher');
+    await waitFor('the old replica to be gone', () => !alive(before));
+    assert.equal(platform.workloadStatus(key)?.restarts, 1);
+  });
+
   it('a replica that knows nothing of kfn exits when the platform process is SIGKILLed', async () => {
     const script = `
       import { LocalPlatform } from ${JSON.stringify(new URL('../../pkg/platform/local/index.js', import.meta.url).href)};
