@@ -18,11 +18,10 @@ import { API_VERSION, type FunctionKey } from '../pkg/apis/meta.js';
 import { Autoscaler } from '../pkg/autoscaler/autoscaler.js';
 import { autoscalerConfig } from '../pkg/autoscaler/config.js';
 import { LOCAL_DIR_ANNOTATION, LocalPlatform, type ReplicaTiming } from '../pkg/platform/local/index.js';
-import { forEachLine } from '../pkg/platform/local/output.js';
 import { systemClock } from '../pkg/shared/clock.js';
 import { quietLogger } from '../pkg/shared/log.js';
 import { getOnce } from './lib/http.js';
-import { helloDir, repoRoot } from './lib/paths.js';
+import { benchDist, helloDir, repoRoot } from './lib/paths.js';
 import { percentile, round } from './lib/stats.js';
 
 export interface ColdBurstOptions {
@@ -46,6 +45,8 @@ export interface ColdBurstRun {
   /** firstResponse.p95 / bound.p95. */
   ratio: number;
   failures: number;
+  /** The first failed request's status and body. */
+  failureSample?: string;
 }
 
 export interface ColdBurstResult {
@@ -83,51 +84,30 @@ export async function benchColdBurst(o: ColdBurstOptions): Promise<ColdBurstResu
       runs.push({ ...(await burst(n)), bound: stats(bound), ratio: 0 });
       const run = runs.at(-1);
       if (run) run.ratio = round(run.firstResponse.p95 / Math.max(1, run.bound.p95));
+      if (run?.failureSample) console.error(`bench: cold burst of ${n}: ${run.failures} not served, e.g. ${run.failureSample}`);
       console.error(`bench: cold burst of ${n}: p95 ${run?.firstResponse.p95} ms, bound p95 ${run?.bound.p95} ms, decisions spread ${run?.decisions.spread} ms, max loop delay ${run?.eventLoopDelay.max} ms`);
     }
   }
   return { options: { sizes: o.sizes, rounds: o.rounds }, runs };
 }
 
-/** N runtime processes started at once from this process, no kfn: ms from the first spawn to each `listening` line. */
+/**
+ * N runtime processes started at once, no kfn: ms from the first spawn to each `listening`
+ * line. From a small process in a session of its own (burst-bound-child.ts), as kfn's
+ * launcher starts replicas: forking this large process N times would inflate the bound.
+ */
 async function startDirectly(n: number): Promise<number[]> {
-  const t0 = preciseNow();
-  const children = Array.from({ length: n }, () =>
-    spawn(runtimeBin, ['handler.js'], {
-      cwd: helloDir,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', KFN_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  try {
-    return await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<number>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('a directly started runtime did not listen within 60 s')), 60_000);
-            child.once('exit', (code) => reject(new Error(`a directly started runtime exited with ${code}`)));
-            if (child.stdout) {
-              forEachLine(child.stdout, (line) => {
-                const l = JSON.parse(line) as { msg?: string; listeningAt?: number };
-                if (l.msg === 'listening' && typeof l.listeningAt === 'number') {
-                  clearTimeout(timer);
-                  resolve(l.listeningAt - t0);
-                }
-              });
-            }
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(
-      children.map((c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-        const gone = new Promise<void>((r) => c.once('close', () => r()));
-        c.kill('SIGKILL');
-        return gone;
-      }),
-    );
-  }
+  const child = spawn(process.execPath, [path.join(benchDist, 'burst-bound-child.js'), String(n), runtimeBin, helloDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`starting ${n} runtimes directly failed (exit ${code}): ${out.slice(0, 300)}`);
+  return JSON.parse(out) as number[];
 }
 
 async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> {
@@ -168,7 +148,7 @@ async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> 
     const answers = await Promise.all(
       keys.map(async (k) => {
         const a = await getOnce(server.port, `${k.name}.default.kfn.local`, '/', undefined, 60_000).catch((err: unknown) => ({ status: 0, body: String(err) }));
-        return { status: a.status, ms: preciseNow() - t0 };
+        return { status: a.status, ms: preciseNow() - t0, body: a.body };
       }),
     );
     loop.disable();
@@ -182,6 +162,7 @@ async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> 
       decisions: { first: round(first), last: round(last), spread: round(last - first) },
       eventLoopDelay: { max: round(loop.max / 1e6), p99: round(loop.percentile(99) / 1e6) },
       failures: answers.filter((a) => a.status !== 200).length + (n - bySchedule.length),
+      ...(answers.some((a) => a.status !== 200) ? { failureSample: answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.body.slice(0, 200)}`)[0] } : {}),
     };
   } finally {
     unwatch();

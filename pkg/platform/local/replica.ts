@@ -119,10 +119,14 @@ export class ReplicaProcess {
   /** performance.now() at spawn (or assignment), the instant of times.spawnedAt: initial delays count from here. */
   private readonly startedMs: number;
   /**
-   * A warm runtime listens before it is this replica (reservePort): a connection to its
-   * port proves nothing until its `listening` line, so TCP checks start there.
+   * TCP checks start at the runtime's `listening` line, not before. A warm runtime listens
+   * before it is this replica (reservePort), so a connection to its port proves nothing
+   * until then. A fresh kfn-node-runtime binds the port the platform picked (and let go):
+   * until its line, a connection there may reach another process that took that port in
+   * between (seen in a 100-function burst: a replica made ready by someone else's listener,
+   * sent a request, then exiting with EADDRINUSE). Its line names the port it listens on.
    */
-  private readonly preBound: boolean;
+  private readonly tcpFromLine: boolean;
   private passes = 0;
   private failures = 0;
 
@@ -133,12 +137,12 @@ export class ReplicaProcess {
     this.revision = opts.revision;
     this.host = opts.host;
     this.port = opts.port;
-    // kfn-node-runtime says when it listens, and that line triggers a check at once (or,
-    // for a TCP check, is one): polling it every 2 ms as well only costs this process,
-    // and 100 replicas starting together would make that 50,000 connects a second. It
-    // gets the slow interval, as a fallback should the line be lost.
-    this.probeInterval = opts.launch.command === NODE_RUNTIME ? opts.probe.startMaxIntervalMs : opts.probe.startIntervalMs;
-    this.preBound = opts.warm !== undefined;
+    const announces = opts.launch.command === NODE_RUNTIME;
+    // kfn-node-runtime says when it listens, and that line triggers an httpGet check at
+    // once: polling it every 2 ms as well only costs this process (100 replicas starting
+    // together: 50,000 connects a second). It gets the slow interval, as a fallback.
+    this.probeInterval = announces ? opts.probe.startMaxIntervalMs : opts.probe.startIntervalMs;
+    this.tcpFromLine = opts.warm !== undefined || announces;
 
     const spawnedAt = preciseNow();
     this.startedMs = spawnedAt - performance.timeOrigin;
@@ -170,7 +174,7 @@ export class ReplicaProcess {
     this.child.once('close', () => this.finish(exitCode, exitSignal));
 
     const { readiness } = opts.launch;
-    if (!(this.preBound && readiness.check.kind === 'tcp')) {
+    if (!(this.tcpFromLine && readiness.check.kind === 'tcp')) {
       // Probing starts once the process exists; the initial delay still counts from the request to start it.
       if (this.child.pid !== undefined) this.scheduleProbe(readiness.initialDelayMs);
       else {
@@ -245,8 +249,8 @@ export class ReplicaProcess {
     const { readiness } = this.opts.launch;
     const delayLeft = readiness.initialDelayMs - (performance.now() - this.startedMs);
     if (delayLeft > 0) {
-      // The delay's own timer probes then; a warm runtime's TCP check has none yet.
-      if (this.preBound && readiness.check.kind === 'tcp') this.scheduleProbe(delayLeft);
+      // The delay's own timer probes then; a TCP check that waits for the line has none yet.
+      if (this.tcpFromLine && readiness.check.kind === 'tcp') this.scheduleProbe(delayLeft);
       return;
     }
     // Its listen callback ran, so connecting now could only confirm what it says.
