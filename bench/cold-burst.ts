@@ -2,7 +2,7 @@
 // local platform, the real autoscaler and the activator in this process, kfn dev's one warm
 // runtime, replicas as real runtime processes): one request to each of N functions at
 // zero, all sent at once. Measured: the first responses (p50/p95 from the burst's start),
-// when each scale decision was made (the platform's `scheduledAt`: every decision of the
+// when each scale decision was written to the platform (every decision of the
 // burst should be within 100 ms of its start), the event-loop delay of this process (the
 // activator's) during the burst, and the bound: N kfn-node-runtime processes started
 // directly, all at once, with no kfn, to their `listening` lines. The burst's p95 is judged
@@ -17,7 +17,7 @@ import type { KfnFunction } from '../pkg/apis/function/types.js';
 import { API_VERSION, type FunctionKey } from '../pkg/apis/meta.js';
 import { Autoscaler } from '../pkg/autoscaler/autoscaler.js';
 import { autoscalerConfig } from '../pkg/autoscaler/config.js';
-import { LOCAL_DIR_ANNOTATION, LocalPlatform, type ReplicaTiming } from '../pkg/platform/local/index.js';
+import { LOCAL_DIR_ANNOTATION, LocalPlatform } from '../pkg/platform/local/index.js';
 import { systemClock } from '../pkg/shared/clock.js';
 import { quietLogger } from '../pkg/shared/log.js';
 import { getOnce } from './lib/http.js';
@@ -36,7 +36,7 @@ export interface ColdBurstRun {
   functions: number;
   /** First responses, ms from the burst's start. */
   firstResponse: { p50: number; p95: number; max: number };
-  /** Scale decisions (replica scheduled), ms from the burst's start: the first, the last, and last − first. */
+  /** Scale decisions (the autoscaler's first write above zero per function), ms from the burst's start: the first, the last, and last − first. */
   decisions: { first: number; last: number; spread: number };
   /** This process's event-loop delay during the burst, ms (monitorEventLoopDelay, 1 ms resolution). */
   eventLoopDelay: { max: number; p99: number };
@@ -74,8 +74,12 @@ function stats(xs: number[]): { p50: number; p95: number; max: number } {
   return { p50: round(percentile(s, 50)), p95: round(percentile(s, 95)), max: round(s.at(-1) ?? 0) };
 }
 
+/** Functions of the unmeasured burst that first runs this process's cold code (JIT, lazy loads), as a kfn dev that has served before. */
+const WARMUP_FUNCTIONS = 5;
+
 export async function benchColdBurst(o: ColdBurstOptions): Promise<ColdBurstResult> {
   const runs: ColdBurstRun[] = [];
+  await burst(WARMUP_FUNCTIONS);
   for (const n of o.sizes) {
     for (let i = 0; i < o.rounds; i++) {
       await o.gate?.();
@@ -111,13 +115,21 @@ async function startDirectly(n: number): Promise<number[]> {
 }
 
 async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> {
+  const decided = new Map<string, number>();
   const log = process.env.BENCH_BURST_LOG ? pino({ level: 'debug' }, pino.destination(process.env.BENCH_BURST_LOG)) : quietLogger();
   const metrics = new Registry();
   // kfn dev's default: one warm runtime.
   const platform = new LocalPlatform({ log, runtimeBinDir: `${repoRoot}/bin`, options: { drainTimeoutMs: 5000, warmRuntimes: 1 } });
   const autoscaler = new Autoscaler({
     config: autoscalerConfig(),
-    scaleWriter: platform,
+    // The first write above zero of each function is its decision; a replica that fails
+    // and is replaced later (its port taken, say) is not a later decision.
+    scaleWriter: {
+      setScale: (k, replicas) => {
+        if (replicas > 0 && !decided.has(k.name)) decided.set(k.name, preciseNow());
+        return platform.setScale(k, replicas);
+      },
+    },
     readyReplicas: (k) => platform.workloadStatus(k)?.readyReplicas ?? 0,
     clock: systemClock,
     log,
@@ -127,8 +139,6 @@ async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> 
   const stop = new AbortController();
   const server = await listenActivator(activator, { port: 0, host: '127.0.0.1', closeGraceMs: 2000 }, stop.signal);
   const unwatch = platform.watchEndpoints((u) => activator.updateEndpoints(u));
-  const scheduled = new Map<string, number>();
-  const unwatchTimings = platform.watchReplicaTimings((t: ReplicaTiming) => scheduled.set(t.key.name, t.scheduledAt));
   const loops = [autoscaler.run(stop.signal), activator.run(stop.signal)];
   const keys: FunctionKey[] = Array.from({ length: n }, (_, i) => ({ namespace: 'default', name: `burst-${i}` }));
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -152,8 +162,7 @@ async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> 
       }),
     );
     loop.disable();
-    const bySchedule = keys.map((k) => (scheduled.get(k.name) ?? NaN) - t0).filter((x) => Number.isFinite(x));
-    // A replica's timing comes once it is ready; every one of them is, after its answer.
+    const bySchedule = keys.map((k) => (decided.get(k.name) ?? NaN) - t0).filter((x) => Number.isFinite(x));
     const first = Math.min(...bySchedule);
     const last = Math.max(...bySchedule);
     return {
@@ -166,7 +175,6 @@ async function burst(n: number): Promise<Omit<ColdBurstRun, 'bound' | 'ratio'>> 
     };
   } finally {
     unwatch();
-    unwatchTimings();
     stop.abort();
     await Promise.allSettled(loops);
     await server.close();

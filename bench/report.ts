@@ -409,9 +409,9 @@ export function detailsMarkdown(r: BenchResults): string {
       String(x.failures),
     ]);
     parts.push(
-      "Cold bursts: N functions at zero, one request to each, all sent at once, through the activator as `kfn dev` wires it (one warm runtime). " +
+      "Cold bursts: N functions at zero, one request to each, all sent at once, through the activator as `kfn dev` wires it (one warm runtime), after one unmeasured burst of 5 (cold code). " +
         'Bound: N kfn-node-runtime processes started directly by a small process in its own session (bench/burst-bound-child.ts), all at once, to their `listening` lines. ' +
-        'Decisions: when the platform scheduled each replica, from the burst start. Event-loop delay: the activator process, during the burst.\n\n' +
+        'Decisions: the autoscaler’s first scale write above zero per function, from the burst start. Event-loop delay: the activator process, during the burst.\n\n' +
         table(['functions', 'first response p50 / p95 / max ms', 'bound p50 / p95 / max ms', 'p95 ÷ bound p95', 'decisions first / last (spread) ms', 'loop delay p99 / max ms', 'not served'], rows),
     );
   }
