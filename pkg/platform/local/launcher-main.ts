@@ -9,6 +9,7 @@
 // even by SIGKILL, which closes its end of the pipe), it sends SIGTERM to everything it
 // started, SIGKILL to what is left after a grace period, and exits.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { FromLauncher, ToLauncher } from './launcher-protocol.js';
 import { PARENT_PID_ENV } from './launcher-protocol.js';
 import { forEachLine } from './output.js';
@@ -41,8 +42,10 @@ function start(m: Extract<ToLauncher, { t: 'spawn' }>): void {
   });
   // Writes to a process that is gone surface as its exit.
   child.stdin?.on('error', () => {});
-  if (child.stdout) forEachLine(child.stdout, (line) => send({ t: 'line', id: m.id, stream: 'stdout', line }));
-  if (child.stderr) forEachLine(child.stderr, (line) => send({ t: 'line', id: m.id, stream: 'stderr', line }));
+  if (!m.pipesToParent) {
+    if (child.stdout) forEachLine(child.stdout, (line) => send({ t: 'line', id: m.id, stream: 'stdout', line }));
+    if (child.stderr) forEachLine(child.stderr, (line) => send({ t: 'line', id: m.id, stream: 'stderr', line }));
+  }
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -60,6 +63,13 @@ function start(m: Extract<ToLauncher, { t: 'spawn' }>): void {
   if (child.pid === undefined) return;
   children.set(m.id, child);
   send({ t: 'spawned', id: m.id, pid: child.pid });
+  if (m.pipesToParent && process.connected) {
+    // Node closes our copy of each once the platform has it.
+    for (const [stream, pipe] of [['stdout', child.stdout], ['stderr', child.stderr], ['stdin', child.stdin]] as const) {
+      // A child's stdio pipe is a net.Socket at run time (typed as a plain stream).
+      if (pipe) process.send?.({ t: 'stdio', id: m.id, stream } satisfies FromLauncher, pipe as Socket);
+    }
+  }
 }
 
 function onMessage(m: ToLauncher): void {

@@ -12,6 +12,14 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Keep a pipe to its stdin (a warm runtime reads its assignment there); else /dev/null. */
   stdin: boolean;
+  /**
+   * Hand its stdio pipes to the platform (one 'stdio' message each, the pipe attached)
+   * instead of forwarding its lines: the platform then reads and writes them with no hop
+   * through the launcher. Only for a process that writes nothing before the pipes have
+   * been handed over (a warm runtime: it boots node and warms up first); anything the
+   * launcher read before the handover would be lost.
+   */
+  pipesToParent?: boolean;
 }
 
 export type ToLauncher =
@@ -24,6 +32,8 @@ export type FromLauncher =
   /** It could not be started at all; `code` is the errno name (ENOENT...). */
   | { t: 'error'; id: number; code: string | undefined; message: string }
   | { t: 'line'; id: number; stream: OutputStream; line: string }
+  /** Sent with the pipe itself attached (pipesToParent). */
+  | { t: 'stdio'; id: number; stream: OutputStream | 'stdin' }
   | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
   /** Its output has closed too: nothing more comes for this id. */
   | { t: 'close'; id: number };

@@ -5,10 +5,11 @@
 // lines ('line').
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../shared/log.js';
 import type { FromLauncher, SpawnRequest, ToLauncher } from './launcher-protocol.js';
-import type { OutputStream } from './output.js';
+import { forEachLine, type OutputStream } from './output.js';
 
 export interface SpawnOptions {
   command: string;
@@ -17,6 +18,8 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Keep a pipe to its stdin. */
   stdin?: boolean;
+  /** Read and write its pipes here, handed over by the launcher (see SpawnRequest.pipesToParent). */
+  pipesToParent?: boolean;
 }
 
 /** A process started by the launcher. */
@@ -42,6 +45,10 @@ class Launched extends EventEmitter implements ProcessHandle {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   closed = false;
+  /** Its stdin, when the launcher handed it over. */
+  stdin: Socket | undefined;
+  /** Its output pipes handed over and not ended yet: 'close' waits for them, so no last line is lost. */
+  openOutputs = 0;
 
   constructor(
     private readonly launcher: Launcher,
@@ -68,7 +75,10 @@ class Launched extends EventEmitter implements ProcessHandle {
   }
 
   write(data: string, end = false): void {
-    if (this.running) this.launcher.send({ t: 'write', id: this.id, data, end });
+    if (!this.running) return;
+    if (!this.stdin) this.launcher.send({ t: 'write', id: this.id, data, end });
+    else if (end) this.stdin.end(data);
+    else this.stdin.write(data);
   }
 }
 
@@ -106,7 +116,7 @@ export class Launcher {
     }
     this.handles.set(h.id, h);
     if (this.handles.size === 1) this.hold(true);
-    const req: SpawnRequest = { t: 'spawn', id: h.id, command: o.command, args: o.args, cwd: o.cwd, env: o.env, stdin: o.stdin ?? false };
+    const req: SpawnRequest = { t: 'spawn', id: h.id, command: o.command, args: o.args, cwd: o.cwd, env: o.env, stdin: o.stdin ?? false, pipesToParent: o.pipesToParent ?? false };
     this.send(req);
     return h;
   }
@@ -151,7 +161,7 @@ export class Launcher {
     // is the platform's job (drain), and the launcher's when the platform is gone.
     const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json', detached: true });
     this.proc = proc;
-    proc.on('message', (m) => this.onMessage(m as FromLauncher));
+    proc.on('message', (m, pipe) => this.onMessage(m as FromLauncher, pipe as Socket | undefined));
     proc.on('error', (err) => this.opts.log.error({ err }, 'launcher process error'));
     if (this.handles.size === 0) this.hold(false);
     proc.once('exit', (code, signal) => {
@@ -167,9 +177,12 @@ export class Launcher {
     return proc;
   }
 
-  private onMessage(m: FromLauncher): void {
+  private onMessage(m: FromLauncher, pipe: Socket | undefined): void {
     const h = this.handles.get(m.id);
-    if (!h) return;
+    if (!h) {
+      pipe?.destroy();
+      return;
+    }
     switch (m.t) {
       case 'spawned':
         h.pid = m.pid;
@@ -181,13 +194,33 @@ export class Launcher {
       case 'line':
         h.emit('line', m.line, m.stream);
         return;
+      case 'stdio':
+        if (pipe) this.adopt(h, m.stream, pipe);
+        return;
       case 'exit':
         this.exited(h, m.code, m.signal);
         return;
       case 'close':
-        this.closedHandle(h);
+        // The launcher's copies are closed; ours may still hold the last lines.
+        if (h.openOutputs === 0) this.closedHandle(h);
+        else setTimeout(() => this.closedHandle(h), 200).unref();
         return;
     }
+  }
+
+  private adopt(h: Launched, stream: OutputStream | 'stdin', pipe: Socket): void {
+    if (stream === 'stdin') {
+      // Writes to a process that is gone surface as its exit.
+      pipe.on('error', () => {});
+      h.stdin = pipe;
+      return;
+    }
+    h.openOutputs++;
+    forEachLine(pipe, (line) => h.emit('line', line, stream));
+    pipe.once('close', () => {
+      h.openOutputs--;
+      if (h.openOutputs === 0 && (h.exitCode !== null || h.signalCode !== null)) this.closedHandle(h);
+    });
   }
 
   private failed(h: Launched, code: string | undefined, message: string): void {
@@ -206,6 +239,7 @@ export class Launcher {
   private closedHandle(h: Launched): void {
     if (h.closed) return;
     h.closed = true;
+    h.stdin?.destroy();
     this.handles.delete(h.id);
     if (this.handles.size === 0) this.hold(false);
     h.emit('close');

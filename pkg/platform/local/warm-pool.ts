@@ -131,7 +131,17 @@ export class WarmPool {
   }
 
   private start(): boolean {
-    const child = this.opts.spawn({ command: NODE_RUNTIME, args: [], cwd: this.opts.cwd, env: { ...this.opts.env, KFN_RUNTIME_POOL: '1' }, stdin: true });
+    // Its pipes are ours: the assignment and the `listening` line are on a cold start's
+    // path, and go straight between it and this process, not through the launcher. It
+    // writes nothing before they are handed over: it boots node and warms up first.
+    const child = this.opts.spawn({
+      command: NODE_RUNTIME,
+      args: [],
+      cwd: this.opts.cwd,
+      env: { ...this.opts.env, KFN_RUNTIME_POOL: '1' },
+      stdin: true,
+      pipesToParent: true,
+    });
     const entry: Entry = {
       child,
       warm: false,
