@@ -51,9 +51,9 @@ export interface Phases {
   requestToScheduled: number;
   /** Picking a free port; for a warm runtime, taking it (it holds its port). */
   portPick: number;
-  /** The spawn() call (fork + exec of the command), or writing a warm runtime its assignment. */
+  /** Asking the launcher to start it (a message; the launcher forks and execs), or sending a warm runtime its assignment. */
   spawnCall: number;
-  /** spawn() returned → node's own clock starts (`#!/usr/bin/env node`, loading node), or the warm runtime read its assignment. */
+  /** Asked → node's own clock starts (the launcher's fork + exec, `#!/usr/bin/env node`, loading node), or the warm runtime read its assignment. */
   execToNodeStart: number;
   /** The replica's own start: node's start (a warm runtime's assignment) → listening. Not the platform's share. */
   replicaOwn: number;

@@ -3,7 +3,7 @@
 // bench/results/latest.json. Bounded: each section has its own limits and the whole run
 // stops itself after BENCH_DEADLINE_S. Knobs (env):
 //   BENCH_QUICK=1            short runs, for trying the bench itself (figures not comparable)
-//   BENCH_ONLY=a,b           sections: datapath, coldstart, memory, autoscaler, scalestep, events, protocols
+//   BENCH_ONLY=a,b           sections: datapath, coldstart, coldburst, memory, autoscaler, scalestep, events, protocols
 //   BENCH_STEP_CLIENTS       clients switched on at once in the scale step (50), BENCH_STEP_RUNS (3)
 //   BENCH_PROTOCOL_ROUNDS    rounds per target of WebSocket and gRPC load (3), BENCH_PROTOCOL_ROUND_S (2) s each;
 //                            BENCH_WS_CONNECTIONS (32), BENCH_GRPC_CONCURRENCY (32)
@@ -12,6 +12,8 @@
 //   BENCH_RATE               fixed rate, req/s (1000)         BENCH_RATE_DURATION_S (10), BENCH_RATE_WARMUP_S (2),
 //                            per path, in slices of BENCH_RATE_SLICE_MS (1000)
 //   BENCH_COLD_STARTS        measured cold starts (25)        BENCH_COLD_WARMUP (2)
+//   BENCH_BURST_SIZES        functions called from zero at once, per burst (25,100)   BENCH_BURST_ROUNDS (3; quick 1);
+//                            BENCH_BURST_LOG=FILE: the bursts' platform, autoscaler and activator log (debug) there
 //   BENCH_FUNCTIONS          functions routed (10000)         BENCH_MEMORY_SAMPLE (1000)
 //   BENCH_EVENTS             events per throughput round (20000), in BENCH_EVENTS_ROUNDS (3) rounds
 //                            taking turns with BENCH_EVENTS_WRK_S (3) s of wrk; BENCH_EVENTS_WARMUP (2000);
@@ -34,6 +36,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { benchAutoscaler } from './autoscaler.js';
+import { benchColdBurst } from './cold-burst.js';
 import { benchColdStart } from './cold-start.js';
 import { benchDataPath, type NodeRuntime } from './data-path.js';
 import { benchEvents } from './events.js';
@@ -55,7 +58,7 @@ function envNumber(name: string, full: number, short: number): number {
   return v;
 }
 
-const SECTIONS = ['datapath', 'coldstart', 'memory', 'autoscaler', 'scalestep', 'events', 'protocols'] as const;
+const SECTIONS = ['datapath', 'coldstart', 'coldburst', 'memory', 'autoscaler', 'scalestep', 'events', 'protocols'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(): Set<Section> {
@@ -171,6 +174,13 @@ async function main(): Promise<number> {
       runs: envNumber('BENCH_COLD_STARTS', 25, 5),
       warmupRuns: envNumber('BENCH_COLD_WARMUP', 2, 1),
       firstRequestRuns: envNumber('BENCH_FIRST_REQUEST_RUNS', 5, 2),
+      gate,
+    }),
+  );
+  r.coldBurst = await step('coldburst', 'coldBurst', () =>
+    benchColdBurst({
+      sizes: (process.env.BENCH_BURST_SIZES ?? '25,100').split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0),
+      rounds: envNumber('BENCH_BURST_ROUNDS', 3, 1),
       gate,
     }),
   );

@@ -1,6 +1,7 @@
 // The verdicts (target vs measured) and the Markdown tables printed at the end of a run.
 // Targets are fixed here and nowhere else; a miss is reported with how far off it is.
 import type { AutoscalerBench } from './autoscaler.js';
+import type { ColdBurstResult } from './cold-burst.js';
 import type { ColdStartResult, ColdStartSeries, Phases } from './cold-start.js';
 import type { DataPathResult, TargetResult } from './data-path.js';
 import type { EventsResult } from './events.js';
@@ -38,6 +39,7 @@ export interface BenchResults {
   wallSeconds: number;
   dataPath?: DataPathResult;
   coldStart?: ColdStartResult;
+  coldBurst?: ColdBurstResult;
   autoscaler?: AutoscalerBench;
   scaleStep?: ScaleStepResult;
   memory?: MemoryResult;
@@ -63,6 +65,9 @@ const LIMITS = {
   memoryMB: 150,
   eventsThroughputRatio: 0.5,
   eventsP99Ms: 20,
+  /** Every scale decision of a cold burst this soon after its start; its p95 within this factor of starting the processes directly. */
+  burstDecisionMs: 100,
+  burstBoundRatio: 1.5,
 };
 
 function verdict(ok: boolean): Verdict {
@@ -211,6 +216,29 @@ export function evaluate(r: Omit<BenchResults, 'targets'>): TargetRow[] {
       rows.push(na(id, what, goal, why('coldStart')));
     }
   }
+  for (const size of [...new Set((r.coldBurst?.runs ?? []).map((x) => x.functions))]) {
+    const id = `cold-burst-${size}`;
+    const what = `${size} functions called from zero at once: last scale decision; first-response p95 vs starting ${size} runtimes directly (p95)`;
+    const goal = `≤ ${LIMITS.burstDecisionMs} ms; ≤ ${LIMITS.burstBoundRatio}×`;
+    // The worst round of this size.
+    const runs = (r.coldBurst?.runs ?? []).filter((x) => x.functions === size);
+    const last = Math.max(...runs.map((x) => x.decisions.last));
+    const ratio = Math.max(...runs.map((x) => x.ratio));
+    const failures = runs.reduce((n, x) => n + x.failures, 0);
+    const ok = last <= LIMITS.burstDecisionMs && ratio <= LIMITS.burstBoundRatio && failures === 0;
+    const worst = runs.find((x) => x.ratio === ratio) ?? runs[0];
+    rows.push({
+      id,
+      what,
+      target: goal,
+      measured:
+        `${round(last)} ms; ${ratio}× (p95 ${worst?.firstResponse.p95} ms vs ${worst?.bound.p95} ms; worst of ${runs.length}; ` +
+        `max event-loop delay ${Math.max(...runs.map((x) => x.eventLoopDelay.max))} ms${failures > 0 ? `; ${failures} not served` : ''})`,
+      verdict: verdict(ok),
+      ...(ok ? {} : { note: [last > LIMITS.burstDecisionMs ? `decisions ${round(last - LIMITS.burstDecisionMs)} ms late` : '', ratio > LIMITS.burstBoundRatio ? `${round(ratio - LIMITS.burstBoundRatio)}× over` : '', failures > 0 ? `${failures} failed` : ''].filter(Boolean).join('; ') }),
+    });
+  }
+  if (!r.coldBurst) rows.push(na('cold-burst', 'Functions called from zero at once', `decisions ≤ ${LIMITS.burstDecisionMs} ms; p95 ≤ ${LIMITS.burstBoundRatio}× the direct start`, why('coldBurst')));
   {
     const id = 'autoscaler';
     const what = `Autoscaler: one tick's decisions for ${num(r.autoscaler?.functions ?? 10_000)} functions (p99)`;
@@ -378,8 +406,8 @@ export function detailsMarkdown(r: BenchResults): string {
     const label: Record<keyof Phases, string> = {
       requestToScheduled: 'request → activator → autoscaler decision → replica scheduled',
       portPick: 'free port picked (a warm runtime: taken, with the port it holds)',
-      spawnCall: 'spawn() call, or the assignment written to a warm runtime',
-      execToNodeStart: 'spawn() returned → node started (env, node binary), or the warm runtime read its assignment',
+      spawnCall: 'the launcher asked to start it (one IPC message), or the assignment sent to a warm runtime',
+      execToNodeStart: 'asked → node started (the launcher forks and execs; env, node binary), or the warm runtime read its assignment',
       replicaOwn: "replica's own start (node's start, or the assignment → listening)",
       listeningToReady: "listening → readiness probe passed (below 0: the probe connected before the runtime's listen callback ran)",
       readyToResponse: 'ready → endpoints → proxied → first answer → client',
@@ -393,6 +421,24 @@ export function detailsMarkdown(r: BenchResults): string {
     rows.push(["for comparison: a fresh runtime's first request, direct, new connection", `${cs.replicaFirstRequest.p50} / ${cs.replicaFirstRequest.p99}`]);
     const heads = series.map((s) => (s.warmRuntimes > 0 ? `warm runtime (${s.warmRuns} of ${s.total.n} runs), p50 / p99 ms` : `fresh process (${s.total.n} runs), p50 / p99 ms`));
     parts.push(`Cold start (p99 of so few runs is close to the maximum):\n\n${table(['phase', ...heads], rows)}`);
+  }
+  const cb = r.coldBurst;
+  if (cb && cb.runs.length > 0) {
+    const rows = cb.runs.map((x) => [
+      String(x.functions),
+      `${x.firstResponse.p50} / ${x.firstResponse.p95} / ${x.firstResponse.max}`,
+      `${x.bound.p50} / ${x.bound.p95} / ${x.bound.max}`,
+      String(x.ratio),
+      `${x.decisions.first} / ${x.decisions.last} (${x.decisions.spread})`,
+      `${x.eventLoopDelay.p99} / ${x.eventLoopDelay.max}`,
+      String(x.failures),
+    ]);
+    parts.push(
+      "Cold bursts: N functions at zero, one request to each, all sent at once, through the activator as `kfn dev` wires it (one warm runtime), after one unmeasured burst of 5 (cold code). " +
+        'Bound: N kfn-node-runtime processes started directly by a small process in its own session (bench/burst-bound-child.ts), all at once, to their `listening` lines. ' +
+        'Decisions: the autoscaler’s first scale write above zero per function, from the burst start. Event-loop delay: the activator process, during the burst.\n\n' +
+        table(['functions', 'first response p50 / p95 / max ms', 'bound p50 / p95 / max ms', 'p95 ÷ bound p95', 'decisions first / last (spread) ms', 'loop delay p99 / max ms', 'not served'], rows),
+    );
   }
   const m = r.memory;
   if (m) {

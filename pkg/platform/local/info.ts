@@ -10,9 +10,9 @@ export interface ReplicaTiming {
   pid: number | undefined;
   /** When the platform decided to start it (before picking a port). */
   scheduledAt: number;
-  /** Just before spawn() was called. */
+  /** Just before the launcher was asked to start it. */
   spawnedAt: number;
-  /** The spawn() call itself (fork and exec, synchronous in node), or handing a warm runtime its assignment. */
+  /** Asking the launcher (a message; the fork and exec happen there), or handing a warm runtime its assignment. */
   spawnCallMs: number;
   /** A warm runtime became this replica (no spawn; its own start counts from its assignment). */
   warm: boolean;

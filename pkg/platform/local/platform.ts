@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/log.js';
 import { WorkloadNotFoundError, type EndpointsUpdate, type EndpointWatcher, type ScaleTarget, type WorkloadStatus, type WorkloadStatuses, type Workloads } from '../types.js';
 import { resolveOptions, type LocalPlatformOptions, type ResolvedOptions } from './options.js';
 import type { LocalWorkloadInfo, ReplicaTiming } from './info.js';
+import { Launcher } from './launcher.js';
 import { WarmPool, type WaitingRuntime } from './warm-pool.js';
 import { Workload } from './workload.js';
 
@@ -38,12 +39,16 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
   private readonly clock: Clock;
   private readonly baseEnv: Record<string, string>;
   private readonly warmPool: WarmPool | undefined;
+  /** Started once, here: every replica and warm runtime is its child, not ours. */
+  private readonly launcher: Launcher;
   private closed = false;
   private retryScheduled = false;
-  // Nothing of ours may outlive us: if the process exits without close(), the children go too.
+  // Nothing of ours may outlive us: if the process exits without close(), the children go
+  // too (and if it is killed, the launcher sees its channel close and stops them).
   private readonly killAll = (): void => {
     for (const w of [...this.workloads.values(), ...this.closing.keys()]) w.killNow();
     this.warmPool?.killNow();
+    this.launcher.killNow();
   };
 
   constructor(private readonly deps: LocalPlatformDeps) {
@@ -55,6 +60,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
       if (v !== undefined) this.baseEnv[name] = v;
     }
     Object.assign(this.baseEnv, deps.runtimeEnv);
+    this.launcher = new Launcher({ log: deps.log.child({ component: 'launcher' }) });
     process.on('exit', this.killAll);
     if (this.options.warmRuntimes > 0) {
       this.warmPool = new WarmPool({
@@ -64,6 +70,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
         refillDelayMs: this.options.warmRefillDelayMs,
         maxFailures: 3,
         log: deps.log.child({ component: 'warm-runtimes' }),
+        spawn: (o) => this.launcher.spawn(o),
       });
     }
   }
@@ -87,6 +94,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
         baseEnv: this.baseEnv,
         ...(this.warmPool ? { warmPool: this.warmPool } : {}),
         ...(Number.isFinite(this.options.maxReplicas) ? { replicasLeft: () => this.replicasLeft() } : {}),
+        launcher: this.launcher,
         onEndpoints: (u) => this.emit(this.endpointListeners, u),
         onStatus: () => {
           this.emit(this.statusListeners, key);
@@ -186,6 +194,7 @@ export class LocalPlatform implements Workloads, EndpointWatcher, ScaleTarget, W
     await Promise.all(workloads.map((w) => this.closeWorkload(w)));
     while (this.closing.size > 0) await Promise.allSettled([...this.closing.values()]);
     await this.warmPool?.close();
+    await this.launcher.close();
     process.off('exit', this.killAll);
   }
 

@@ -1,13 +1,14 @@
-// One replica: a child process on its own port, its output, and its readiness probe.
-// It reports what happens to it; what to do about it is the workload's decision.
-import { spawn, type ChildProcess } from 'node:child_process';
+// One replica: a process on its own port (started by the launcher), its output, and its
+// readiness probe. It reports what happens to it; what to do about it is the workload's
+// decision.
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../shared/log.js';
 import { deferred } from '../../shared/abort.js';
 import type { LaunchSpec } from './launch.js';
-import { forEachLine, lineSummary, logLine, parseLine, type OutputStream } from './output.js';
+import type { ProcessHandle, SpawnOptions } from './launcher.js';
+import { lineSummary, logLine, parseLine, type OutputStream } from './output.js';
 import { probeOnce } from './probe.js';
-import type { WarmRuntime } from './warm-pool.js';
+import { NODE_RUNTIME, type WarmRuntime } from './warm-pool.js';
 
 export type ReplicaState = 'starting' | 'ready' | 'unready' | 'draining' | 'exited';
 
@@ -32,9 +33,9 @@ export function preciseNow(): number {
 }
 
 export interface ReplicaTimes {
-  /** Just before spawn() was called. */
+  /** Just before the launcher was asked to start it. */
   spawnedAt: number;
-  /** How long the spawn() call itself took (fork and exec, synchronous in node), or handing a warm runtime its assignment. */
+  /** How long asking took (a message to the launcher, which forks and execs), or handing a warm runtime its assignment. */
   spawnCallMs: number;
   /** A warm runtime became this replica: no spawn, and its own start began at its assignment. */
   warm: boolean;
@@ -82,6 +83,8 @@ export interface ReplicaOptions {
   log: Logger;
   probe: ReplicaProbeTuning;
   events: ReplicaEvents;
+  /** Starts the process: the launcher's, so no fork runs in this process. */
+  spawn(o: SpawnOptions): ProcessHandle;
   /** Become this warm runtime instead of spawning (only for a launch that fitsWarmRuntime). */
   warm?: WarmRuntime;
 }
@@ -95,7 +98,7 @@ export class ReplicaProcess {
   state: ReplicaState = 'starting';
   readonly times: ReplicaTimes;
 
-  private readonly child: ChildProcess;
+  private readonly child: ProcessHandle;
   private readonly opts: ReplicaOptions;
   private readonly exited = deferred<void>();
   private lastStdout: string | undefined;
@@ -116,10 +119,14 @@ export class ReplicaProcess {
   /** performance.now() at spawn (or assignment), the instant of times.spawnedAt: initial delays count from here. */
   private readonly startedMs: number;
   /**
-   * A warm runtime listens before it is this replica (reservePort): a connection to its
-   * port proves nothing until its `listening` line, so TCP checks start there.
+   * TCP checks start at the runtime's `listening` line, not before. A warm runtime listens
+   * before it is this replica (reservePort), so a connection to its port proves nothing
+   * until then. A fresh kfn-node-runtime binds the port the platform picked (and let go):
+   * until its line, a connection there may reach another process that took that port in
+   * between (seen in a 100-function burst: a replica made ready by someone else's listener,
+   * sent a request, then exiting with EADDRINUSE). Its line names the port it listens on.
    */
-  private readonly preBound: boolean;
+  private readonly tcpFromLine: boolean;
   private passes = 0;
   private failures = 0;
 
@@ -130,8 +137,12 @@ export class ReplicaProcess {
     this.revision = opts.revision;
     this.host = opts.host;
     this.port = opts.port;
-    this.probeInterval = opts.probe.startIntervalMs;
-    this.preBound = opts.warm !== undefined;
+    const announces = opts.launch.command === NODE_RUNTIME;
+    // kfn-node-runtime says when it listens, and that line triggers an httpGet check at
+    // once: polling it every 2 ms as well only costs this process (100 replicas starting
+    // together: 50,000 connects a second). It gets the slow interval, as a fallback.
+    this.probeInterval = announces ? opts.probe.startMaxIntervalMs : opts.probe.startIntervalMs;
+    this.tcpFromLine = opts.warm !== undefined || announces;
 
     const spawnedAt = preciseNow();
     this.startedMs = spawnedAt - performance.timeOrigin;
@@ -141,11 +152,10 @@ export class ReplicaProcess {
       warm.attach((l, stream) => this.onOutput(l, stream));
       warm.assign(launch.args, launch.cwd, opts.env);
     } else {
-      // Not detached: the replica stays in our process group, and `close()` or the exit
-      // hook of the platform kills what is left.
-      this.child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
-      if (this.child.stdout) forEachLine(this.child.stdout, (l) => this.onOutput(l, 'stdout'));
-      if (this.child.stderr) forEachLine(this.child.stderr, (l) => this.onOutput(l, 'stderr'));
+      // Started by the launcher; `close()`, the exit hook of the platform, or the launcher
+      // when we are gone kills what is left.
+      this.child = opts.spawn({ command: launch.command, args: launch.args, cwd: launch.cwd, env: opts.env });
+      this.child.on('line', (l, stream) => this.onOutput(l, stream));
     }
     this.times = { spawnedAt, spawnCallMs: preciseNow() - spawnedAt, warm: warm !== undefined };
 
@@ -164,7 +174,15 @@ export class ReplicaProcess {
     this.child.once('close', () => this.finish(exitCode, exitSignal));
 
     const { readiness } = opts.launch;
-    if (this.child.pid !== undefined && !(this.preBound && readiness.check.kind === 'tcp')) this.scheduleProbe(readiness.initialDelayMs);
+    if (!(this.tcpFromLine && readiness.check.kind === 'tcp')) {
+      // Probing starts once the process exists; the initial delay still counts from the request to start it.
+      if (this.child.pid !== undefined) this.scheduleProbe(readiness.initialDelayMs);
+      else {
+        this.child.on('spawn', () => {
+          if (this.live) this.scheduleProbe(readiness.initialDelayMs);
+        });
+      }
+    }
   }
 
   get pid(): number | undefined {
@@ -198,11 +216,12 @@ export class ReplicaProcess {
 
   /** Last resort when the platform's own process exits: synchronous, no drain. */
   killNow(): void {
-    if (this.state !== 'exited') this.signal('SIGKILL');
+    if (this.state !== 'exited') this.child.killNow();
   }
 
   private signal(sig: NodeJS.Signals): void {
-    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) this.child.kill(sig);
+    // Asked even before its pid is known: the launcher handles requests in order.
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(sig);
   }
 
   private onOutput(line: string, stream: OutputStream): void {
@@ -230,8 +249,8 @@ export class ReplicaProcess {
     const { readiness } = this.opts.launch;
     const delayLeft = readiness.initialDelayMs - (performance.now() - this.startedMs);
     if (delayLeft > 0) {
-      // The delay's own timer probes then; a warm runtime's TCP check has none yet.
-      if (this.preBound && readiness.check.kind === 'tcp') this.scheduleProbe(delayLeft);
+      // The delay's own timer probes then; a TCP check that waits for the line has none yet.
+      if (this.tcpFromLine && readiness.check.kind === 'tcp') this.scheduleProbe(delayLeft);
       return;
     }
     // Its listen callback ran, so connecting now could only confirm what it says.

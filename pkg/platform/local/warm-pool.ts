@@ -3,10 +3,10 @@
 // replica that runs kfn-node-runtime takes one and sends it its folder, environment and
 // arguments instead of spawning. That takes fork, exec, node's own start and the slow
 // first request of a fresh process out of a cold start.
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../shared/log.js';
 import type { LaunchSpec } from './launch.js';
-import { forEachLine, lineSummary, logLine, parseLine, type OutputStream } from './output.js';
+import type { ProcessHandle, SpawnOptions } from './launcher.js';
+import { lineSummary, logLine, parseLine, type OutputStream } from './output.js';
 
 /** The command that can be served by a warm runtime: kfn's own, from the PATH the platform sets. */
 export const NODE_RUNTIME = 'kfn-node-runtime';
@@ -25,7 +25,7 @@ export function fitsWarmRuntime(launch: Pick<LaunchSpec, 'command' | 'env'>): bo
 
 /** A warm runtime handed to a replica: its process, its port, its output, and how to assign it. */
 export interface WarmRuntime {
-  readonly child: ChildProcess;
+  readonly child: ProcessHandle;
   /**
    * The port it already listens on (answering 503 until assigned): the replica's port.
    * Connecting to it says nothing about readiness; its `listening` line does.
@@ -52,10 +52,12 @@ export interface WarmPoolOptions {
   /** Runtimes that exit before they are warm, in a row, after which the pool stops trying. */
   maxFailures: number;
   log: Logger;
+  /** Starts a runtime: the launcher's, so refilling never forks this process. */
+  spawn(o: SpawnOptions): ProcessHandle;
 }
 
 interface Entry {
-  child: ChildProcess;
+  child: ProcessHandle;
   warm: boolean;
   /** The port it holds, from its `warm` line. */
   port: number;
@@ -85,7 +87,7 @@ export class WarmPool {
         child: e.child,
         port: e.port,
         attach: (onLine) => (e.onLine = onLine),
-        assign: (args, cwd, env) => e.child.stdin?.end(JSON.stringify({ args, cwd, env }) + '\n'),
+        assign: (args, cwd, env) => e.child.write(JSON.stringify({ args, cwd, env }) + '\n', true),
       };
     }
     return undefined;
@@ -111,7 +113,7 @@ export class WarmPool {
 
   /** Last resort when the platform's own process exits: synchronous. */
   killNow(): void {
-    for (const e of this.entries) if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
+    for (const e of this.entries) e.child.killNow();
   }
 
   private refillSoon(): void {
@@ -129,17 +131,17 @@ export class WarmPool {
   }
 
   private start(): boolean {
-    let child: ChildProcess;
-    try {
-      child = spawn(NODE_RUNTIME, [], {
-        cwd: this.opts.cwd,
-        env: { ...this.opts.env, KFN_RUNTIME_POOL: '1' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-    } catch (err) {
-      this.failed(`cannot start ${NODE_RUNTIME}: ${(err as Error).message}`);
-      return false;
-    }
+    // Its pipes are ours: the assignment and the `listening` line are on a cold start's
+    // path, and go straight between it and this process, not through the launcher. It
+    // writes nothing before they are handed over: it boots node and warms up first.
+    const child = this.opts.spawn({
+      command: NODE_RUNTIME,
+      args: [],
+      cwd: this.opts.cwd,
+      env: { ...this.opts.env, KFN_RUNTIME_POOL: '1' },
+      stdin: true,
+      pipesToParent: true,
+    });
     const entry: Entry = {
       child,
       warm: false,
@@ -148,14 +150,11 @@ export class WarmPool {
       onExit: (code, signal) => this.onExit(entry, code, signal),
     };
     this.entries.add(entry);
-    // Errors writing the assignment surface as the replica's exit; never as a crash here.
-    child.stdin?.on('error', () => {});
     child.on('error', (err) => {
       if (child.pid === undefined) this.onExit(entry, null, null, `cannot start ${NODE_RUNTIME}: ${err.message}`);
     });
     child.once('exit', entry.onExit);
-    if (child.stdout) forEachLine(child.stdout, (l) => entry.onLine(l, 'stdout'));
-    if (child.stderr) forEachLine(child.stderr, (l) => entry.onLine(l, 'stderr'));
+    child.on('line', (l, stream) => entry.onLine(l, stream));
     return true;
   }
 

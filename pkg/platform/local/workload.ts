@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import { planReplicas, type PlannedReplica } from './plan.js';
 import { freePort } from './ports.js';
 import type { LocalWorkloadInfo, ReplicaTiming, TerminationInfo } from './info.js';
+import type { Launcher } from './launcher.js';
 import { preciseNow, ReplicaProcess, type ReplicaExit } from './replica.js';
 import { fitsWarmRuntime, type WarmPool, type WarmRuntime } from './warm-pool.js';
 
@@ -28,6 +29,8 @@ export interface WorkloadDeps {
   warmPool?: WarmPool;
   /** How many more replicas the machine's cap leaves (all functions together); default: no cap. */
   replicasLeft?: () => number;
+  /** Starts replica processes, outside this process's event loop. */
+  launcher: Launcher;
   onEndpoints(update: EndpointsUpdate): void;
   onStatus(): void;
   onTiming(t: ReplicaTiming): void;
@@ -113,6 +116,14 @@ export class Workload {
     const desired = Math.max(0, Math.floor(n));
     if (desired === this.desired) return;
     this.deps.log.debug({ from: this.desired, to: desired }, 'scale');
+    if (this.desired === 0 && this.failure?.reason === 'ExitedAtStart') {
+      // Demand for a function that failed and went back to zero: its code may have been
+      // fixed since, and only an attempt can tell. The request that asked waits for it
+      // rather than for what is left of the old backoff; the crash loop this allows is
+      // one attempt per scale-to-zero cycle of the autoscaler.
+      this.nextStartAt = 0;
+      this.clearRetry();
+    }
     this.desired = desired;
     this.reconcile();
   }
@@ -150,9 +161,28 @@ export class Workload {
       key: this.deps.key,
       endpoints: this.ready().map((r): ReadyEndpoint => ({ id: r.id, host: r.host, port: r.port })),
     };
-    const failure = this.failure ?? capActivationFailure(this.capped);
+    const failure = this.failFast() ?? capActivationFailure(this.capped);
     if (failure) update.failure = { ...failure };
     return update;
+  }
+
+  /**
+   * The failure the activator answers 503 with instead of queueing. A start failure
+   * holds only while nothing is being tried: during an attempt a request waits for its
+   * outcome (it may be the fix), and at zero the next request must be able to ask for
+   * one. Status keeps the reason either way, until a replica is ready or the spec changes.
+   */
+  private failFast(): ActivationFailure | undefined {
+    const failure = this.failure;
+    if (failure?.reason !== 'ExitedAtStart') return failure;
+    if (this.desired === 0 || this.attemptUnderWay()) return undefined;
+    return failure;
+  }
+
+  private attemptUnderWay(): boolean {
+    for (const p of this.pending.values()) if (p.revision === this.revision) return true;
+    for (const r of this.replicas.values()) if (r.revision === this.revision && r.state === 'starting') return true;
+    return false;
   }
 
   info(): LocalWorkloadInfo {
@@ -201,17 +231,18 @@ export class Workload {
         retiring.push(r);
       }
     }
+    // Started before publishing, so the update that goes out already counts the attempt
+    // (a start failure does not fail fast while one is under way).
+    const { start, shortfall } = capStart(this.desired, plan.start, this.deps.replicasLeft?.() ?? plan.start, this.deps.options.maxReplicas);
+    if (shortfall && this.capped?.allowed !== shortfall.allowed) this.deps.log.warn(shortfall, 'replica cap reached: starting fewer replicas than the scale asks for');
+    this.capped = shortfall;
+    if (start > 0) this.start(start);
     // Out of the endpoints first, then SIGTERM: nobody sends it new work while it drains.
     this.publish();
     for (const r of retiring) {
       this.deps.log.info({ replica: r.id }, 'draining replica');
       this.track(r.stop(this.graceMs()));
     }
-    const { start, shortfall } = capStart(this.desired, plan.start, this.deps.replicasLeft?.() ?? plan.start, this.deps.options.maxReplicas);
-    if (shortfall && this.capped?.allowed !== shortfall.allowed) this.deps.log.warn(shortfall, 'replica cap reached: starting fewer replicas than the scale asks for');
-    this.capped = shortfall;
-    if (start > 0) this.start(start);
-    this.publish();
   }
 
   /** Tries again for the replicas the cap held back, when another function freed room. */
@@ -307,12 +338,15 @@ export class Workload {
         K_SERVICE: this.deps.key.name,
         K_REVISION: `${this.deps.key.name}-${String(p.revision).padStart(5, '0')}`,
         KFN_HOST: options.host,
-        // kfn-node-runtime leaves Ctrl-C to us and exits if we die without cleaning up.
-        KFN_PARENT_PID: String(process.pid),
+        // kfn-node-runtime leaves Ctrl-C to us and exits if its parent, the launcher, dies
+        // without cleaning up (the launcher sets its own pid on a process it starts; a warm
+        // runtime's assignment needs it here).
+        KFN_PARENT_PID: String(this.deps.launcher.pid ?? process.pid),
         KFN_DRAIN_TIMEOUT_MS: String(this.graceMs()),
         PORT: String(port),
       },
       log: log.child({ replica: p.id }),
+      spawn: (o) => this.deps.launcher.spawn(o),
       probe: {
         startIntervalMs: options.startProbeIntervalMs,
         startFastMs: options.startProbeFastMs,
