@@ -3,7 +3,6 @@
 // writes it triggers run between measurements.
 // Run alone with `npx tsx bench/autoscaler.ts`; prints JSON.
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import type { FunctionSpec } from '../pkg/apis/function/types.js';
 import type { FunctionKey } from '../pkg/apis/meta.js';
@@ -11,6 +10,7 @@ import { Autoscaler } from '../pkg/autoscaler/autoscaler.js';
 import { autoscalerConfig } from '../pkg/autoscaler/config.js';
 import { FakeClock } from '../pkg/shared/clock.js';
 import { quietLogger } from '../pkg/shared/log.js';
+import { isEntry } from './lib/paths.js';
 
 export interface AutoscalerBench {
   functions: number;
@@ -136,6 +136,6 @@ export async function benchAutoscaler(): Promise<AutoscalerBench> {
   return { functions: FUNCTIONS, tickMs: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)) } };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isEntry(import.meta.url)) {
   console.log(JSON.stringify(await benchAutoscaler()));
 }

@@ -25,6 +25,7 @@ import { LoadMeter, type MachineLoad } from './lib/load.js';
 import { helloDir, repoRoot } from './lib/paths.js';
 import { startReplica } from './lib/replica.js';
 import { round, summarize, type Summary } from './lib/stats.js';
+import { until } from './lib/until.js';
 
 export interface ColdStartOptions {
   runs: number;
@@ -107,14 +108,6 @@ function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`cold start: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 export async function benchColdStart(o: ColdStartOptions): Promise<ColdStartResult> {
   const warm = await coldStarts(o, 1);
   const fresh = await coldStarts(o, 0);
@@ -172,7 +165,7 @@ async function coldStarts(o: ColdStartOptions, warmRuntimes: number): Promise<Co
     autoscaler.upsert(key, fn.spec);
 
     for (let i = 0; i < o.warmupRuns + o.runs; i++) {
-      await until('scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 15_000);
+      await until('cold start', 'scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 15_000);
       await o.gate?.();
       const measured = i >= o.warmupRuns;
       if (measured) await meter.start();
@@ -183,7 +176,7 @@ async function coldStarts(o: ColdStartOptions, warmRuntimes: number): Promise<Co
       const answer = await getVia(client, HOST, '/', 30_000);
       const t1 = preciseNow();
       if (answer.status !== 200) throw new Error(`cold request got ${answer.status}: ${answer.body.slice(0, 300)}`);
-      await until("the platform's replica timing report", () => timing !== undefined, 5000);
+      await until('cold start', "the platform's replica timing report", () => timing !== undefined, 5000);
       const t = timing as ReplicaTiming | undefined;
       if (!t || t.listeningAfterMs === undefined || t.processStartedAt === undefined || t.listeningAt === undefined) {
         throw new Error(`the platform reported no runtime timings: ${JSON.stringify(t)}`);
@@ -219,8 +212,8 @@ async function coldStarts(o: ColdStartOptions, warmRuntimes: number): Promise<Co
       // function idle: the next request is a first activation.
       autoscaler.remove(key);
       await platform.setScale(key, 0);
-      await until('scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 15_000);
-      await until('the activator reporting the function idle', () => idleReportedAt > servedAt, 10_000);
+      await until('cold start', 'scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 15_000);
+      await until('cold start', 'the activator reporting the function idle', () => idleReportedAt > servedAt, 10_000);
       autoscaler.upsert(key, fn.spec);
     }
   } finally {

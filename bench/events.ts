@@ -22,7 +22,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
 import { Registry } from 'prom-client';
 import { createActivator, listenActivator } from '../pkg/activator/activator.js';
@@ -40,6 +40,7 @@ import { runToEnd, startChild, type Child } from './lib/proc.js';
 import { startReplica, type RunningReplica } from './lib/replica.js';
 import { percentile, round } from './lib/stats.js';
 import { wrkErrorCount, wrkUnavailable, type WrkResult } from './lib/wrk.js';
+import { isEntry } from './lib/paths.js';
 
 export interface EventsOptions {
   /** Measured rounds, each one wrk run and one batch of events, taking turns. */
@@ -539,6 +540,6 @@ async function serve(o: ServerOptions): Promise<void> {
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isEntry(import.meta.url)) {
   await serve(JSON.parse(process.argv[2] ?? '{}') as ServerOptions);
 }

@@ -12,8 +12,8 @@
 // Usage: node fixed-rate.js '<FixedRateOptions as JSON>'; prints one JSON line.
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { percentile, round } from './lib/stats.js';
+import { isEntry } from './lib/paths.js';
 
 export interface FixedRateTarget {
   name: string;
@@ -247,7 +247,7 @@ export async function runFixedRate(o: FixedRateOptions): Promise<FixedRateResult
   return loads.map((l) => l.result(o.rate));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isEntry(import.meta.url)) {
   const opts = JSON.parse(process.argv[2] ?? '{}') as FixedRateOptions;
   console.log(JSON.stringify(await runFixedRate(opts)));
 }

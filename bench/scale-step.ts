@@ -18,6 +18,7 @@ import { systemClock } from '../pkg/shared/clock.js';
 import { quietLogger } from '../pkg/shared/log.js';
 import { helloDir, repoRoot } from './lib/paths.js';
 import { round, summarize, type Summary } from './lib/stats.js';
+import { until } from './lib/until.js';
 
 export interface ScaleStepOptions {
   /** Closed-loop clients switched on at the step (50). */
@@ -63,14 +64,6 @@ function stepFunction(): KfnFunction {
   };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`scale step: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export async function benchScaleStep(o: ScaleStepOptions): Promise<ScaleStepResult> {
   const log = quietLogger();
   const metrics = new Registry();
@@ -106,7 +99,7 @@ export async function benchScaleStep(o: ScaleStepOptions): Promise<ScaleStepResu
       // Back to zero with a fresh autoscaler entry: the next run steps from nothing again.
       autoscaler.remove(key);
       await platform.setScale(key, 0);
-      await until('scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 30_000);
+      await until('scale step', 'scale to zero', () => endpoints === 0 && (platform.describe(key)?.replicas.length ?? 0) === 0, 30_000, 5);
     }
   } finally {
     unwatch();
@@ -163,7 +156,7 @@ export async function benchScaleStep(o: ScaleStepOptions): Promise<ScaleStepResu
     const t0 = performance.now();
     const clients = connections.map((c) => client(c));
     try {
-      await until(`${want} replicas ready`, () => decidedAt !== undefined && ready() >= want, opts.runTimeoutMs);
+      await until('scale step', `${want} replicas ready`, () => decidedAt !== undefined && ready() >= want, opts.runTimeoutMs, 5);
       const readyAt = performance.now();
       return {
         decidedMs: round((decidedAt ?? readyAt) - t0),
