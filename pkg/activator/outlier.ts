@@ -51,12 +51,16 @@ export function countOutcome(s: OutlierState, failed: boolean, p: OutlierPolicy)
 }
 
 /**
- * Whether one more of `total` replicas may be ejected while `ejected` already are: fewer
- * than maxEjectionPercent of them (rounded down, at least one), and at least one left.
+ * How many of `total` replicas may be out at once: maxEjectionPercent of them (rounded
+ * down, at least one), and never all of them.
  */
+export function ejectionLimit(total: number, maxEjectionPercent: number): number {
+  return Math.max(0, Math.min(total - 1, Math.max(1, Math.floor((total * maxEjectionPercent) / 100))));
+}
+
+/** Whether one more of `total` replicas may be ejected while `ejected` already are. */
 export function mayEject(total: number, ejected: number, maxEjectionPercent: number): boolean {
-  const allowed = Math.max(1, Math.floor((total * maxEjectionPercent) / 100));
-  return ejected < allowed && ejected + 1 < total;
+  return ejected < ejectionLimit(total, maxEjectionPercent);
 }
 
 /** How long the `nth` ejection (1-based) lasts: base × n, capped. */

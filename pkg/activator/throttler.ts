@@ -8,7 +8,7 @@ import { ActivatorError } from './errors.js';
 import { DEFAULT_BALANCING, type Balancing, type HashOn } from './balancing.js';
 import { rendezvous } from './hash.js';
 import { firstAvailable, hasFreeSlot, leastRequest, policyFor, powerOfTwoChoices, roundRobin, type PolicyName } from './lb.js';
-import { countOutcome, eject, isFailure, mayEject } from './outlier.js';
+import { countOutcome, eject, ejectionLimit, isFailure, mayEject } from './outlier.js';
 import { WaitQueue, type QueueEntry } from './queue.js';
 
 export interface Waiter extends QueueEntry {
@@ -291,21 +291,21 @@ export class Throttler {
 
   /**
    * Recounts the ejected replicas and the candidates after an ejection, a return or a new
-   * endpoint set. If only ejected replicas are left (the others went away), they all come
-   * back: never all out.
+   * endpoint set. When the set shrank under them, more may be out than the limit allows
+   * (2 of 5 at 40 %, then 2 of 3): the ones due back soonest come back until the limit
+   * holds again, so never all are out and never more than maxEjectionPercent.
    */
   private refreshEligible(): void {
     let ejected = 0;
+    for (const r of this.replicas) if (r.ejectedUntil !== 0) ejected++;
+    const limit = ejectionLimit(this.replicas.length, this.balancing.outlier?.maxEjectionPercent ?? 100);
+    if (ejected > limit) {
+      const out = this.replicas.filter((r) => r.ejectedUntil !== 0).sort((a, b) => a.ejectedUntil - b.ejectedUntil);
+      for (const r of out.slice(0, ejected - limit)) r.ejectedUntil = 0;
+      ejected = limit;
+    }
     let next = Infinity;
-    for (const r of this.replicas) {
-      if (r.ejectedUntil === 0) continue;
-      ejected++;
-      next = Math.min(next, r.ejectedUntil);
-    }
-    if (ejected > 0 && ejected === this.replicas.length) {
-      for (const r of this.replicas) r.ejectedUntil = 0;
-      ejected = 0;
-    }
+    for (const r of this.replicas) if (r.ejectedUntil !== 0) next = Math.min(next, r.ejectedUntil);
     this.ejected = ejected;
     this.nextReturn = ejected > 0 ? next : Infinity;
     this.eligible = ejected > 0 ? this.replicas.filter((r) => r.ejectedUntil === 0) : this.replicas;
