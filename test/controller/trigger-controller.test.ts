@@ -271,6 +271,8 @@ describe('Trigger controller with NATS out of reach', () => {
         return getTriggerCondition(s?.status, 'Ready')?.status === 'True';
       });
       // Retried with backoff while NATS was down, but told once; then told it recovered.
+      // The Event is recorded after the status write the wait above saw: wait for it too.
+      await waitFor('the recovery Event', () => log.about('nats/orders').length >= 2);
       assert.deepEqual(log.about('nats/orders'), ['Warning ConsumerFailed', 'Normal ConsumerReady']);
       assert.match(log.events[0]?.note ?? '', /^NatsUnavailable: /);
     } finally {
