@@ -17,7 +17,7 @@ import { hashKeyOf } from './balancing.js';
 import { ActivatorError, errnoCode, sendError, transportError } from './errors.js';
 import type { ForwardListener, ReplicaProxy, Upstream } from './proxy.js';
 import type { QueueSlot } from './queue.js';
-import type { FunctionState } from './state.js';
+import { CLIENT_CLOSED, type FunctionState } from './state.js';
 import type { Waiter } from './throttler.js';
 
 /** What goes to the replica, prepared once per request. */
@@ -70,8 +70,6 @@ export function mayRetry(written: boolean, method: string, code: string, retryId
 /** How a failed connection counts for outlier detection: as a gateway error. */
 const FAILED_CONNECTION = 502;
 
-/** Status recorded for a request whose client went away before its response was complete. */
-export const CLIENT_CLOSED = 499;
 
 export class ProxyCall implements Waiter, ForwardListener {
   bytes = 0;
@@ -280,6 +278,6 @@ export class ProxyCall implements Waiter, ForwardListener {
   }
 
   private remainingMs(): number {
-    return Math.max(1, this.fn.timeoutMs - (this.deps.clock.now() - this.arrivedAt));
+    return this.fn.timeLeftMs(this.arrivedAt, this.deps.clock.now());
   }
 }

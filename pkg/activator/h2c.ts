@@ -18,13 +18,10 @@ import type { Logger } from '../shared/log.js';
 import { hostPort, type ProxyTarget, type Replica } from './breaker.js';
 import { ActivatorError, errnoCode, errorBody, transportError } from './errors.js';
 import type { QueueSlot } from './queue.js';
-import type { FunctionState } from './state.js';
+import { CLIENT_CLOSED, type FunctionState } from './state.js';
 import type { Waiter } from './throttler.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
-
-/** Status counted for a stream its client cancelled before the replica answered. */
-const CLIENT_CLOSED = 499;
 
 /**
  * Request fields that describe the connection, not the request. HTTP/2 forbids them
@@ -246,6 +243,6 @@ export class H2Call implements Waiter {
   }
 
   private remainingMs(): number {
-    return Math.max(1, this.fn.timeoutMs - (this.clock.now() - this.arrivedAt));
+    return this.fn.timeLeftMs(this.arrivedAt, this.clock.now());
   }
 }

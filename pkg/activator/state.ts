@@ -25,6 +25,9 @@ export interface FunctionEvents {
 
 const NO_RESPONSES: ReadonlyMap<number, number> = new Map();
 
+/** Status counted for a request whose client went away before its response was complete. */
+export const CLIENT_CLOSED = 499;
+
 export class FunctionState implements FunctionMetricsView, ThrottlerHooks {
   readonly throttler: Throttler;
   /** spec.retries.idempotent: a broken idempotent request may go to another replica. */
@@ -67,6 +70,14 @@ export class FunctionState implements FunctionMetricsView, ThrottlerHooks {
 
   get responses(): ReadonlyMap<number, number> {
     return this.counts ?? NO_RESPONSES;
+  }
+
+  /**
+   * What is left of the function's timeout (which covers waiting and running) for a
+   * request that arrived at `arrivedAt`; at least 1 ms, so a timer still fires.
+   */
+  timeLeftMs(arrivedAt: number, now: number): number {
+    return Math.max(1, this.timeoutMs - (now - arrivedAt));
   }
 
   count(status: number): void {

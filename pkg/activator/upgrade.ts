@@ -30,11 +30,9 @@ import { rawErrorResponse } from '../shared/http-error.js';
 import type { Replica } from './breaker.js';
 import { ActivatorError, transportError } from './errors.js';
 import type { QueueSlot } from './queue.js';
-import type { FunctionState } from './state.js';
+import { CLIENT_CLOSED, type FunctionState } from './state.js';
 import type { Waiter } from './throttler.js';
 
-/** Status counted for a tunnel whose client went away before the replica answered. */
-const CLIENT_CLOSED = 499;
 /** Bytes a client may send before the replica agreed to switch (a WebSocket client sends none). */
 const MAX_EARLY_BYTES = 64 * 1024;
 
@@ -45,8 +43,10 @@ export class UpgradeProxy {
   private readonly calls = new WeakMap<IncomingMessage, UpgradeCall>();
 
   constructor(
-    private readonly clock: Clock,
-    private readonly log: Logger,
+    /** @internal Read by its calls. */
+    readonly clock: Clock,
+    /** @internal */
+    readonly log: Logger,
   ) {
     // agent false: a connection of its own per tunnel (it never returns to a pool);
     // prependPath false: the path is the function's own, set on the request.
@@ -101,15 +101,6 @@ export class UpgradeProxy {
     this.proxy.ws(req, socket, head, { target: { host: replica.host, port: replica.port } }, (err) => call.onUpstreamError(err));
   }
 
-  /** @internal */
-  get clockNow(): number {
-    return this.clock.now();
-  }
-
-  /** @internal */
-  get logger(): Logger {
-    return this.log;
-  }
 }
 
 class UpgradeCall implements Waiter {
@@ -193,7 +184,7 @@ class UpgradeCall implements Waiter {
     if (this.queueSlot) this.fn.throttler.cancel(this);
     clearTimeout(this.timer);
     this.proxyReq?.destroy();
-    if (err.status >= 500) this.owner.logger.debug({ fn: this.fn.id, code: err.code, err: err.cause ?? err.message }, 'upgrade failed');
+    if (err.status >= 500) this.owner.log.debug({ fn: this.fn.id, code: err.code, err: err.cause ?? err.message }, 'upgrade failed');
     this.status = err.status;
     if (this.socket.writable) this.socket.end(rawErrorResponse(err.code, err.message));
     else this.socket.destroy();
@@ -257,11 +248,11 @@ class UpgradeCall implements Waiter {
       this.owner.untrack(replica, this);
       this.fn.throttler.release(replica);
     }
-    this.fn.window.depart(this.owner.clockNow);
+    this.fn.window.depart(this.owner.clock.now());
     this.fn.count(this.status);
   }
 
   private remainingMs(): number {
-    return Math.max(1, this.fn.timeoutMs - (this.owner.clockNow - this.arrivedAt));
+    return this.fn.timeLeftMs(this.arrivedAt, this.owner.clock.now());
   }
 }
